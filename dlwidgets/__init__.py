@@ -1,0 +1,35 @@
+"""dlwidgets: see deep learning inside Jupyter.
+
+Load in a notebook with ``%load_ext dlwidgets``. Every number a widget shows is computed by
+PyTorch (on the GPU when there is one) and travels to the browser as binary buffers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine.device import device
+from .export import ExportError, export_html
+from .widgets.activation import ActivationExplorer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActivationExplorer",
+    "ExportError",
+    "device",
+    "export_html",
+    "load_ipython_extension",
+    "__version__",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Entry point of ``%load_ext dlwidgets``: registers the dlwidgets magics."""
+    from .magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Entry point of ``%unload_ext dlwidgets``."""

@@ -1,0 +1,121 @@
+"""Standalone HTML export: one self-contained file, no kernel, no network, works from file://.
+
+Each widget's synced state (binary buffers base64-encoded) and its ES module go into the page.
+A small runtime (js/src/runtime/standalone.ts, built to static/standalone.js) rebuilds each model
+as an in-page object with anywidget's model interface and calls the widget's ``render``.
+Everything a view draws is in synced state (see docs/architecture.md), so the page shows what
+the notebook showed; controls that need Python are disabled by the widgets themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+from ipywidgets.widgets.widget import _remove_buffers
+
+from .widgets._base import STATIC
+
+#: Refuse pages larger than this: browsers struggle well before, and LMSs cap uploads.
+MAX_PAGE_BYTES = 200 * 1024 * 1024
+
+
+class ExportError(ValueError):
+    """The export cannot be written (too large, bad path, nothing to export)."""
+
+
+def _widget_entry(widget: Any) -> dict[str, Any]:
+    if not hasattr(widget, "get_state") or not hasattr(widget, "_esm"):
+        raise ExportError(
+            f"export_html takes dlwidgets widgets (anywidgets); got {type(widget).__name__}"
+        )
+    note = None
+    busy = getattr(widget, "busy_for_export", None)
+    if callable(busy):
+        note = busy()
+    state = dict(widget.get_state())
+    esm = state.pop("_esm", "")
+    css = state.pop("_css", "")
+    state["_standalone"] = True
+    plain, paths, buffers = _remove_buffers(state)
+    return {
+        "id": widget.model_id,
+        "name": type(widget).__name__,
+        "esm": base64.b64encode(str(esm).encode()).decode(),
+        "css": str(css or ""),
+        "state": plain,
+        "buffer_paths": paths,
+        "buffers": [base64.b64encode(bytes(b)).decode() for b in buffers],
+        "note": note,
+    }
+
+
+def export_html(widgets: Any | Iterable[Any], path: str | pathlib.Path,
+                title: str | None = None) -> pathlib.Path:
+    """Write ``widgets`` (one or a list) to a single self-contained HTML file at ``path``.
+
+    Returns the path written. A widget that is still working (e.g. training) is exported as it
+    is at this moment, and the page says so. Raises ``ExportError`` with the size when the page
+    would exceed ``MAX_PAGE_BYTES``, or when ``path`` cannot be written.
+    """
+    items = [widgets] if hasattr(widgets, "get_state") else list(widgets)
+    if not items:
+        raise ExportError("export_html needs at least one widget")
+    entries = [_widget_entry(w) for w in items]
+    runtime_path = STATIC / "standalone.js"
+    if not runtime_path.is_file():
+        raise ExportError(
+            "the standalone runtime is not built (dlwidgets/static/standalone.js); "
+            "run `pip install -e .` or `npm run build`"
+        )
+    runtime = runtime_path.read_text(encoding="utf-8")
+    payload = json.dumps(entries, separators=(",", ":"))
+    page_title = title or "dlwidgets"
+    # JSON inside <script type="application/json">: only "</" could end the element early.
+    payload_html = payload.replace("</", "<\\/")
+    runtime_html = runtime.replace("</script", "<\\/script")
+    document = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="dlwidgets">
+<title>{html.escape(page_title)}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+  max-width: 1100px; padding: 0 1rem; color: #1f2933; background: #fff; }}
+h1 {{ font-size: 1.5rem; font-weight: 600; }}
+.dlw-export-widget {{ margin: 1.5rem 0; }}
+.dlw-export-note {{ background: #fff7e0; border-left: 4px solid #f0b429; padding: .5rem .75rem;
+  margin-bottom: .5rem; font-size: .9rem; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(page_title)}</h1>
+<div id="dlw-widgets"></div>
+<script type="application/json" id="dlw-state">{payload_html}</script>
+<script type="module">
+{runtime_html}
+</script>
+</body>
+</html>
+"""
+    size = len(document.encode("utf-8"))
+    if size > MAX_PAGE_BYTES:
+        raise ExportError(
+            f"the page would be {size / 1e6:.1f} MB, over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit; "
+            "export fewer widgets or reduce their size (points, steps, image size)"
+        )
+    target = pathlib.Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target.with_suffix(".html")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from None
+    return target

@@ -1,0 +1,1 @@
+"""Widgets: turn engine results into synced trait state (binary arrays) for the js/ front ends."""

@@ -1,0 +1,38 @@
+"""Shared base of every dlwidgets widget: locates the widget's built front-end bundle."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import anywidget
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+
+
+def bundle(name: str) -> pathlib.Path | str:
+    """The built ES module of widget ``name`` (js/src/<name>.ts -> dlwidgets/static/<name>.js).
+
+    When the bundle is missing (a source checkout that skipped the npm build) the widget renders
+    a one-line message telling how to build it, instead of failing with a JavaScript error.
+    """
+    path = STATIC / f"{name}.js"
+    if path.is_file():
+        return path
+    message = json.dumps(
+        f"dlwidgets: the front end '{name}.js' is not built. Run `pip install -e .` "
+        "(or `npm install && npm run build`) in the dlwidgets checkout."
+    )
+    return (
+        "export default { render({ el }) { const p = document.createElement('pre');"
+        f" p.textContent = {message}; el.appendChild(p); }} }};"
+    )
+
+
+class DLWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """Base class: subclasses set ``_esm = bundle("<name>")`` and declare synced traits."""
+
+    def state_for_export(self) -> dict[str, Any]:
+        """Synced state (buffers still inside) as the static export embeds it."""
+        return dict(self.get_state())

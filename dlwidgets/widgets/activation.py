@@ -1,0 +1,166 @@
+"""Activation-function explorer: curve and derivative of each activation, computed by PyTorch.
+
+All activations are evaluated on one x grid and sent as binary arrays, so switching between
+them is instant and works in a static export. The derivative comes from autograd, never from
+finite differences. Changing a parameter (leaky slope, ELU alpha, softmax's other logits)
+recomputes that curve in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import traitlets as t
+
+from ._arrays import to_wire
+from ._base import DLWidget, bundle
+
+ACTIVATIONS: tuple[str, ...] = (
+    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "softmax",
+)
+
+LABELS: dict[str, str] = {
+    "sigmoid": "sigmoid σ(x) = 1 / (1 + e^−x)",
+    "tanh": "tanh(x)",
+    "relu": "ReLU max(0, x)",
+    "leaky_relu": "leaky ReLU max(αx, x)",
+    "elu": "ELU x if x > 0 else α(e^x − 1)",
+    "gelu": "GELU x·Φ(x)",
+    "silu": "SiLU / swish x·σ(x)",
+    "softplus": "softplus log(1 + e^x)",
+    "softmax": "softmax: first output as its logit x varies",
+}
+
+
+def _function(name: str, negative_slope: float, alpha: float,
+              other_logits: tuple[float, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
+    if name == "sigmoid":
+        return torch.sigmoid
+    if name == "tanh":
+        return torch.tanh
+    if name == "relu":
+        return F.relu
+    if name == "leaky_relu":
+        return lambda x: F.leaky_relu(x, negative_slope)
+    if name == "elu":
+        return lambda x: F.elu(x, alpha)
+    if name == "gelu":
+        return F.gelu
+    if name == "silu":
+        return F.silu
+    if name == "softplus":
+        return F.softplus
+    if name == "softmax":
+        others = torch.tensor(other_logits, dtype=torch.float64)
+
+        def first_softmax(x: torch.Tensor) -> torch.Tensor:
+            logits = torch.cat([x[:, None], others.expand(x.shape[0], -1)], dim=1)
+            return torch.softmax(logits, dim=1)[:, 0]
+
+        return first_softmax
+    raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+
+
+def activation_curve(name: str, x: np.ndarray, *, negative_slope: float = 0.01,
+                     alpha: float = 1.0, other_logits: tuple[float, ...] = (1.0, 0.0)
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Values and derivatives (by autograd, float64) of activation ``name`` at ``x``."""
+    fn = _function(name, negative_slope, alpha, other_logits)
+    xt = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    y = fn(xt)
+    (dy,) = torch.autograd.grad(y.sum(), xt)
+    return y.detach().numpy(), dy.numpy()
+
+
+class ActivationExplorer(DLWidget):
+    """Pick an activation, see its curve and derivative, hover to read exact values."""
+
+    _esm = bundle("activation_explorer")
+
+    activation = t.Unicode("relu").tag(sync=True)
+    negative_slope = t.Float(0.01).tag(sync=True)
+    alpha = t.Float(1.0).tag(sync=True)
+    other_logits = t.List(t.Float(), default_value=[1.0, 0.0]).tag(sync=True)
+    x_min = t.Float(-5.0).tag(sync=True)
+    x_max = t.Float(5.0).tag(sync=True)
+    names = t.List(t.Unicode(), default_value=list(ACTIVATIONS)).tag(sync=True)
+    labels = t.Dict(default_value=LABELS).tag(sync=True)
+    x = t.Dict().tag(sync=True)
+    curves = t.Dict().tag(sync=True)  # name -> {"y": wire array, "dy": wire array}
+    hover_index = t.Int(-1).tag(sync=True)  # grid index under the pointer (set by the front end)
+
+    def __init__(self, activation: str = "relu", *, x_range: tuple[float, float] = (-5.0, 5.0),
+                 points: int = 401, negative_slope: float = 0.01, alpha: float = 1.0) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation={activation!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
+            )
+        lo, hi = (float(v) for v in x_range)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"x_range must be two finite numbers with min < max, got {x_range}")
+        if not 11 <= int(points) <= 20001:
+            raise ValueError(f"points must be between 11 and 20001, got {points}")
+        if not 0.0 <= negative_slope <= 1.0:
+            raise ValueError(f"negative_slope must be in [0, 1], got {negative_slope}")
+        if not 0.0 < alpha <= 10.0:
+            raise ValueError(f"alpha must be in (0, 10], got {alpha}")
+        self._grid = np.linspace(lo, hi, int(points))
+        super().__init__(activation=activation, x_min=lo, x_max=hi,
+                         negative_slope=float(negative_slope), alpha=float(alpha))
+        self.x = to_wire(self._grid)
+        self.curves = {name: self._curve(name) for name in ACTIVATIONS}
+
+    def _curve(self, name: str) -> dict[str, object]:
+        y, dy = activation_curve(name, self._grid, negative_slope=self.negative_slope,
+                                 alpha=self.alpha, other_logits=tuple(self.other_logits))
+        return {"y": to_wire(y), "dy": to_wire(dy)}
+
+    @t.validate("activation")
+    def _check_activation(self, proposal: t.Bunch) -> str:
+        if proposal["value"] not in ACTIVATIONS:
+            raise t.TraitError(
+                f"activation={proposal['value']!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
+            )
+        return str(proposal["value"])
+
+    @t.validate("negative_slope")
+    def _check_slope(self, proposal: t.Bunch) -> float:
+        value = float(proposal["value"])
+        if not 0.0 <= value <= 1.0:
+            raise t.TraitError(f"negative_slope must be in [0, 1], got {value}")
+        return value
+
+    @t.validate("alpha")
+    def _check_alpha(self, proposal: t.Bunch) -> float:
+        value = float(proposal["value"])
+        if not 0.0 < value <= 10.0:
+            raise t.TraitError(f"alpha must be in (0, 10], got {value}")
+        return value
+
+    @t.observe("negative_slope", "alpha", "other_logits")
+    def _recompute(self, change: t.Bunch) -> None:
+        if not self.curves:  # still constructing
+            return
+        depends = {"negative_slope": "leaky_relu", "alpha": "elu", "other_logits": "softmax"}
+        name = depends[change["name"]]
+        self.curves = {**self.curves, name: self._curve(name)}
+
+    def values(self, name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, dy) of an activation as the widget shows them (float32, as sent)."""
+        from ._arrays import from_wire
+
+        curve = self.curves[name or self.activation]
+        return from_wire(self.x), from_wire(curve["y"]), from_wire(curve["dy"])
+
+    @property
+    def hovered(self) -> tuple[float, float, float] | None:
+        """(x, y, dy) under the pointer in the browser, or None when the pointer is away."""
+        if self.hover_index < 0:
+            return None
+        x, y, dy = self.values()
+        i = min(self.hover_index, len(x) - 1)
+        return float(x[i]), float(y[i]), float(dy[i])
