@@ -1,0 +1,839 @@
+"""The training loop: one function, used alone, in a notebook (in a worker thread) or under DDP.
+
+``train(model, data, options)`` checks model and data on one small batch in the calling thread
+(so shape and label mistakes are reported before anything starts), then runs the loop in a
+worker thread and returns a live ``History`` at once, or after the end with ``block=True``.
+
+The worker thread never touches widgets: it appends plain dict records to the ``History`` and
+hands them to observers (the training monitor pushes them into a ``ThrottledPublisher``).
+Stop and pause are checked between optimizer steps, so a stopped model is always at a finished
+step. Under ``torch.distributed`` (already initialized by a launcher such as ``torchrun`` or
+``torch.multiprocessing.spawn``) the model is wrapped in ``DistributedDataParallel``, each rank
+trains on its shard of every epoch, stop/divergence decisions are agreed by all ranks, and only
+rank 0 gets observers (the monitor).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from .datasets import DataSource, as_source, model_input, unknown_name_message
+from .device import device as pick_device
+from .optim import (
+    EarlyStopping,
+    OptimizerArg,
+    ScheduleArg,
+    as_early_stopping,
+    clip_gradients,
+    make_optimizer,
+    make_schedule,
+    penalty,
+)
+
+Record = dict[str, Any]
+
+# -- losses and metrics -------------------------------------------------------------------------
+
+LOSSES: dict[str, Callable[[], nn.Module]] = {
+    "cross_entropy": nn.CrossEntropyLoss,
+    "nll": nn.NLLLoss,
+    "mse": nn.MSELoss,
+    "l1": nn.L1Loss,
+    "smooth_l1": nn.SmoothL1Loss,
+    "huber": nn.HuberLoss,
+    "bce": nn.BCELoss,
+    "bce_with_logits": nn.BCEWithLogitsLoss,
+}
+LOSS_ALIASES = {"ce": "cross_entropy", "crossentropy": "cross_entropy", "mae": "l1",
+                "bce_logits": "bce_with_logits", "binary_cross_entropy": "bce"}
+# What targets each loss needs: class indices, 0/1 floats of the output's shape, or values.
+_TARGET_KIND = {"cross_entropy": "index", "nll": "index", "bce": "binary",
+                "bce_with_logits": "binary"}
+
+STATUSES = ("starting", "running", "paused", "completed", "stopped", "early_stopped", "diverged",
+            "error", "replaced", "interrupted")
+FINAL = frozenset(STATUSES[3:])
+
+
+def resolve_loss(loss: str | Callable[..., torch.Tensor] | None,
+                 task: str) -> tuple[Callable[..., torch.Tensor], str, str]:
+    """(loss function, display name, target kind) for a loss name or callable."""
+    if loss is None:
+        loss = "cross_entropy" if task == "classification" else "mse"
+    if isinstance(loss, str):
+        key = loss.strip().lower().replace("-", "_")
+        key = LOSS_ALIASES.get(key, key)
+        if key not in LOSSES:
+            raise ValueError(unknown_name_message("loss", loss, list(LOSSES)))
+        return LOSSES[key](), key, _TARGET_KIND.get(key, "value")
+    if isinstance(loss, type) and issubclass(loss, nn.Module):
+        loss = loss()
+    if callable(loss):
+        fn: Callable[..., torch.Tensor] = loss  # type: ignore[assignment]
+        name = type(loss).__name__ if isinstance(loss, nn.Module) else getattr(
+            loss, "__name__", "loss")
+        kind = {nn.CrossEntropyLoss: "index", nn.NLLLoss: "index", nn.BCELoss: "binary",
+                nn.BCEWithLogitsLoss: "binary"}.get(type(loss), "custom")
+        return fn, name, kind
+    raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a callable "
+                    f"loss(output, target); got {type(loss).__name__}")
+
+
+def _accuracy(kind: str, logits: bool) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def accuracy(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if kind == "binary" or (out.ndim == target.ndim and out.ndim >= 1
+                                and (out.ndim == 1 or out.shape[1] == 1)
+                                and target.is_floating_point()):
+            threshold = 0.0 if logits else 0.5
+            return ((out > threshold) == (target > 0.5)).float().mean()
+        pred = out.argmax(1)
+        if target.is_floating_point():  # class probabilities
+            target = target.argmax(1)
+        return (pred == target).float().mean()
+    return accuracy
+
+
+def _mae(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (out - target).abs().mean()
+
+
+MetricFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor | float]
+
+
+def resolve_metrics(metrics: Sequence[str] | dict[str, MetricFn] | None, loss_kind: str,
+                    loss_name: str, task: str) -> dict[str, MetricFn]:
+    """Metric functions by name; default: accuracy for classification losses, none otherwise."""
+    classifying = loss_kind in ("index", "binary") or (loss_kind == "custom"
+                                                      and task == "classification")
+    logits = loss_name != "bce"
+    if metrics is None:
+        return {"accuracy": _accuracy(loss_kind, logits)} if classifying else {}
+    if isinstance(metrics, dict):
+        for name, fn in metrics.items():
+            if not callable(fn):
+                raise TypeError(f"metric {name!r} must be callable(output, target)")
+        return dict(metrics)
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    out: dict[str, MetricFn] = {}
+    for name in metrics:
+        if name == "accuracy":
+            out[name] = _accuracy(loss_kind, logits)
+        elif name == "mae":
+            out[name] = _mae
+        else:
+            raise ValueError(unknown_name_message("metric", name, ["accuracy", "mae"]))
+    return out
+
+
+# -- options ------------------------------------------------------------------------------------
+
+@dataclass
+class FitOptions:
+    """Everything ``train`` needs besides the model and the data (see ``dlwidgets.fit``)."""
+
+    loss: str | Callable[..., torch.Tensor] | None = None
+    optimizer: OptimizerArg = "adam"
+    lr: float | None = None
+    epochs: int = 5
+    batch_size: int = 32
+    device: str | torch.device | None = None
+    metrics: Sequence[str] | dict[str, MetricFn] | None = None
+    val_data: Any = None
+    momentum: float | None = None
+    weight_decay: float = 0.0
+    optimizer_options: dict[str, Any] | None = None
+    l1: float = 0.0
+    l2: float = 0.0
+    clip_grad_norm: float | None = None
+    clip_grad_value: float | None = None
+    schedule: ScheduleArg = None
+    schedule_every: str = "epoch"
+    early_stopping: int | EarlyStopping | None = None
+    seed: int = 0
+    shuffle: bool = True
+    distributed: bool | None = None
+
+    def check(self) -> None:
+        """Raise ValueError/TypeError naming the first bad option."""
+        def integer(name: str, lo: int, hi: int) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
+                    lo <= value <= hi):
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+
+        integer("epochs", 1, 1_000_000)
+        integer("batch_size", 1, 1 << 24)
+        integer("seed", 0, 2**31 - 1)
+        for name in ("l1", "l2", "weight_decay"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in ("clip_grad_norm", "clip_grad_value"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number > 0 (or None), got {value!r}")
+        if self.lr is not None and not (isinstance(self.lr, (int, float))
+                                        and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if self.schedule_every not in ("epoch", "step"):
+            raise ValueError(f"schedule_every must be 'epoch' or 'step', got "
+                             f"{self.schedule_every!r}")
+
+
+# -- the live result ----------------------------------------------------------------------------
+
+class TrainingObserver(Protocol):
+    """Receives a training's records. ``on_record``/``on_end`` run in the worker thread."""
+
+    def on_start(self, history: History) -> None: ...
+
+    def on_record(self, record: Record) -> None: ...
+
+    def on_end(self, history: History) -> None: ...
+
+
+class History:
+    """Per-step and per-epoch records of one training, filling while it runs.
+
+    ``steps`` / ``epochs`` give numpy columns (``loss``, ``lr``, metrics, ``val_*``...).
+    ``status`` is one of ``STATUSES``; ``stop_reason`` is the final status (None while running).
+    Control the training with ``stop()``, ``pause()``, ``resume()``; ``wait()`` blocks until
+    it ends.
+    """
+
+    def __init__(self, model: nn.Module, info: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.info: dict[str, Any] = dict(info or {})
+        self.status = "starting"
+        self.message = ""
+        self.diverged_at: int | None = None
+        self.error: BaseException | None = None
+        self.monitor: Any = None  # set by dlwidgets.fit when a monitor is attached
+        self._records: list[Record] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop_reason_requested = "stopped"
+        self._thread: threading.Thread | None = None
+        self._displayed_in: int | None = None
+
+    # -- data ----------------------------------------------------------------------------
+    @property
+    def records(self) -> list[Record]:
+        """A snapshot of all records (steps, epochs, status changes) in order."""
+        with self._lock:
+            return list(self._records)
+
+    def _columns(self, kind: str) -> dict[str, np.ndarray]:
+        rows = [r for r in self.records if r["kind"] == kind]
+        names: list[str] = []
+        for r in rows:
+            for k in r:
+                if k != "kind" and k not in names:
+                    names.append(k)
+        out: dict[str, np.ndarray] = {}
+        for k in names:
+            if k in ("step", "epoch"):
+                out[k] = np.array([r.get(k, -1) for r in rows], dtype=np.int64)
+            else:
+                out[k] = np.array([r.get(k, math.nan) for r in rows], dtype=np.float64)
+        return out
+
+    @property
+    def steps(self) -> dict[str, np.ndarray]:
+        """Per optimizer step: step (1-based), epoch, loss (the data loss), lr, time, metrics."""
+        return self._columns("step")
+
+    @property
+    def epochs(self) -> dict[str, np.ndarray]:
+        """Per epoch: epoch, step, loss and metrics (training means), val_*, lr, time."""
+        return self._columns("epoch")
+
+    @property
+    def step_count(self) -> int:
+        """Optimizer steps finished so far."""
+        with self._lock:
+            return sum(1 for r in self._records if r["kind"] == "step")
+
+    @property
+    def epoch_count(self) -> int:
+        with self._lock:
+            return sum(1 for r in self._records if r["kind"] == "epoch")
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Final status (completed, stopped, early_stopped, diverged, error, replaced,
+        interrupted), or None while training."""
+        return self.status if self.status in FINAL else None
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return self.status == "paused"
+
+    def final(self, name: str = "loss") -> float:
+        """Last epoch value of ``name`` (``loss``, ``val_accuracy``...), NaN when absent."""
+        column = self.epochs.get(name)
+        return float(column[-1]) if column is not None and len(column) else math.nan
+
+    # -- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the training to stop after the step it is in; harmless when repeated or done."""
+        self._stop.set()
+        self._resume.set()
+
+    def pause(self) -> None:
+        """Pause between two steps (the model stays at a finished step)."""
+        if self.running and not self._stop.is_set():
+            self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def wait(self, timeout: float | None = None, *, raise_error: bool = True) -> History:
+        """Block until the training ends (or ``timeout`` seconds pass); re-raise its error."""
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        else:
+            self._done.wait(timeout)
+        if raise_error and self.error is not None and not self.running:
+            raise self.error
+        return self
+
+    def _request_stop(self, reason: str) -> None:
+        self._stop_reason_requested = reason
+        self.stop()
+
+    # -- worker side ---------------------------------------------------------------------
+    def _append(self, record: Record) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    # -- display -------------------------------------------------------------------------
+    def summary(self) -> str:
+        epochs = self.epochs
+        parts = [f"{self.status}"]
+        n_epochs = len(epochs.get("epoch", []))
+        total = self.info.get("epochs")
+        parts.append(f"{n_epochs}/{total} epochs, {self.step_count} steps" if total else
+                     f"{n_epochs} epochs, {self.step_count} steps")
+        if n_epochs:
+            values = ", ".join(f"{k} {epochs[k][-1]:.4g}" for k in epochs
+                               if k not in ("epoch", "step", "time", "lr")
+                               and math.isfinite(epochs[k][-1]))
+            if values:
+                parts.append(values)
+        text = "History(" + "; ".join(parts) + ")"
+        if self.message and self.status not in ("running", "completed"):
+            text += f"\n{self.message}"
+        return text
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if self.monitor is None:
+            print(self.summary())
+            return
+        count = _execution_count()
+        if count is not None and count == self._displayed_in:
+            return  # fit already showed the monitor in this cell
+        self._displayed_in = count
+        display(self.monitor)
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    shell = get_ipython()
+    return None if shell is None else int(getattr(shell, "execution_count", 0))
+
+
+# -- registry of running trainings (re-running a cell stops the old one) ----------------------
+
+_REGISTRY: dict[str, History] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def running_trainings() -> list[History]:
+    """Trainings started by ``train``/``fit`` in this process that have not ended."""
+    with _REGISTRY_LOCK:
+        unique = {id(h): h for h in _REGISTRY.values() if h.running}
+    return list(unique.values())
+
+
+def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None:
+    keys = list(keys)
+    with _REGISTRY_LOCK:
+        previous = {id(h): h for k in keys if (h := _REGISTRY.get(k)) is not None and h.running}
+    for old in previous.values():
+        old._request_stop("replaced")
+        old.wait(timeout, raise_error=False)
+        if old.running:
+            raise RuntimeError("the previous training of this model did not stop within "
+                               f"{timeout:.0f} s; stop it first (history.stop())")
+    with _REGISTRY_LOCK:
+        for k in keys:
+            _REGISTRY[k] = history
+
+
+def _release(keys: Iterable[str], history: History) -> None:
+    with _REGISTRY_LOCK:
+        for k in keys:
+            if _REGISTRY.get(k) is history:
+                del _REGISTRY[k]
+
+
+# -- checks before training ---------------------------------------------------------------------
+
+def _shape(t: torch.Tensor) -> str:
+    return str(tuple(int(s) for s in t.shape))
+
+
+def check_targets(loss_name: str, kind: str, out: torch.Tensor, target: torch.Tensor) -> None:
+    """Raise ValueError when ``target`` does not suit ``loss_name`` for output ``out``."""
+    if kind == "index":
+        if out.ndim < 2:
+            raise ValueError(f"loss {loss_name!r} needs one score per class, output shape (N, C), "
+                             f"but the model outputs shape {_shape(out)}")
+        if target.is_floating_point():
+            if tuple(target.shape) == tuple(out.shape):
+                return  # class probabilities, which cross_entropy accepts
+            raise ValueError(
+                f"loss {loss_name!r} needs class indices as integers (torch.long), got "
+                f"{str(target.dtype).replace('torch.', '')} labels of shape {_shape(target)}: use "
+                "y.long() (numpy: y.astype('int64')), or probabilities of the output's shape "
+                f"{_shape(out)}")
+        expected = (out.shape[0], *out.shape[2:])
+        if tuple(target.shape) != tuple(expected):
+            raise ValueError(f"loss {loss_name!r}: labels have shape {_shape(target)} but the "
+                             f"model output {_shape(out)} needs labels of shape "
+                             f"{tuple(int(s) for s in expected)}")
+    elif kind == "binary":
+        if not target.is_floating_point():
+            raise ValueError(f"loss {loss_name!r} needs float targets 0.0/1.0 of the output's "
+                             f"shape {_shape(out)}, got {str(target.dtype).replace('torch.', '')}"
+                             " labels: use y.float(), or loss='cross_entropy' with class indices")
+        if tuple(target.shape) != tuple(out.shape):
+            raise ValueError(f"loss {loss_name!r}: targets have shape {_shape(target)} but the "
+                             f"model outputs {_shape(out)}: reshape y to match (e.g. "
+                             "y.reshape(-1, 1))")
+    elif kind == "value":
+        if not target.is_floating_point():
+            raise ValueError(f"loss {loss_name!r} needs float targets, got "
+                             f"{str(target.dtype).replace('torch.', '')} labels: for classes use "
+                             "loss='cross_entropy'; for values use y.float()")
+        if tuple(target.shape) != tuple(out.shape):
+            raise ValueError(f"loss {loss_name!r}: targets have shape {_shape(target)} but the "
+                             f"model outputs {_shape(out)} (they would broadcast silently): "
+                             "reshape y to match (e.g. y.reshape(-1, 1))")
+
+
+def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch.Tensor],
+              loss_name: str, kind: str, dev: torch.device) -> None:
+    """Run the model and the loss on two training samples; explain any mismatch."""
+    x, y = source.probe(2)
+    x, y = x.to(dev), y.to(dev)
+    info = model_input(model)
+    was_training = model.training
+    model.eval()  # no BatchNorm statistics are touched by this probe
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "does not fit"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"data and model do not fit: each sample has shape {_shape(x[0])} "
+            f"({str(x.dtype).replace('torch.', '')}; a batch is {_shape(x)}), but the model's "
+            f"first layer {info.layer} expects samples of shape {info.sample_shape}. "
+            f"PyTorch said: {detail}") from None
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(f"the model returns {type(out).__name__}, but fit needs one tensor of "
+                         "outputs (for an RNN, take the last hidden state in forward)")
+    if out.ndim == 0 or out.shape[0] != x.shape[0]:
+        raise ValueError(f"the model maps a batch of {x.shape[0]} samples to an output of shape "
+                         f"{_shape(out)}; the first axis must stay the batch")
+    check_targets(loss_name, kind, out, y)
+    if kind == "index" and not y.is_floating_point():
+        labels = source.label_range()
+        n_classes = out.shape[1]
+        if labels is not None and (labels[0] < 0 or labels[1] >= n_classes):
+            raise ValueError(f"labels go from {labels[0]:g} to {labels[1]:g} but the model "
+                             f"outputs {n_classes} class scores per sample: the last layer needs "
+                             f"{int(labels[1]) + 1} outputs (labels must be 0..C-1)")
+    try:
+        with torch.no_grad():
+            value = loss_fn(out, y)
+    except Exception as exc:  # noqa: BLE001
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"loss {loss_name!r} fails on model output {_shape(out)} and targets "
+                         f"{_shape(y)} ({str(y.dtype).replace('torch.', '')}): {detail}") from None
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise ValueError(f"loss {loss_name!r} must return one number (a scalar tensor), got "
+                         f"{type(value).__name__}"
+                         + (f" of shape {_shape(value)}" if isinstance(value, torch.Tensor)
+                            else ""))
+
+
+# -- the loop -----------------------------------------------------------------------------------
+
+@dataclass
+class _Run:
+    history: History
+    model: nn.Module  # the user's module
+    net: nn.Module  # what runs forward: the module, or its DDP wrapper
+    source: DataSource
+    loss_fn: Callable[..., torch.Tensor]
+    metrics: dict[str, MetricFn]
+    optimizer: torch.optim.Optimizer
+    schedule: Any
+    early: EarlyStopping | None
+    options: FitOptions
+    dev: torch.device
+    rank: int
+    world: int
+    observers: list[Any]
+    keys: list[str]
+    steps_per_epoch: int | None
+    params: list[nn.Parameter] = field(default_factory=list)
+    t0: float = 0.0
+    paused_total: float = 0.0
+
+
+def _now(run: _Run) -> float:
+    return time.perf_counter() - run.t0 - run.paused_total
+
+
+def _emit(run: _Run, record: Record) -> None:
+    run.history._append(record)
+    for obs in run.observers:
+        obs.on_record(record)
+
+
+def _set_status(run: _Run, status: str, message: str = "", **extra: Any) -> None:
+    history = run.history
+    history.status = status
+    history.message = message
+    _emit(run, {"kind": "status", "status": status, "message": message,
+                "time": _now(run), "step": history.step_count, **extra})
+
+
+def _value(v: torch.Tensor | float) -> float:
+    return float(v.item()) if isinstance(v, torch.Tensor) else float(v)
+
+
+def _agree(run: _Run, stop: bool, bad: bool) -> tuple[bool, bool]:
+    """All ranks take the same stop/divergence decision (one tiny all-reduce per step)."""
+    if run.world <= 1:
+        return stop, bad
+    import torch.distributed as dist
+
+    flags = torch.tensor([float(stop), float(bad)], device=run.dev if run.dev.type == "cuda"
+                         else "cpu")
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return bool(flags[0] > 0), bool(flags[1] > 0)
+
+
+def _reduce_sums(run: _Run, sums: dict[str, float]) -> dict[str, float]:
+    if run.world <= 1 or not sums:
+        return sums
+    import torch.distributed as dist
+
+    keys = sorted(sums)
+    values = torch.tensor([sums[k] for k in keys], dtype=torch.float64,
+                          device=run.dev if run.dev.type == "cuda" else "cpu")
+    dist.all_reduce(values)
+    return {k: float(v) for k, v in zip(keys, values.tolist())}
+
+
+def _validate(run: _Run) -> dict[str, float]:
+    if not run.source.has_val:
+        return {}
+    model = run.model  # the plain module: no DDP collectives during evaluation
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    count = 0
+    try:
+        with torch.no_grad():
+            for xb, yb in run.source.val_batches(max(run.options.batch_size, 256)):
+                if run.world == 1 and run.history._stop.is_set():
+                    return {}
+                xb, yb = xb.to(run.dev), yb.to(run.dev)
+                out = model(xb)
+                n = len(xb)
+                count += n
+                sums["val_loss"] = sums.get("val_loss", 0.0) + _value(run.loss_fn(out, yb)) * n
+                for name, fn in run.metrics.items():
+                    sums[f"val_{name}"] = sums.get(f"val_{name}", 0.0) + _value(fn(out, yb)) * n
+    finally:
+        model.train(was_training)
+    return {k: v / count for k, v in sums.items()} if count else {}
+
+
+def _train_loop(run: _Run) -> None:
+    history, opts = run.history, run.options
+    net, loss_fn, optimizer, params = run.net, run.loss_fn, run.optimizer, run.params
+    dev = run.dev
+    metric_items = list(run.metrics.items())
+    penalize = bool(opts.l1 or opts.l2)
+    clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None
+    schedule = run.schedule
+    step_schedule = schedule is not None and schedule.every == "step"
+    step = 0
+    final_status, final_message = "completed", ""
+    run.model.train()
+    _set_status(run, "running")
+    for epoch in range(opts.epochs):
+        sums: dict[str, float] = {"loss": 0.0, "n": 0.0}
+        for name, _ in metric_items:
+            sums[name] = 0.0
+        stop = False
+        for xb, yb in run.source.train_batches(epoch, opts.batch_size, run.rank, run.world):
+            if not history._resume.is_set() and not history._stop.is_set():
+                paused_at = time.perf_counter()
+                _set_status(run, "paused")
+                while not history._resume.wait(0.1):
+                    pass
+                run.paused_total += time.perf_counter() - paused_at
+                if not history._stop.is_set():
+                    _set_status(run, "running")
+            if xb.device != dev:
+                xb = xb.to(dev, non_blocking=True)
+                yb = yb.to(dev, non_blocking=True)
+            lr = optimizer.param_groups[0]["lr"]
+            optimizer.zero_grad(set_to_none=True)
+            out = net(xb)
+            loss = loss_fn(out, yb)
+            loss_value = loss.item()
+            finite = math.isfinite(loss_value)
+            stop_now, bad = _agree(run, history._stop.is_set(), not finite)
+            if bad:
+                history.diverged_at = step + 1
+                final_status = "diverged"
+                final_message = (
+                    f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss became "
+                    f"{loss_value if not finite else 'non-finite on another rank'}. Lower the "
+                    f"learning rate (now {lr:g}), clip gradients (clip_grad_norm=1.0) or check "
+                    "the data for NaN/inf. The model keeps the weights of step "
+                    f"{step} (they already give a non-finite loss).")
+                _emit(run, {"kind": "diverged", "step": step + 1, "epoch": epoch + 1,
+                            "loss": loss_value, "time": _now(run)})
+                stop = True
+                break
+            if stop_now:
+                stop = True
+                break
+            if penalize:
+                extra = penalty(params, opts.l1, opts.l2)
+                (loss + extra).backward()  # type: ignore[operator]
+            else:
+                loss.backward()
+            record: Record = {"kind": "step", "step": step + 1, "epoch": epoch + 1,
+                              "loss": loss_value, "lr": lr}
+            if clip:
+                norm = clip_gradients(params, max_norm=opts.clip_grad_norm,
+                                      max_value=opts.clip_grad_value)
+                if norm is not None:
+                    record["grad_norm"] = norm
+            optimizer.step()
+            if step_schedule:
+                schedule.step()
+            step += 1
+            n = len(xb)
+            sums["loss"] += loss_value * n
+            sums["n"] += n
+            if metric_items:
+                detached = out.detach()
+                for name, fn in metric_items:
+                    value = _value(fn(detached, yb))
+                    record[name] = value
+                    sums[name] += value * n
+            record["time"] = _now(run)
+            _emit(run, record)
+        if stop:
+            break
+        # end of epoch: training means (agreed by all ranks), validation, schedule, early stop
+        sums = _reduce_sums(run, sums)
+        count = sums.pop("n") or 1.0
+        epoch_record: Record = {"kind": "epoch", "epoch": epoch + 1, "step": step,
+                                **{k: v / count for k, v in sums.items()},
+                                "lr": optimizer.param_groups[0]["lr"]}
+        epoch_record.update(_validate(run))  # empty when stopped during validation
+        epoch_record["time"] = _now(run)
+        _emit(run, epoch_record)
+        if schedule is not None and not step_schedule:
+            schedule.step()
+        if run.early is not None and not history._stop.is_set():
+            watched = run.early.resolve(k for k in epoch_record if k not in ("kind", "epoch",
+                                                                             "step", "time"))
+            worse = run.early.update(watched, float(epoch_record[watched]), epoch + 1, run.model)
+            if worse and epoch + 1 < opts.epochs:
+                restored = run.early.restore(run.model)
+                final_status = "early_stopped"
+                final_message = (f"early stopping: {watched} did not improve for "
+                                 f"{run.early.patience} epochs (best {run.early.best:.4g} at "
+                                 f"epoch {run.early.best_epoch})"
+                                 + ("; the best epoch's weights were restored" if restored else ""))
+                break
+    if final_status == "completed" and history._stop.is_set():
+        final_status = history._stop_reason_requested
+        final_message = {
+            "stopped": f"stopped by request after step {step}",
+            "replaced": f"stopped after step {step}: a new training of this model started",
+            "interrupted": f"interrupted after step {step}",
+        }.get(final_status, f"stopped after step {step}")
+    elif final_status == "completed":
+        final_message = f"completed {opts.epochs} epochs ({step} steps)"
+    _set_status(run, final_status, final_message)
+
+
+def _worker(run: _Run) -> None:
+    history = run.history
+    try:
+        run.t0 = time.perf_counter()
+        _train_loop(run)
+    except BaseException as exc:  # report everything; the thread must end cleanly
+        history.error = exc
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        message = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        try:
+            _set_status(run, "error", f"training failed at step {history.step_count + 1}: "
+                                      f"{message}")
+        except BaseException:  # noqa: BLE001 - an observer failing must not hide the error
+            history.status = "error"
+    finally:
+        for obs in run.observers:
+            try:
+                obs.on_end(history)
+            except BaseException as exc:  # noqa: BLE001
+                history.info.setdefault("observer_errors", []).append(repr(exc))
+        _release(run.keys, history)
+        history._done.set()
+
+
+def _distributed_world(flag: bool | None) -> tuple[int, int]:
+    if flag is False:
+        return 0, 1
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    if flag:
+        raise RuntimeError("distributed=True needs torch.distributed to be initialized first "
+                           "(dist.init_process_group, torchrun, or Lightning Fabric)")
+    return 0, 1
+
+
+def _layout_for(model: nn.Module) -> str | None:
+    layout = model_input(model).layout
+    return layout if layout in ("flat", "image") else None
+
+
+def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
+          observers: Sequence[Any] = (), keys: Sequence[str] = (),
+          block: bool = True) -> History:
+    """Train ``model`` on ``data``; returns a ``History`` (live when ``block`` is False).
+
+    Checks run in the calling thread and raise ``ValueError``/``TypeError`` before anything
+    starts. The loop runs in a worker thread; ``block=True`` waits for it (Ctrl-C stops it after
+    the current step, then re-raises ``KeyboardInterrupt``).
+    """
+    opts = options or FitOptions()
+    opts.check()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    rank, world = _distributed_world(opts.distributed)
+    if opts.device is None and world > 1 and torch.cuda.is_available():
+        import os
+
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)) %
+                           torch.cuda.device_count())
+    else:
+        dev = pick_device(opts.device)
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    wrapped: nn.Module | None = None
+    if isinstance(model, DDP):
+        wrapped, model = model, model.module
+    source = as_source(data, val_data=opts.val_data, batch_size=opts.batch_size, seed=opts.seed,
+                       shuffle=opts.shuffle, layout=_layout_for(model) if isinstance(
+                           data, str) else None)
+    loss_fn, loss_name, kind = resolve_loss(opts.loss, source.task)
+    metrics = resolve_metrics(opts.metrics, kind, loss_name, source.task)
+    model.to(dev)
+    if isinstance(loss_fn, nn.Module):
+        loss_fn.to(dev)
+    check_fit(model, source, loss_fn, loss_name, kind, dev)
+    source = source.to(dev)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters (all requires_grad=False)")
+    optimizer = make_optimizer(opts.optimizer, params, lr=opts.lr, momentum=opts.momentum,
+                               weight_decay=opts.weight_decay, options=opts.optimizer_options)
+    steps_per_epoch = source.steps_per_epoch(opts.batch_size, rank, world)
+    schedule = make_schedule(opts.schedule, optimizer, epochs=opts.epochs,
+                             steps_per_epoch=steps_per_epoch, every=opts.schedule_every)
+    early = as_early_stopping(opts.early_stopping)
+    if world > 1 and wrapped is None:
+        wrapped = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    net = wrapped if wrapped is not None else model
+    n_params = sum(p.numel() for p in model.parameters())
+    info = {
+        "model": type(model).__name__, "parameters": int(n_params), "data": source.name,
+        "train_samples": source.n_train, "has_val": source.has_val, "loss": loss_name,
+        "optimizer": opts.optimizer if isinstance(opts.optimizer, str) else
+        type(optimizer).__name__, "lr": optimizer.param_groups[0]["lr"], "epochs": opts.epochs,
+        "batch_size": opts.batch_size, "steps_per_epoch": steps_per_epoch,
+        "total_steps": None if steps_per_epoch is None else steps_per_epoch * opts.epochs,
+        "device": str(dev), "metrics": list(metrics), "rank": rank, "world_size": world,
+        "grad_norm": opts.clip_grad_norm is not None,
+    }
+    history = History(model, info)
+    run_observers = list(observers) if rank == 0 else []
+    all_keys = [f"model:{id(model)}", *keys]
+    run = _Run(history, model, net, source, loss_fn, metrics, optimizer, schedule, early, opts,
+               dev, rank, world, run_observers, all_keys, steps_per_epoch, params)
+    _claim(all_keys, history)
+    try:
+        for obs in run_observers:
+            obs.on_start(history)
+    except BaseException:
+        _release(all_keys, history)
+        raise
+    thread = threading.Thread(target=_worker, args=(run,), name="dlwidgets-train", daemon=True)
+    history._thread = thread
+    thread.start()
+    if block:
+        try:
+            while thread.is_alive():
+                thread.join(0.1)
+        except KeyboardInterrupt:
+            history._request_stop("interrupted")
+            thread.join()
+            raise
+        if history.error is not None:
+            raise history.error
+    return history

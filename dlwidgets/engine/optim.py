@@ -1,0 +1,292 @@
+"""Optimizers, learning-rate schedules, L1/L2 penalties, gradient clipping and early stopping.
+
+Every named optimizer is exactly a ``torch.optim`` class with the settings listed in
+``OPTIMIZERS`` (nothing re-implemented), so what a student trains here is what PyTorch does.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .datasets import unknown_name_message
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """How a name maps to ``torch.optim``: the class, fixed settings and the default lr."""
+
+    cls: type[torch.optim.Optimizer]
+    settings: dict[str, Any]
+    default_lr: float
+    formula: str
+
+
+# The update rules, as torch implements them (g = gradient, η = lr); shown in docs/training.md.
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    "sgd": OptimizerSpec(torch.optim.SGD, {}, 0.01, "w ← w − η·g"),
+    "momentum": OptimizerSpec(torch.optim.SGD, {"momentum": 0.9}, 0.01,
+                              "v ← μ·v + g (v = g on the first step);  w ← w − η·v"),
+    "nesterov": OptimizerSpec(torch.optim.SGD, {"momentum": 0.9, "nesterov": True}, 0.01,
+                              "v ← μ·v + g;  w ← w − η·(g + μ·v)"),
+    "adagrad": OptimizerSpec(torch.optim.Adagrad, {}, 0.01,
+                             "G ← G + g²;  w ← w − η·g / (√G + ε)"),
+    "rmsprop": OptimizerSpec(torch.optim.RMSprop, {}, 0.01,
+                             "s ← α·s + (1 − α)·g²;  w ← w − η·g / (√s + ε)"),
+    "adadelta": OptimizerSpec(torch.optim.Adadelta, {}, 1.0,
+                              "s ← ρs + (1−ρ)g²;  Δ = √(u + ε)/√(s + ε)·g;  u ← ρu + (1−ρ)Δ²;"
+                              "  w ← w − η·Δ"),
+    "adam": OptimizerSpec(torch.optim.Adam, {}, 0.001,
+                          "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  "
+                          "w ← w − η·m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)"),
+    "adamw": OptimizerSpec(torch.optim.AdamW, {}, 0.001,
+                           "Adam with decoupled weight decay: w ← w − η·λ·w before the Adam step"),
+}
+
+OptimizerArg = str | type | Callable[..., torch.optim.Optimizer] | torch.optim.Optimizer
+
+
+def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
+                   lr: float | None = None, momentum: float | None = None,
+                   weight_decay: float = 0.0,
+                   options: dict[str, Any] | None = None) -> torch.optim.Optimizer:
+    """Build the optimizer named (or given) by ``optimizer`` over ``params``.
+
+    ``optimizer`` is a name from ``OPTIMIZERS``, a ``torch.optim.Optimizer`` subclass (called as
+    ``cls(params, lr=lr, **options)``), a factory called as ``factory(params)``, or an optimizer
+    already built on the model's parameters (used as it is; ``lr`` must then be left out).
+    """
+    params = list(params)
+    options = dict(options or {})
+    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if weight_decay < 0 or not math.isfinite(weight_decay):
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    if isinstance(optimizer, torch.optim.Optimizer):
+        if lr is not None:
+            raise ValueError("lr cannot be combined with an optimizer that is already built: "
+                             "set lr when building it, or pass the optimizer's name or class")
+        owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        if not {id(p) for p in params} <= owned:
+            raise ValueError("the optimizer given does not hold this model's parameters: build "
+                             "it with torch.optim.X(model.parameters(), ...)")
+        return optimizer
+    if isinstance(optimizer, str):
+        key = optimizer.strip().lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(unknown_name_message("optimizer", optimizer, list(OPTIMIZERS)))
+        spec = OPTIMIZERS[key]
+        settings = {**spec.settings, **options}
+        if momentum is not None:
+            if "momentum" not in spec.settings:
+                raise ValueError(f"momentum= applies to 'momentum' and 'nesterov', not {key!r}")
+            if not 0.0 <= momentum < 1.0:
+                raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+            settings["momentum"] = momentum
+        if weight_decay:
+            settings["weight_decay"] = weight_decay
+        cls: Any = spec.cls
+        return cls(params, lr=spec.default_lr if lr is None else lr, **settings)
+    if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+        if momentum is not None:
+            options["momentum"] = momentum
+        if weight_decay:
+            options["weight_decay"] = weight_decay
+        if lr is not None:
+            options["lr"] = lr
+        built_cls: Any = optimizer
+        return built_cls(params, **options)
+    if callable(optimizer):
+        factory: Any = optimizer
+        built = factory(params)
+        if not isinstance(built, torch.optim.Optimizer):
+            raise TypeError("an optimizer factory must return a torch.optim.Optimizer, got "
+                            f"{type(built).__name__}")
+        if lr is not None:
+            for group in built.param_groups:
+                group["lr"] = lr
+        return built
+    raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}), a torch.optim "
+                    f"class, a factory or an optimizer; got {type(optimizer).__name__}")
+
+
+# -- learning-rate schedules --------------------------------------------------------------------
+
+SCHEDULES: tuple[str, ...] = ("step", "exponential", "cosine")
+
+ScheduleArg = str | dict[str, Any] | Callable[[torch.optim.Optimizer], Any] | None
+
+
+@dataclass
+class Schedule:
+    """A torch LR scheduler and whether it steps after every epoch or every optimizer step."""
+
+    scheduler: Any
+    every: str  # "epoch" or "step"
+
+    def step(self) -> None:
+        self.scheduler.step()
+
+
+def make_schedule(schedule: ScheduleArg, optimizer: torch.optim.Optimizer, *, epochs: int,
+                  steps_per_epoch: int | None, every: str = "epoch") -> Schedule | None:
+    """Build a ``torch.optim.lr_scheduler`` from a name, a dict or a factory.
+
+    ``"step"`` → ``StepLR(step_size=max(1, epochs // 3), gamma=0.1)``;
+    ``"exponential"`` → ``ExponentialLR(gamma=0.9)``; ``"cosine"`` → ``CosineAnnealingLR(T_max=
+    epochs)`` (or total steps when ``every="step"``). A dict ``{"name": "step", "step_size": 2,
+    "gamma": 0.5}`` overrides the settings; a factory ``f(optimizer) -> scheduler`` gives any
+    torch scheduler. Steps sizes and ``T_max`` count in units of ``every``.
+    """
+    if every not in ("epoch", "step"):
+        raise ValueError(f"schedule_every must be 'epoch' or 'step', got {every!r}")
+    if schedule is None:
+        return None
+    units = epochs if every == "epoch" else epochs * (steps_per_epoch or 1)
+    lrs = torch.optim.lr_scheduler
+    if callable(schedule) and not isinstance(schedule, (str, dict)):
+        built = schedule(optimizer)
+        if not hasattr(built, "step"):
+            raise TypeError("a schedule factory must return a torch LR scheduler, got "
+                            f"{type(built).__name__}")
+        return Schedule(built, every)
+    if isinstance(schedule, str):
+        schedule = {"name": schedule}
+    if not isinstance(schedule, dict) or "name" not in schedule:
+        raise TypeError(f"schedule must be a name ({', '.join(SCHEDULES)}), a dict with 'name', or "
+                        f"a factory; got {type(schedule).__name__}")
+    settings = dict(schedule)
+    name = str(settings.pop("name")).strip().lower()
+    try:
+        if name == "step":
+            settings.setdefault("step_size", max(1, units // 3))
+            settings.setdefault("gamma", 0.1)
+            return Schedule(lrs.StepLR(optimizer, **settings), every)
+        if name == "exponential":
+            settings.setdefault("gamma", 0.9)
+            return Schedule(lrs.ExponentialLR(optimizer, **settings), every)
+        if name == "cosine":
+            settings.setdefault("T_max", max(1, units))
+            return Schedule(lrs.CosineAnnealingLR(optimizer, **settings), every)
+    except TypeError as exc:
+        raise TypeError(f"schedule {name!r}: {exc}") from None
+    raise ValueError(unknown_name_message("schedule", name, SCHEDULES))
+
+
+# -- penalties and clipping ---------------------------------------------------------------------
+
+def penalty(params: list[nn.Parameter], l1: float, l2: float) -> torch.Tensor | None:
+    """``l1·Σ|w| + (l2/2)·Σw²`` over all parameters (so ``l2`` equals SGD's ``weight_decay``)."""
+    if not l1 and not l2:
+        return None
+    terms: list[torch.Tensor] = []
+    for p in params:
+        if l1:
+            terms.append(l1 * p.abs().sum())
+        if l2:
+            terms.append((0.5 * l2) * p.pow(2).sum())
+    return torch.stack(terms).sum() if terms else None
+
+
+def clip_gradients(params: list[nn.Parameter], *, max_norm: float | None,
+                   max_value: float | None) -> float | None:
+    """Clip by value then by total L2 norm (``torch.nn.utils``); returns the norm before clipping."""
+    if max_value is not None:
+        torch.nn.utils.clip_grad_value_(params, max_value)
+    if max_norm is not None:
+        return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    return None
+
+
+# -- early stopping -----------------------------------------------------------------------------
+
+@dataclass
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` is an epoch quantity: ``"val_loss"`` (default, falls back to ``"loss"`` without
+    validation data), ``"loss"``, ``"val_accuracy"``... ``mode`` is ``"min"`` or ``"max"``
+    (``"auto"``: max for accuracy-like names). With ``restore_best`` the weights of the best epoch
+    are put back when it stops.
+    """
+
+    patience: int = 3
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    mode: str = "auto"
+    restore_best: bool = True
+    best: float | None = field(default=None, init=False)
+    best_epoch: int | None = field(default=None, init=False)
+    _bad_epochs: int = field(default=0, init=False, repr=False)
+    _best_state: dict[str, torch.Tensor] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {self.patience!r}")
+        if self.min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {self.min_delta}")
+        if self.mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {self.mode!r}")
+
+    def reset(self) -> None:
+        self.best = None
+        self.best_epoch = None
+        self._bad_epochs = 0
+        self._best_state = None
+
+    def resolve(self, available: Iterable[str]) -> str:
+        """The quantity actually watched, given the epoch quantities the training records."""
+        names = set(available)
+        if self.monitor in names:
+            return self.monitor
+        if self.monitor.startswith("val_") and self.monitor[4:] in names:
+            return self.monitor[4:]
+        raise ValueError(f"early stopping watches {self.monitor!r}, which this training does not "
+                         f"record; use one of {', '.join(sorted(names))}")
+
+    def _maximize(self, name: str) -> bool:
+        if self.mode == "auto":
+            return any(k in name for k in ("acc", "f1", "precision", "recall", "auc"))
+        return self.mode == "max"
+
+    def update(self, name: str, value: float, epoch: int, model: nn.Module) -> bool:
+        """Record the epoch's value; True when training should stop now."""
+        if not math.isfinite(value):
+            return False
+        sign = -1.0 if self._maximize(name) else 1.0
+        if self.best is None or sign * (value - self.best) < -self.min_delta:
+            self.best = value
+            self.best_epoch = epoch
+            self._bad_epochs = 0
+            if self.restore_best:
+                self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return False
+        self._bad_epochs += 1
+        return self._bad_epochs >= self.patience
+
+    def restore(self, model: nn.Module) -> bool:
+        """Put the best epoch's weights back (when kept); True if it did."""
+        if self.restore_best and self._best_state is not None:
+            model.load_state_dict(self._best_state)
+            return True
+        return False
+
+
+def as_early_stopping(value: int | EarlyStopping | None) -> EarlyStopping | None:
+    """``early_stopping=5`` means ``EarlyStopping(patience=5)``; a fresh copy of a given one."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, EarlyStopping):
+        fresh = copy.copy(value)
+        fresh.reset()
+        return fresh
+    if isinstance(value, int) and not isinstance(value, bool):
+        return EarlyStopping(patience=value)
+    raise TypeError("early_stopping must be a patience (int >= 1) or an EarlyStopping, got "
+                    f"{type(value).__name__}")
