@@ -167,3 +167,4 @@ def test_inputs_are_copied_not_shared():
     k[0, 0] = 5.0
     assert trace.input[0, 0, 0] == 0.0 and trace.weight[0, 0, 0, 0] == 1.0
     assert as_weight(k, 1).flags.writeable
+    assert as_weight("blur", 3, groups=3).flags.c_contiguous

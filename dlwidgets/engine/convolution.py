@@ -233,7 +233,7 @@ def as_weight(kernel: Any, in_channels: int, groups: int = 1, name: str = "kerne
         raise ValueError(f"{name} is {kh}×{kw}; the largest kernel shown is {MAX_KERNEL}×{MAX_KERNEL}")
     if f > MAX_FILTERS:
         raise ValueError(f"{name} has {f} filters; the limit is {MAX_FILTERS}")
-    weight = np.array(weight, dtype=np.float64)  # a writable copy, never a view of the caller's
+    weight = np.array(weight, dtype=np.float64, order="C")  # a writable copy, never a view of the caller's
     _check_finite(weight, name)
     return weight
 
@@ -444,9 +444,12 @@ def conv_trace(image: Any, kernel: Any = "vertical_edge", bias: Any = None, stri
         out = F.conv2d(padded, wt, bt if has_bias else None, s, 0, d, groups)[0]
         # every window as a column: (1, C*kh*kw, Ho*Wo), channel-major like the weights
         cols = F.unfold(padded, (kh, kw), dilation=d, padding=0, stride=s)
-        cols = cols.view(groups, 1, cg, kh * kw, ho * wo)
-        prods = cols * wt.view(groups, nf // groups, cg, kh * kw, 1)
-        prods = prods.view(nf, cg, kh, kw, ho, wo).permute(0, 4, 5, 1, 2, 3).contiguous()
+        # window-major (G, 1, Ho*Wo, Cg*kh*kw): transposing the small column matrix first makes
+        # the big product come out contiguous in the (F, Ho, Wo, Cg, kh, kw) order we keep
+        cols = cols.view(groups, cg * kh * kw, ho * wo).transpose(1, 2).contiguous()
+        prods = torch.empty((groups, nf // groups, ho * wo, cg * kh * kw), dtype=dtype, device=dev)
+        torch.mul(cols[:, None], wt.reshape(groups, nf // groups, 1, cg * kh * kw), out=prods)
+        prods = prods.view(nf, ho, wo, cg, kh, kw)
     return ConvTrace(
         input=x, padded=padded[0].cpu().double().numpy(), weight=weight, bias=bias_arr,
         has_bias=has_bias, groups=groups, padding_mode=padding_mode, padding_spec=spec,
