@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from .engine.datasets import DATASETS, load_dataset
 from .engine.device import device
+from .engine.fit import History
+from .engine.optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
+from .widgets.training_monitor import TrainingMonitor, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ActivationExplorer",
+    "DATASETS",
+    "EarlyStopping",
     "ExportError",
+    "History",
+    "TrainingMonitor",
     "device",
     "export_html",
+    "fit",
+    "load_dataset",
     "load_ipython_extension",
     "__version__",
 ]

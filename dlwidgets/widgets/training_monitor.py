@@ -1,0 +1,337 @@
+"""Live training monitor, and ``dlwidgets.fit`` which trains a model with one attached.
+
+The engine's worker thread only hands records to the monitor's ``ThrottledPublisher`` (a lock
+and a list append). The publisher thread sends coalesced deltas (≤ 30 messages/s) as custom
+messages with binary columns, sets the status traits, and writes the full history into synced
+state every 2 s and once at the end, so a late view, a saved notebook and a static export all
+draw the whole run. Stop / pause / resume come back from the front end as custom messages and
+are processed by the kernel's main thread, which is free because ``fit`` returns at once in a
+notebook.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import traitlets as t
+from ipywidgets.widgets.widget import _remove_buffers
+from torch import nn
+
+from ..engine.fit import FitOptions, History, MetricFn, Record, train
+from ..engine.optim import EarlyStopping, OptimizerArg, ScheduleArg
+from ._arrays import to_wire
+from ._base import DLWidget, bundle
+from ._stream import ThrottledPublisher
+
+_INT_COLUMNS = ("step", "epoch")
+
+
+def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, Any]:
+    """Columns (wire arrays) of the records of one kind: int32 step/epoch, float32 values.
+
+    A value missing from a record (a metric not computed at that step) is NaN.
+    """
+    rows = [r for r in records if r.get("kind") == kind]
+    names: list[str] = []
+    for r in rows:
+        for k in r:
+            if k != "kind" and k not in names and isinstance(r[k], (int, float)):
+                names.append(k)
+    out: dict[str, Any] = {}
+    for k in names:
+        if k in _INT_COLUMNS:
+            out[k] = to_wire(np.array([int(r.get(k, -1)) for r in rows], dtype=np.int32))
+        else:
+            values = np.array([r.get(k, math.nan) for r in rows], dtype=np.float64)
+            out[k] = to_wire(values)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+class TrainingMonitor(DLWidget):
+    """Live loss/metric curves per step and epoch, progress with ETA, lr, stop and pause buttons.
+
+    ``dlwidgets.fit`` creates and shows one; pass ``monitor=TrainingMonitor()`` to reuse a panel.
+    """
+
+    _esm = bundle("training_monitor")
+
+    title = t.Unicode("Training").tag(sync=True)
+    run_id = t.Int(0).tag(sync=True)
+    status = t.Unicode("idle").tag(sync=True)
+    message = t.Unicode("").tag(sync=True)
+    info = t.Dict().tag(sync=True)  # model, parameters, data, loss, optimizer, epochs, ... (JSON)
+    steps = t.Dict().tag(sync=True)  # column -> wire array, one row per optimizer step
+    epochs = t.Dict().tag(sync=True)  # column -> wire array, one row per epoch
+    diverged_step = t.Int(-1).tag(sync=True)
+    log_scale = t.Bool(False).tag(sync=True)
+    smoothing = t.Float(0.6).tag(sync=True)
+
+    def __init__(self, title: str = "Training", *, max_rate: float = 30.0,
+                 history_every: float = 2.0) -> None:
+        super().__init__(title=title)
+        self._history: History | None = None
+        self._publisher: ThrottledPublisher | None = None
+        self._max_rate = max_rate
+        self._history_every = history_every
+        self._state_lock = threading.Lock()
+        self._show_on_start = False
+        self.deltas_sent = 0
+        self.on_msg(self._on_frontend_msg)
+
+    @t.validate("smoothing")
+    def _check_smoothing(self, proposal: t.Bunch) -> float:
+        value = float(proposal["value"])
+        if not 0.0 <= value < 1.0:
+            raise t.TraitError(f"smoothing must be in [0, 1), got {value}")
+        return value
+
+    # -- Python-side control and data --------------------------------------------------
+    @property
+    def history(self) -> History | None:
+        """The History of the training shown (None before the first one)."""
+        return self._history
+
+    def stop(self) -> None:
+        """Same as the Stop button."""
+        if self._history is not None:
+            self._history.stop()
+
+    def pause(self) -> None:
+        if self._history is not None:
+            self._history.pause()
+
+    def resume(self) -> None:
+        if self._history is not None:
+            self._history.resume()
+
+    def busy_for_export(self) -> str | None:
+        """A note for the static export when it is taken mid-training."""
+        h = self._history
+        if h is None or not h.running:
+            return None
+        total = h.info.get("total_steps")
+        of = f" of {total}" if total else ""
+        return f"Exported while training (step {h.step_count}{of}); the page shows the run so far."
+
+    # -- observer interface (engine) ---------------------------------------------------
+    def on_start(self, history: History) -> None:
+        """Called by the engine in the calling thread, before the worker thread starts."""
+        if self._publisher is not None:
+            self._publisher.stop()
+        self._history = history
+        with self.hold_sync():
+            self.run_id = self.run_id + 1
+            self.status = "starting"
+            self.message = ""
+            self.diverged_step = -1
+            self.info = _jsonable(history.info)
+            self.steps = {}
+            self.epochs = {}
+        self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
+                                             max_rate=self._max_rate,
+                                             history_every=self._history_every).start()
+        if self._show_on_start:
+            self._show_on_start = False
+            from IPython.display import display
+
+            history._displayed_in = _execution_count()
+            display(self)
+
+    def on_record(self, record: Record) -> None:
+        """Worker thread: queue the record (never touches traits or the comm)."""
+        publisher = self._publisher
+        if publisher is not None:
+            publisher.push(record)
+
+    def on_end(self, history: History) -> None:
+        """Worker thread: flush what is left and write the full history (publisher thread)."""
+        publisher = self._publisher
+        if publisher is not None:
+            publisher.stop()
+
+    # -- publisher thread --------------------------------------------------------------
+    def _apply_status(self, records: Sequence[Record]) -> None:
+        statuses = [r for r in records if r.get("kind") == "status"]
+        diverged = [r for r in records if r.get("kind") == "diverged"]
+        if not statuses and not diverged:
+            return
+        with self.hold_sync():
+            if diverged:
+                self.diverged_step = int(diverged[-1]["step"])
+            if statuses:
+                self.status = str(statuses[-1]["status"])
+                self.message = str(statuses[-1].get("message", ""))
+
+    def _send_delta(self, start: int, batch: list[Record]) -> None:
+        content = encode_delta(self.run_id, start, batch)
+        self._apply_status(batch)
+        if content is not None:
+            plain, paths, buffers = _remove_buffers(content)
+            plain["buffer_paths"] = paths
+            self.send(plain, buffers)
+            self.deltas_sent += 1
+
+    def _write_history(self, records: list[Record]) -> None:
+        with self._state_lock:
+            steps = records_to_columns(records, "step")
+            epochs = records_to_columns(records, "epoch")
+            with self.hold_sync():
+                self.steps = steps
+                self.epochs = epochs
+            self._apply_status(records)
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "stop":
+            self.stop()
+        elif kind == "pause":
+            self.pause()
+        elif kind == "resume":
+            self.resume()
+        elif kind == "sync" and self._history is not None:
+            # a view that appeared after the start asks for everything so far
+            self._write_history(self._history.records)
+
+
+def encode_delta(run_id: int, start: int, batch: Sequence[Record]) -> dict[str, Any] | None:
+    """The custom message for a batch of records: binary step and epoch columns."""
+    steps = records_to_columns(batch, "step")
+    epochs = records_to_columns(batch, "epoch")
+    if not steps and not epochs:
+        return None
+    return {"type": "delta", "run": run_id, "start": start, "steps": steps, "epochs": epochs}
+
+
+# -- dlwidgets.fit --------------------------------------------------------------------------
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    return get_ipython()
+
+
+def in_notebook_kernel() -> bool:
+    """True inside a Jupyter kernel (a front end can show widgets and send button clicks)."""
+    shell = _shell()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _execution_count() -> int | None:
+    shell = _shell()
+    return None if shell is None else int(getattr(shell, "execution_count", 0))
+
+
+def _cell_key() -> str | None:
+    """The running notebook cell's id (JupyterLab/Notebook 7 send it), to stop a re-run cell's
+    previous training even when the cell built a new model."""
+    shell = _shell()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return None
+    try:
+        parent = kernel.get_parent("shell") if hasattr(kernel, "get_parent") else {}
+    except TypeError:
+        parent = kernel.get_parent()
+    except Exception:  # noqa: BLE001 - no parent header outside a request
+        return None
+    cell = ((parent or {}).get("metadata") or {}).get("cellId")
+    return f"cell:{cell}" if cell else None
+
+
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] | None = None,
+        optimizer: OptimizerArg = "adam", lr: float | None = None, epochs: int = 5,
+        batch_size: int = 32, device: str | torch.device | None = None,
+        metrics: Sequence[str] | dict[str, MetricFn] | None = None, val_data: Any = None,
+        momentum: float | None = None, weight_decay: float = 0.0,
+        optimizer_options: dict[str, Any] | None = None, l1: float = 0.0, l2: float = 0.0,
+        clip_grad_norm: float | None = None, clip_grad_value: float | None = None,
+        schedule: ScheduleArg = None, schedule_every: str = "epoch",
+        early_stopping: int | EarlyStopping | None = None, seed: int = 0, shuffle: bool = True,
+        distributed: bool | None = None, monitor: bool | str | TrainingMonitor | None = "auto",
+        block: bool | None = None, title: str | None = None,
+        key: str | None = None) -> History:
+    """Train ``model`` on ``data`` with a live TrainingMonitor; returns the (live) History.
+
+    In a notebook it returns at once (training runs in a worker thread, the kernel stays free
+    for the Stop/Pause buttons); elsewhere, or with ``block=True``, it returns when training
+    ends. See docs/training.md for every parameter.
+    """
+    options = FitOptions(
+        loss=loss, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
+        device=device, metrics=metrics, val_data=val_data, momentum=momentum,
+        weight_decay=weight_decay, optimizer_options=optimizer_options, l1=l1, l2=l2,
+        clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value, schedule=schedule,
+        schedule_every=schedule_every, early_stopping=early_stopping, seed=seed,
+        shuffle=shuffle, distributed=distributed)
+    kernel = in_notebook_kernel()
+    rank = _rank() if distributed is not False else 0
+    if block is None:
+        block = not kernel or (distributed is not False and _world() > 1)
+    widget: TrainingMonitor | None = None
+    if isinstance(monitor, TrainingMonitor):
+        widget = monitor
+    elif monitor is True or (monitor == "auto" and kernel):
+        widget = TrainingMonitor(title or _default_title(model, data))
+        widget._show_on_start = _shell() is not None
+    elif monitor not in (False, None, "auto"):
+        raise ValueError(f"monitor must be 'auto', True, False or a TrainingMonitor, got "
+                         f"{monitor!r}")
+    if rank != 0:
+        widget = None  # only rank 0 feeds a monitor
+    keys = [k for k in (key, _cell_key()) if k]
+    observers = [widget] if widget is not None else []
+    history = train(model, data, options, observers=observers, keys=keys, block=False)
+    history.monitor = widget
+    if block:
+        _wait_blocking(history)
+    return history
+
+
+def _world() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def _wait_blocking(history: History) -> None:
+    try:
+        while history.running:
+            history.wait(0.1, raise_error=False)
+    except KeyboardInterrupt:
+        history._request_stop("interrupted")
+        history.wait(raise_error=False)
+        raise
+    if history.error is not None:
+        raise history.error
+
+
+def _default_title(model: nn.Module, data: Any) -> str:
+    name = data if isinstance(data, str) else getattr(data, "name", None)
+    return f"Training {type(model).__name__}" + (f" on {name}" if isinstance(name, str) else "")

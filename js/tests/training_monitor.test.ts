@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { decodeColumns, ema, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, Table } from "../src/training_monitor";
+
+describe("Table", () => {
+  it("appends only rows past the last key, in any delivery order", () => {
+    const t = new Table("step");
+    expect(t.append({ step: [1, 2, 3], loss: [3, 2, 1] })).toBe(3);
+    // a full-history write overlapping what deltas already delivered
+    expect(t.append({ step: [1, 2, 3, 4, 5], loss: [3, 2, 1, 0.5, 0.25] })).toBe(2);
+    // a stale delta
+    expect(t.append({ step: [2, 3], loss: [9, 9] })).toBe(0);
+    expect(t.n).toBe(5);
+    expect(Array.from(t.get("loss")!.subarray(0, t.n))).toEqual([3, 2, 1, 0.5, 0.25]);
+    expect(t.lastKey()).toBe(5);
+  });
+
+  it("fills columns that appear later with NaN for earlier rows and grows", () => {
+    const t = new Table("step");
+    t.append({ step: [1], loss: [1] });
+    t.append({ step: [2], loss: [2], grad_norm: [7] });
+    t.append({ step: [3], loss: [3] });
+    const g = t.get("grad_norm")!;
+    expect(Number.isNaN(g[0])).toBe(true);
+    expect(g[1]).toBe(7);
+    expect(Number.isNaN(g[2])).toBe(true);
+    const many = Array.from({ length: 1000 }, (_, i) => i + 4);
+    t.append({ step: many, loss: many });
+    expect(t.n).toBe(1003);
+    expect(t.get("loss")![1002]).toBe(1003);
+  });
+
+  it("finds the nearest row by key", () => {
+    const t = new Table("step");
+    t.append({ step: [10, 20, 30] });
+    expect(t.nearest(0)).toBe(0);
+    expect(t.nearest(14)).toBe(0);
+    expect(t.nearest(16)).toBe(1);
+    expect(t.nearest(99)).toBe(2);
+    expect(new Table("step").nearest(3)).toBe(-1);
+  });
+});
+
+describe("ema", () => {
+  it("is bias-corrected: the first value is kept, a constant stays constant", () => {
+    const out = ema([4, 4, 4], 3, 0.9);
+    expect(Array.from(out)).toEqual([4, 4, 4].map((v) => expect.closeTo(v, 12)));
+  });
+
+  it("matches the recurrence s = a s + (1 - a) v divided by 1 - a^k", () => {
+    const v = [1, 3, 2, 5];
+    const a = 0.6;
+    let s = 0;
+    const expected = v.map((x, k) => {
+      s = a * s + (1 - a) * x;
+      return s / (1 - a ** (k + 1));
+    });
+    const out = ema(v, 4, a);
+    expected.forEach((e, i) => expect(out[i]).toBeCloseTo(e, 12));
+  });
+
+  it("skips NaN without poisoning later values", () => {
+    const out = ema([NaN, 2, NaN, 2], 4, 0.5);
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(out[1]).toBeCloseTo(2);
+    expect(out[3]).toBeCloseTo(2);
+  });
+});
+
+describe("ranges and envelopes", () => {
+  it("extent ignores NaN/inf and, for log scales, non-positive values", () => {
+    expect(finiteExtent([[[NaN, 2, -1, Infinity], 4]])).toEqual([-1, 2]);
+    expect(finiteExtent([[[0, 2, -1, 0.5], 4]], true)).toEqual([0.5, 2]);
+    expect(finiteExtent([[[NaN], 1]])).toBeNull();
+    expect(finiteExtent([[[1, 2, 3], 2], [[10], 1]])).toEqual([1, 10]);
+  });
+
+  it("envelope keeps min and max per pixel column", () => {
+    const xs = [0, 0.2, 0.4, 1, 1.2, 2];
+    const ys = [5, 1, 3, 7, NaN, 2];
+    expect(envelope(xs, ys, 6, (x) => x)).toEqual([[0, 1, 5], [1, 7, 7], [2, 2, 2]]);
+  });
+});
+
+describe("progress", () => {
+  it("estimates the time left from the pace so far", () => {
+    expect(etaSeconds(25, 100, 10)).toBeCloseTo(30);
+    expect(etaSeconds(100, 100, 10)).toBe(0);
+    expect(etaSeconds(0, 100, 10)).toBeNull();
+    expect(etaSeconds(5, null, 10)).toBeNull();
+  });
+
+  it("formats durations", () => {
+    expect(formatDuration(0)).toBe("0:00");
+    expect(formatDuration(75)).toBe("1:15");
+    expect(formatDuration(3725)).toBe("1:02:05");
+    expect(formatDuration(null)).toBe("—");
+  });
+});
+
+describe("delta messages", () => {
+  it("puts binary buffers back at their paths and decodes the columns", () => {
+    const loss = new Float32Array([0.5, 0.25]);
+    const step = new Int32Array([7, 8]);
+    const content: Record<string, any> = {
+      type: "delta",
+      steps: { loss: { dtype: "float32", shape: [2] }, step: { dtype: "int32", shape: [2] } },
+      buffer_paths: [["steps", "loss", "data"], ["steps", "step", "data"]],
+    };
+    restorePaths(content, content.buffer_paths, [new DataView(loss.buffer), step.buffer]);
+    const cols = decodeColumns(content.steps);
+    expect(Array.from(cols.loss)).toEqual([0.5, 0.25]);
+    expect(Array.from(cols.step)).toEqual([7, 8]);
+  });
+});
