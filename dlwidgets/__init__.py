@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dsl import DSLError, ModelSummary, build, summary
 from .engine.datasets import DATASETS, load_dataset
 from .engine.device import device
 from .engine.fit import History
@@ -21,15 +22,19 @@ __version__ = "0.1.0"
 __all__ = [
     "ActivationExplorer",
     "DATASETS",
+    "DSLError",
     "EarlyStopping",
     "ExportError",
     "History",
     "TrainingMonitor",
+    "ModelSummary",
+    "build",
     "device",
     "export_html",
     "fit",
     "load_dataset",
     "load_ipython_extension",
+    "summary",
     "__version__",
 ]
 

@@ -9,7 +9,7 @@ checked so an int64 that does not fit is refused rather than wrapped.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import numpy as np
 
@@ -19,10 +19,8 @@ _NARROW = {"float64": "float32", "int64": "int32", "uint64": "uint32", "float16"
            "bool": "uint8"}
 
 
-class WireArray(TypedDict):
-    dtype: str
-    shape: list[int]
-    data: memoryview
+# {"dtype": str, "shape": list[int], "data": memoryview}; a plain dict so it fits Dict traits.
+WireArray = dict[str, Any]
 
 
 def to_wire(array: Any, *, keep_float64: bool = False) -> WireArray:

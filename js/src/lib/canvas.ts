@@ -1,0 +1,40 @@
+// HiDPI canvas: drawn in CSS pixels, backed by devicePixelRatio device pixels so text is sharp.
+
+export interface Surface {
+  canvas: HTMLCanvasElement;
+  ctx: CanvasRenderingContext2D;
+  width: number;
+  height: number;
+  resize(width: number, height: number): void;
+}
+
+export function createSurface(width: number, height: number, className = "dlw-canvas"): Surface {
+  const canvas = document.createElement("canvas");
+  canvas.className = className;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) throw new Error("this browser cannot draw on a 2-D canvas");
+  const surface: Surface = {
+    canvas,
+    ctx,
+    width,
+    height,
+    resize(w: number, hgt: number) {
+      const ratio = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+      surface.width = w;
+      surface.height = hgt;
+      canvas.width = Math.round(w * ratio);
+      canvas.height = Math.round(hgt * ratio);
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${hgt}px`;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    },
+  };
+  surface.resize(width, height);
+  return surface;
+}
+
+/** Pointer position in the canvas' CSS pixels. */
+export function pointerPosition(canvas: HTMLCanvasElement, event: MouseEvent): [number, number] {
+  const rect = canvas.getBoundingClientRect();
+  return [event.clientX - rect.left, event.clientY - rect.top];
+}

@@ -1,0 +1,85 @@
+// Small DOM helpers. User strings only ever go in as text (textContent), never as HTML.
+
+import css from "./style.css";
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+/** Create an element with attributes and children (strings become text nodes). */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  children: Array<Node | string | null | undefined> = [],
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (key === "class") node.className = String(value);
+    else if (key === "text") node.textContent = String(value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+let styleInjected = false;
+
+/** Put the shared dlwidgets stylesheet into the document once (works in Lab, Voilà, exports). */
+export function injectStyle(): void {
+  if (styleInjected || document.getElementById("dlwidgets-style")) {
+    styleInjected = true;
+    return;
+  }
+  const style = document.createElement("style");
+  style.id = "dlwidgets-style";
+  style.textContent = css;
+  document.head.appendChild(style);
+  styleInjected = true;
+}
+
+/** Root element of a widget view, with the theme class and a data attribute tests can find. */
+export function widgetRoot(el: HTMLElement, name: string): HTMLDivElement {
+  injectStyle();
+  const root = h("div", { class: `dlw-root dlw-${name}`, "data-dlw-widget": name });
+  el.appendChild(root);
+  return root;
+}
+
+export interface ModelLike {
+  get(name: string): any;
+  set(name: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event?: string | null, callback?: ((...args: any[]) => void) | null): void;
+  send(content: any, callbacks?: any, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
+}
+
+/** True in a static export (no kernel): controls that need Python must be disabled. */
+export function isStandalone(model: ModelLike): boolean {
+  return Boolean(model.get("_standalone"));
+}
+
+export const KERNEL_HINT = "Needs a running Python kernel (this is a static page).";
+
+/** Disable a control that needs Python when there is no kernel, with a hint on hover. */
+export function needsKernel<T extends HTMLInputElement | HTMLButtonElement | HTMLSelectElement>(
+  model: ModelLike,
+  control: T,
+): T {
+  if (isStandalone(model)) {
+    control.disabled = true;
+    control.title = KERNEL_HINT;
+    control.classList.add("dlw-needs-kernel");
+  }
+  return control;
+}
+
+/** Subscribe to model events and return one function that removes them all. */
+export function listen(model: ModelLike, handlers: Record<string, (...args: any[]) => void>): () => void {
+  for (const [event, cb] of Object.entries(handlers)) model.on(event, cb);
+  return () => {
+    for (const [event, cb] of Object.entries(handlers)) model.off(event, cb);
+  };
+}

@@ -1,0 +1,54 @@
+"""Static checks run by the one test command: ruff, mypy on the package, the TypeScript type
+check, the JS unit tests (vitest), and that every front end is built."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _run(cmd: list[str], timeout: float = 600) -> None:
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    output = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{output}"
+
+
+def _npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is needed to build and test the front end (install Node.js >= 18)")
+    if not (ROOT / "node_modules").is_dir():
+        _run([npm, "ci", "--no-audit", "--no-fund"])
+    return npm
+
+
+def test_ruff() -> None:
+    _run([sys.executable, "-m", "ruff", "check", "dlwidgets", "tests", "benchmarks"])
+
+
+def test_mypy_on_the_package() -> None:
+    _run([sys.executable, "-m", "mypy", "dlwidgets"])
+
+
+def test_typescript_typecheck() -> None:
+    _run([_npm(), "run", "--silent", "typecheck"])
+
+
+def test_js_unit_tests() -> None:
+    _run([_npm(), "test", "--silent"])
+
+
+def test_every_front_end_is_built() -> None:
+    sources = sorted(p.stem for p in (ROOT / "js" / "src").glob("*.ts") if not p.name.endswith(".d.ts"))
+    static = ROOT / "dlwidgets" / "static"
+    missing = [s for s in sources if not (static / f"{s}.js").is_file()]
+    assert not missing, f"not built: {missing}; run `npm run build` (pip install -e . does it)"
+    stale = [s for s in sources
+             if (static / f"{s}.js").stat().st_mtime < (ROOT / "js" / "src" / f"{s}.ts").stat().st_mtime]
+    assert not stale, f"built bundles older than their sources: {stale}; run `npm run build`"
