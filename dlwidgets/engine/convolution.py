@@ -144,13 +144,15 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def as_image(image: Any, name: str = "image", index: int = 0) -> np.ndarray:
+def as_image(image: Any, name: str = "image", index: int = 0, *, guess_hwc: bool = True
+             ) -> np.ndarray:
     """Any supported input as a float64 (C, H, W) array.
 
     Accepts a built-in image name (``"digit"``, ``"edges"``, ...), a 2-D array (H, W), a
     (C, H, W) array or tensor, a (1, C, H, W) tensor, or an image array (H, W, 3|4) — an
     array whose last axis is 3 or 4 and whose first is larger than 4 is read as height ×
-    width × colour (alpha dropped). uint8 values are scaled to [0, 1].
+    width × colour (alpha dropped) unless ``guess_hwc`` is False. uint8 values are scaled to
+    [0, 1].
     """
     if isinstance(image, str):
         sample = sample_image(image, index)
@@ -162,7 +164,7 @@ def as_image(image: Any, name: str = "image", index: int = 0) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[None]
     elif arr.ndim == 3:
-        if not is_tensor and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
+        if guess_hwc and not is_tensor and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
             arr = np.moveaxis(arr[..., :3], -1, 0)
     else:
         raise ValueError(
@@ -533,7 +535,7 @@ def pool_trace(x: Any, kind: str = "max", kernel_size: Any = 2, stride: Any = No
     """
     if kind not in POOL_KINDS:
         raise ValueError(f"pool={kind!r}; choose one of: {', '.join(POOL_KINDS)}")
-    arr = as_image(x, "pooling input")
+    arr = as_image(x, "pooling input", guess_hwc=False)
     k = as_pair(kernel_size, "pool_size", 1, MAX_KERNEL)
     s = k if stride is None else as_pair(stride, "pool_stride", 1, MAX_STRIDE)
     p = as_pair(padding, "pool_padding", 0, MAX_PADDING)
@@ -621,7 +623,7 @@ def conv_transpose_trace(x: Any, weight: Any, bias: Any = None, stride: Any = 1,
     """Trace of ``F.conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups,
     dilation)``: input cell (i, j) of channel c adds ``x[c,i,j]·weight[c,o,u,v]`` to output cell
     ``(i·s − p + u·d, j·s − p + v·d)`` of channel o of its group."""
-    arr = as_image(x, "input")
+    arr = as_image(x, "input", guess_hwc=False)
     groups = _int(groups, "groups")
     cin = arr.shape[0]
     if not 1 <= groups <= cin or cin % groups:
