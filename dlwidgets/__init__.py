@@ -15,12 +15,14 @@ from .engine.fit import History
 from .engine.optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
+from .widgets.conv_stepper import ConvStepper
 from .widgets.training_monitor import TrainingMonitor, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ActivationExplorer",
+    "ConvStepper",
     "DATASETS",
     "DSLError",
     "EarlyStopping",
