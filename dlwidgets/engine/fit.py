@@ -747,7 +747,8 @@ def _distributed_world(flag: bool | None) -> tuple[int, int]:
     return 0, 1
 
 
-def _layout_for(model: nn.Module) -> str | None:
+def layout_for(model: nn.Module) -> str | None:
+    """'flat' or 'image' when the model's first layer says which form of digits it takes."""
     layout = model_input(model).layout
     return layout if layout in ("flat", "image") else None
 
@@ -779,7 +780,7 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     if isinstance(model, DDP):
         wrapped, model = model, model.module
     source = as_source(data, val_data=opts.val_data, batch_size=opts.batch_size, seed=opts.seed,
-                       shuffle=opts.shuffle, layout=_layout_for(model) if isinstance(
+                       shuffle=opts.shuffle, layout=layout_for(model) if isinstance(
                            data, str) else None)
     loss_fn, loss_name, kind = resolve_loss(opts.loss, source.task)
     metrics = resolve_metrics(opts.metrics, kind, loss_name, source.task)

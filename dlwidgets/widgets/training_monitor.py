@@ -281,8 +281,12 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
 
     In a notebook it returns at once (training runs in a worker thread, the kernel stays free
     for the Stop/Pause buttons); elsewhere, or with ``block=True``, it returns when training
-    ends. See docs/training.md for every parameter.
+    ends. See docs/training.md for every parameter. A model built by the DSL with a ``loss``
+    line trains with that loss unless ``loss`` is given.
     """
+    if loss is None:
+        declared = getattr(getattr(model, "dl_spec", None), "loss", None)
+        loss = declared if isinstance(declared, str) else None
     options = FitOptions(
         loss=loss, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
         device=device, metrics=metrics, val_data=val_data, momentum=momentum,
