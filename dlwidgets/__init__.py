@@ -16,6 +16,7 @@ from .engine.optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.conv_stepper import ConvStepper
+from .widgets.latent_explorer import LatentExplorer
 from .widgets.training_monitor import TrainingMonitor, fit
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "EarlyStopping",
     "ExportError",
     "History",
+    "LatentExplorer",
     "TrainingMonitor",
     "ModelSummary",
     "build",

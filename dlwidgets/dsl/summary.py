@@ -1,0 +1,383 @@
+"""Model summary: a tree of layers with output shapes, parameter counts and a memory estimate.
+
+``summary(model)`` works on DSL models without an input (their ``dl_spec`` knows the shapes)
+and on any ``nn.Module`` given ``input_shape`` (shapes then come from forward hooks on one
+dummy batch). Outside Jupyter it prints as a text table; in a notebook it shows as the
+``ModelSummaryWidget`` (registered by dlwidgets.widgets.model_summary, so this module stays
+free of widget code).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .spec import ModelSpec, SpecNode
+
+Shape = tuple[int, ...]
+
+#: set by dlwidgets.widgets.model_summary: ModelSummary -> widget shown in notebooks
+widget_factory: Callable[[ModelSummary], Any] | None = None
+
+#: optimiser state per parameter assumed by the training estimate (Adam: two moments)
+ADAM_STATES = 2
+
+
+@dataclass
+class SummaryRow:
+    """One row of the tree: a layer, or a block whose ``params`` include its children."""
+
+    name: str  # module path from the model ('features.0'), '' for a group with no module
+    layer: str  # short description: 'Conv2d(1→6, 5x5, pad 2)'
+    kind: str  # DSL kind ('conv', 'relu', 'block', 'repeat', ...) or the module class name
+    output_shape: Shape | None  # per sample (no batch dimension); None when unknown
+    params: int
+    trainable: int
+    depth: int
+    parent: int  # index of the parent row, -1 at the top
+    is_block: bool
+    line: int | None = None  # DSL line (1-based) when the model came from the DSL
+    source: str = ""  # the DSL line's text
+
+
+@dataclass
+class MemoryEstimate:
+    """Rough memory use in bytes (float32 activations; documented in docs/dsl.md).
+
+    forward = parameters + buffers + batch × activations;
+    training = parameters × (1 weight + 1 gradient + 2 Adam moments) + buffers
+               + 2 × batch × activations (kept for backward, plus their gradients).
+    """
+
+    param_bytes: int
+    buffer_bytes: int
+    activation_bytes: int | None  # per sample: every layer's output
+    batch_size: int = 32
+
+    @property
+    def forward_bytes(self) -> int | None:
+        if self.activation_bytes is None:
+            return None
+        return self.param_bytes + self.buffer_bytes + self.batch_size * self.activation_bytes
+
+    @property
+    def training_bytes(self) -> int | None:
+        if self.activation_bytes is None:
+            return None
+        return (self.param_bytes * (2 + ADAM_STATES) + self.buffer_bytes
+                + 2 * self.batch_size * self.activation_bytes)
+
+
+def human_bytes(n: int | None) -> str:
+    """1536 -> '1.5 KiB'."""
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def fmt_shape(shape: Shape | None) -> str:
+    """(6, 28, 28) -> '6x28x28'; None -> '?'."""
+    if shape is None:
+        return "?"
+    return "x".join(str(s) for s in shape) if shape else "scalar"
+
+
+@dataclass
+class ModelSummary:
+    """What ``dlwidgets.summary(model)`` returns: ``rows`` plus totals and a memory estimate."""
+
+    rows: list[SummaryRow]
+    total_params: int
+    trainable_params: int
+    input_shape: Shape | None
+    output_shape: Shape | None
+    memory: MemoryEstimate
+    kind: str = "module"  # 'sequential', 'autoencoder', 'vae', 'gan' or 'module'
+    name: str = ""
+    warnings: list[str] = field(default_factory=list)
+    _widget: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    def layers(self) -> list[SummaryRow]:
+        """The leaf rows (no blocks)."""
+        return [r for r in self.rows if not r.is_block]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-able) of the whole summary."""
+        return {
+            "name": self.name, "kind": self.kind,
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "output_shape": list(self.output_shape) if self.output_shape else None,
+            "total_params": self.total_params, "trainable_params": self.trainable_params,
+            "memory": {**asdict(self.memory), "forward_bytes": self.memory.forward_bytes,
+                       "training_bytes": self.memory.training_bytes},
+            "warnings": list(self.warnings),
+            "rows": [{**asdict(r), "output_shape": list(r.output_shape)
+                      if r.output_shape is not None else None} for r in self.rows],
+        }
+
+    def to_text(self, width: int = 88) -> str:
+        """The summary as a plain-text table."""
+        title = f"Model{' ' + self.name if self.name else ''} ({self.kind})"
+        if self.input_shape is not None:
+            title += f" · input {fmt_shape(self.input_shape)}"
+        if self.output_shape is not None:
+            title += f" → {fmt_shape(self.output_shape)}"
+        head = ("Layer", "Output shape", "Params")
+        cells: list[tuple[str, str, str]] = []
+        for row in self.rows:
+            short = row.name.rsplit(".", 1)[-1]
+            label = "  " * row.depth
+            if row.name and row.layer.lower() in (short.lower(), "block"):
+                label += short
+            else:
+                label += (f"{short}: " if row.name else "") + row.layer
+            cells.append((label, fmt_shape(row.output_shape),
+                          f"{row.params:,}" if row.params or not row.is_block else ""))
+        w2 = max([len(head[1])] + [len(c[1]) for c in cells])
+        w3 = max([len(head[2])] + [len(c[2]) for c in cells])
+        w1 = max(20, min(width - w2 - w3 - 4, max([len(head[0])] + [len(c[0]) for c in cells])))
+
+        def line(a: str, b: str, c: str) -> str:
+            if len(a) > w1:
+                a = a[: w1 - 1] + "…"
+            return f"{a:<{w1}}  {b:>{w2}}  {c:>{w3}}"
+
+        rule = "─" * (w1 + w2 + w3 + 4)
+        out = [title, rule, line(*head), rule]
+        out += [line(*c) for c in cells]
+        out.append(rule)
+        out.append(f"Total params: {self.total_params:,}   trainable: {self.trainable_params:,}"
+                   f"   non-trainable: {self.non_trainable_params:,}")
+        m = self.memory
+        out.append(f"Memory: parameters {human_bytes(m.param_bytes)}"
+                   + (f", buffers {human_bytes(m.buffer_bytes)}" if m.buffer_bytes else "")
+                   + f", activations {human_bytes(m.activation_bytes)} per sample"
+                   + f"; training ≈ {human_bytes(m.training_bytes)} (batch {m.batch_size}, Adam)")
+        for w in self.warnings:
+            out.append(f"warning: {w}")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
+
+    def widget(self) -> Any:
+        """The interactive summary widget (a ``ModelSummaryWidget``)."""
+        if self._widget is None:
+            if widget_factory is None:
+                from ..widgets import model_summary  # noqa: F401  (registers the factory)
+            assert widget_factory is not None
+            self._widget = widget_factory(self)
+        return self._widget
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"text/plain": self.to_text()}
+        if _in_kernel():
+            try:
+                bundle = self.widget()._repr_mimebundle_()
+            except Exception:  # noqa: BLE001 - a broken front end must not hide the text
+                bundle = None
+            if bundle:
+                data.update({k: v for k, v in bundle.items() if k != "text/plain"})
+        return data
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (where widgets can render)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+# ---------------------------------------------------------------- building summaries
+
+def _count(module: nn.Module) -> tuple[int, int]:
+    total = trainable = 0
+    for p in module.parameters():
+        total += p.numel()
+        if p.requires_grad:
+            trainable += p.numel()
+    return total, trainable
+
+
+def _memory(model: nn.Module, rows: list[SummaryRow], batch_size: int,
+            known: bool) -> MemoryEstimate:
+    seen: set[int] = set()
+    param_bytes = 0
+    for p in model.parameters():
+        if id(p) not in seen:
+            seen.add(id(p))
+            param_bytes += p.numel() * p.element_size()
+    buffer_bytes = sum(b.numel() * b.element_size() for b in model.buffers())
+    activation: int | None = None
+    if known:
+        activation = sum(4 * math.prod(r.output_shape) for r in rows
+                         if not r.is_block and r.output_shape is not None)
+    return MemoryEstimate(param_bytes, buffer_bytes, activation, batch_size)
+
+
+def _totals(model: nn.Module) -> tuple[int, int]:
+    seen: set[int] = set()
+    total = trainable = 0
+    for p in model.parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        total += p.numel()
+        if p.requires_grad:
+            trainable += p.numel()
+    return total, trainable
+
+
+def _spec_rows(model: nn.Module, spec: ModelSpec) -> list[SummaryRow]:
+    rows: list[SummaryRow] = []
+
+    def visit(node: SpecNode, depth: int, parent: int) -> None:
+        params, trainable = node.params, node.params
+        if node.path:
+            try:
+                params, trainable = _count(model.get_submodule(node.path))
+            except AttributeError:
+                pass
+        elif node.children:
+            params = trainable = 0
+        index = len(rows)
+        rows.append(SummaryRow(node.path, node.label, node.kind, tuple(node.out_shape), params,
+                               trainable, depth, parent, node.layer is None, node.line,
+                               node.source))
+        for child in node.children:
+            visit(child, depth + 1, index)
+        if not node.path and node.children:
+            kids = [r for r in rows[index + 1:] if r.parent == index]
+            rows[index].params = sum(r.params for r in kids)
+            rows[index].trainable = sum(r.trainable for r in kids)
+
+    for node in spec.nodes:
+        visit(node, 0, -1)
+    return rows
+
+
+def _describe(module: nn.Module) -> str:
+    name = type(module).__name__
+    extra = module.extra_repr()
+    if extra and len(extra) <= 60:
+        return f"{name}({extra})"
+    return name
+
+
+def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype | None
+               ) -> tuple[list[SummaryRow], Shape | None]:
+    named = [(n, m) for n, m in model.named_modules() if n]
+    shapes: dict[str, Shape] = {}
+    output: Shape | None = None
+    if input_shape is not None:
+        handles = []
+
+        def hook_for(name: str) -> Callable[..., None]:
+            def hook(_m: nn.Module, _inp: Any, out: Any) -> None:
+                if name in shapes:
+                    return
+                while isinstance(out, (tuple, list)) and out:
+                    out = out[0]
+                if isinstance(out, torch.Tensor) and out.dim() >= 1:
+                    shapes[name] = tuple(int(s) for s in out.shape[1:])
+            return hook
+
+        for name, module in named:
+            handles.append(module.register_forward_hook(hook_for(name)))
+        try:
+            param = next(model.parameters(), None)
+            device = param.device if param is not None else torch.device("cpu")
+            kind = dtype or (param.dtype if param is not None and param.is_floating_point()
+                             else torch.float32)
+            x = torch.zeros((2, *input_shape), dtype=kind, device=device)
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    out = model(x)
+            finally:
+                model.train(was_training)
+            while isinstance(out, (tuple, list)) and out:
+                out = out[0]
+            if isinstance(out, torch.Tensor):
+                output = tuple(int(s) for s in out.shape[1:])
+        except Exception as exc:  # noqa: BLE001 - report what the model said, briefly
+            raise ValueError(f"input_shape={tuple(input_shape)} does not fit the model: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                             ) from exc
+        finally:
+            for h in handles:
+                h.remove()
+    rows: list[SummaryRow] = []
+    index: dict[str, int] = {}
+    for name, module in named:
+        parent_name = name.rsplit(".", 1)[0] if "." in name else ""
+        parent = index.get(parent_name, -1)
+        depth = name.count(".")
+        params, trainable = _count(module)
+        index[name] = len(rows)
+        has_children = any(True for _ in module.children())
+        rows.append(SummaryRow(name, _describe(module), type(module).__name__,
+                               shapes.get(name), params, trainable, depth, parent, has_children))
+    return rows, output
+
+
+def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
+            batch_size: int = 32, dtype: torch.dtype | None = None, name: str = ""
+            ) -> ModelSummary:
+    """Summarize ``model``: rows of (layer, output shape, parameters), totals and memory.
+
+    DSL models need no ``input_shape`` (their ``dl_spec`` has the shapes). Any other module
+    needs ``input_shape`` (one sample, without the batch dimension) for output shapes; without
+    it the shapes show as unknown. ``batch_size`` sizes the memory estimate.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"summary takes a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    shape: Shape | None = None
+    if input_shape is not None:
+        try:
+            shape = tuple(int(s) for s in input_shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"input_shape must be a sequence of whole numbers, got "
+                            f"{input_shape!r}") from None
+        if not shape or any(s < 1 for s in shape):
+            raise ValueError(f"input_shape must be positive sizes (no batch dimension), got "
+                             f"{input_shape!r}")
+    spec = getattr(model, "dl_spec", None)
+    total, trainable = _totals(model)
+    if isinstance(spec, ModelSpec) and (shape is None or shape == spec.input_shape):
+        rows = _spec_rows(model, spec)
+        return ModelSummary(rows, total, trainable, spec.input_shape, spec.output_shape,
+                            _memory(model, rows, batch_size, True), spec.kind, name,
+                            [str(w) for w in spec.warnings])
+    rows, output = _hook_rows(model, shape, dtype)
+    return ModelSummary(rows, total, trainable, shape, output,
+                        _memory(model, rows, batch_size, shape is not None), "module", name)
