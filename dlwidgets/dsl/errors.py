@@ -60,6 +60,7 @@ class DSLError(ValueError):
         self.width = max(1, int(width))
         self.suggestion = suggestion
         self.hint = hint
+        self.full_traceback = False  # set by '%%dl NAME --traceback' for this one error
         super().__init__(message)
 
     def with_source(self, source: str) -> DSLError:
@@ -107,7 +108,7 @@ class DSLError(ValueError):
     @property
     def _render_traceback_(self):  # type: ignore[no-untyped-def]
         """IPython hook: the short block instead of a traceback (absent in traceback mode)."""
-        if full_tracebacks():
+        if full_tracebacks() or self.full_traceback:
             raise AttributeError("_render_traceback_")
 
         def render() -> list[str]:
