@@ -17,6 +17,7 @@ from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.conv_stepper import ConvStepper
 from .widgets.latent_explorer import LatentExplorer
+from .widgets.optimizer_race import LossLandscape, OptimizerRace, loss_landscape
 from .widgets.training_monitor import TrainingMonitor, fit
 
 __version__ = "0.1.0"
@@ -30,6 +31,8 @@ __all__ = [
     "ExportError",
     "History",
     "LatentExplorer",
+    "LossLandscape",
+    "OptimizerRace",
     "TrainingMonitor",
     "ModelSummary",
     "build",
@@ -38,6 +41,7 @@ __all__ = [
     "fit",
     "load_dataset",
     "load_ipython_extension",
+    "loss_landscape",
     "summary",
     "__version__",
 ]
