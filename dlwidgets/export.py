@@ -28,30 +28,65 @@ class ExportError(ValueError):
     """The export cannot be written (too large, bad path, nothing to export)."""
 
 
+def make_entry(name: str, model_id: str, state: dict[str, Any],
+               buffer_paths: list[list[str | int]], buffers_b64: list[str], *,
+               note: str | None = None, target: str | None = None) -> dict[str, Any]:
+    """One widget as the standalone runtime mounts it (state without its buffers)."""
+    state = dict(state)
+    esm = state.pop("_esm", "")
+    css = state.pop("_css", "")
+    state["_standalone"] = True
+    entry = {
+        "id": model_id,
+        "name": name,
+        "esm": base64.b64encode(str(esm).encode()).decode(),
+        "css": str(css or ""),
+        "state": state,
+        "buffer_paths": buffer_paths,
+        "buffers": buffers_b64,
+        "note": note,
+    }
+    if target is not None:
+        entry["target"] = target
+    return entry
+
+
 def _widget_entry(widget: Any) -> dict[str, Any]:
     if not hasattr(widget, "get_state") or not hasattr(widget, "_esm"):
         raise ExportError(
             f"export_html takes dlwidgets widgets (anywidgets); got {type(widget).__name__}"
         )
-    note = None
-    busy = getattr(widget, "busy_for_export", None)
-    if callable(busy):
-        note = busy()
-    state = dict(widget.get_state())
-    esm = state.pop("_esm", "")
-    css = state.pop("_css", "")
-    state["_standalone"] = True
-    plain, paths, buffers = _remove_buffers(state)
-    return {
-        "id": widget.model_id,
-        "name": type(widget).__name__,
-        "esm": base64.b64encode(str(esm).encode()).decode(),
-        "css": str(css or ""),
-        "state": plain,
-        "buffer_paths": paths,
-        "buffers": [base64.b64encode(bytes(b)).decode() for b in buffers],
-        "note": note,
-    }
+    busy = getattr(widget, "export_note", None)
+    note = busy() if callable(busy) else None
+    plain, paths, buffers = _remove_buffers(dict(widget.get_state()))
+    return make_entry(type(widget).__name__, widget.model_id, plain, paths,
+                      [base64.b64encode(bytes(b)).decode() for b in buffers], note=note)
+
+
+def runtime_html(entries: list[dict[str, Any]]) -> str:
+    """The two script elements that mount ``entries``: their state as JSON and the runtime."""
+    runtime_path = STATIC / "standalone.js"
+    if not runtime_path.is_file():
+        raise ExportError(
+            "the standalone runtime is not built (dlwidgets/static/standalone.js); "
+            "run `pip install -e .` or `npm run build`"
+        )
+    runtime = runtime_path.read_text(encoding="utf-8")
+    payload = json.dumps(entries, separators=(",", ":"))
+    # JSON inside <script type="application/json">: only "</" could end the element early.
+    payload_html = payload.replace("</", "<\\/")
+    runtime_code = runtime.replace("</script", "<\\/script")
+    return (f'<script type="application/json" id="dlw-state">{payload_html}</script>\n'
+            f'<script type="module">\n{runtime_code}\n</script>\n')
+
+
+def check_size(document: str) -> None:
+    size = len(document.encode("utf-8"))
+    if size > MAX_PAGE_BYTES:
+        raise ExportError(
+            f"the page would be {size / 1e6:.1f} MB, over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit; "
+            "export fewer widgets or reduce their size (points, steps, image size)"
+        )
 
 
 def export_html(widgets: Any | Iterable[Any], path: str | pathlib.Path,
@@ -66,18 +101,8 @@ def export_html(widgets: Any | Iterable[Any], path: str | pathlib.Path,
     if not items:
         raise ExportError("export_html needs at least one widget")
     entries = [_widget_entry(w) for w in items]
-    runtime_path = STATIC / "standalone.js"
-    if not runtime_path.is_file():
-        raise ExportError(
-            "the standalone runtime is not built (dlwidgets/static/standalone.js); "
-            "run `pip install -e .` or `npm run build`"
-        )
-    runtime = runtime_path.read_text(encoding="utf-8")
-    payload = json.dumps(entries, separators=(",", ":"))
+    scripts = runtime_html(entries)
     page_title = title or "dlwidgets"
-    # JSON inside <script type="application/json">: only "</" could end the element early.
-    payload_html = payload.replace("</", "<\\/")
-    runtime_html = runtime.replace("</script", "<\\/script")
     document = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -97,19 +122,10 @@ h1 {{ font-size: 1.5rem; font-weight: 600; }}
 <body>
 <h1>{html.escape(page_title)}</h1>
 <div id="dlw-widgets"></div>
-<script type="application/json" id="dlw-state">{payload_html}</script>
-<script type="module">
-{runtime_html}
-</script>
-</body>
+{scripts}</body>
 </html>
 """
-    size = len(document.encode("utf-8"))
-    if size > MAX_PAGE_BYTES:
-        raise ExportError(
-            f"the page would be {size / 1e6:.1f} MB, over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit; "
-            "export fewer widgets or reduce their size (points, steps, image size)"
-        )
+    check_size(document)
     target = pathlib.Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_suffix(".html")

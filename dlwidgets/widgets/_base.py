@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-from typing import Any
 
 import anywidget
 
@@ -33,6 +32,6 @@ def bundle(name: str) -> pathlib.Path | str:
 class DLWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Base class: subclasses set ``_esm = bundle("<name>")`` and declare synced traits."""
 
-    def state_for_export(self) -> dict[str, Any]:
-        """Synced state (buffers still inside) as the static export embeds it."""
-        return dict(self.get_state())
+    def export_note(self) -> str | None:
+        """A line the static export shows above this widget (e.g. 'still training'), or None."""
+        return None

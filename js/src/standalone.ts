@@ -16,6 +16,7 @@ interface ExportEntry {
   buffer_paths: Array<Array<string | number>>;
   buffers: string[]; // base64
   note: string | null;
+  target?: string; // id of the element to render into (notebook export); else appended in order
 }
 
 export function base64ToBytes(text: string): Uint8Array {
@@ -82,7 +83,7 @@ export class LocalModel {
   }
 }
 
-async function mount(entry: ExportEntry, container: HTMLElement): Promise<void> {
+async function mount(entry: ExportEntry, container: HTMLElement | null): Promise<void> {
   const wrapper = document.createElement("section");
   wrapper.className = "dlw-export-widget";
   wrapper.dataset.widget = entry.name;
@@ -94,7 +95,9 @@ async function mount(entry: ExportEntry, container: HTMLElement): Promise<void> 
   }
   const el = document.createElement("div");
   wrapper.appendChild(el);
-  container.appendChild(wrapper);
+  const target = (entry.target ? document.getElementById(entry.target) : null) ?? container;
+  if (!target) throw new Error("no place on the page to show it");
+  target.appendChild(wrapper);
   if (entry.css) {
     const style = document.createElement("style");
     style.textContent = entry.css;
@@ -118,7 +121,7 @@ async function mount(entry: ExportEntry, container: HTMLElement): Promise<void> 
 async function main(): Promise<void> {
   const source = document.getElementById("dlw-state");
   const container = document.getElementById("dlw-widgets");
-  if (!source || !container) return;
+  if (!source) return;
   const entries = JSON.parse(source.textContent || "[]") as ExportEntry[];
   for (const entry of entries) {
     try {
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
       const message = document.createElement("pre");
       message.className = "dlw-error";
       message.textContent = `dlwidgets: could not show ${entry.name}: ${String(error)}`;
-      container.appendChild(message);
+      (container ?? document.body).appendChild(message);
       console.error(error);
     }
   }

@@ -315,11 +315,18 @@ def canvas_signature(locator: Any) -> int:
     return int(locator.evaluate(_CANVAS_SIGNATURE))
 
 
+DOCS_IMG = pathlib.Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
 def screenshot(page_or_locator: Any, name: str) -> pathlib.Path:
-    """Save a PNG under tests/browser/artifacts (used by the docs gallery)."""
+    """Save a PNG under tests/browser/artifacts; with DLWIDGETS_DOCS_SCREENSHOTS=1 also into
+    docs/img/, where the user guide shows them (that is how the docs' screenshots are made)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page_or_locator.screenshot(path=str(path))
+    if os.environ.get("DLWIDGETS_DOCS_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_IMG / path.name)
     return path
 
 
