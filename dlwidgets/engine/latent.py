@@ -961,3 +961,151 @@ def latent_map(lm: LatentModel, data: Any, *, device: torch.device | str | None 
     pca = fit_pca(codes, device=device)
     return LatentMap(lm.kind, codes, pca, errs, tuple(probe.shape[1:]),
                      tuple(lm.latent_shape or (codes.shape[1],)))
+
+
+# --------------------------------------------------------------------------------------------
+# built-in tiny models on scikit-learn's digits, trained in chunks
+# --------------------------------------------------------------------------------------------
+def load_digits_flat() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits as (1797, 64) float32 in [0, 1] and int64 labels."""
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    return (raw.data / 16.0).astype(np.float32), raw.target.astype(np.int64)
+
+
+class DigitsAE(nn.Module):
+    """Tiny autoencoder for 64-pixel digits: 64-64-d encoder, d-64-64 decoder (sigmoid out)."""
+
+    def __init__(self, latent_dim: int = 2, hidden: int = 64, d_in: int = 64) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, d_in), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class DigitsVAE(nn.Module):
+    """Tiny VAE for 64-pixel digits: encode(x) -> (mu, logvar), decode(z), latent_dim."""
+
+    def __init__(self, latent_dim: int = 2, hidden: int = 64, d_in: int = 64) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.trunk = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU())
+        self.mu = nn.Linear(hidden, latent_dim)
+        self.logvar = nn.Linear(hidden, latent_dim)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, d_in), nn.Sigmoid())
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.trunk(x)
+        return self.mu(h), self.logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decode(z), mu, logvar
+
+
+def digits_loss(model: nn.Module, xb: torch.Tensor) -> torch.Tensor:
+    """Training loss of the built-in models, averaged over the batch.
+
+    AE: mean squared error. VAE: negative ELBO per sample, binary cross-entropy summed over
+    the 64 pixels plus KL(N(mu, sigma^2) || N(0, I)) = -1/2 sum(1 + logvar - mu^2 - e^logvar).
+    """
+    if isinstance(model, DigitsVAE):
+        recon, mu, logvar = model(xb)
+        bce = torch.nn.functional.binary_cross_entropy(recon, xb, reduction="sum")
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return (bce + kl) / xb.shape[0]
+    return torch.nn.functional.mse_loss(model(xb), xb)
+
+
+@dataclass
+class TrainChunk:
+    """State after one chunk (an epoch) of training."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float  # mean training loss over the epoch
+    codes: np.ndarray  # (N, d) float32 codes of the whole data set after the epoch
+    diverged: bool = False
+
+
+def train_chunks(model: nn.Module, x: np.ndarray, *, epochs: int = 40, batch_size: int = 64,
+                 lr: float = 3e-3, seed: int = 0, device: torch.device | str | None = None,
+                 lock: Any = None, should_stop: Callable[[], bool] | None = None
+                 ) -> Iterator[TrainChunk]:
+    """Train ``model`` (a DigitsAE or DigitsVAE) with torch.optim.Adam, one epoch per chunk.
+
+    Each epoch shuffles with ``torch.randperm`` from a generator seeded by ``seed``. ``lock``
+    (a threading.Lock) is held around every optimizer step and while the codes are computed,
+    so decoding from another thread never sees half-updated weights. A non-finite loss ends
+    training with ``diverged=True``.
+    """
+    if not 1 <= int(epochs) <= 10_000:
+        raise ValueError(f"epochs must be in [1, 10000], got {epochs}")
+    if not 1 <= int(batch_size) <= 65536:
+        raise ValueError(f"batch_size must be in [1, 65536], got {batch_size}")
+    if not 0 < float(lr) <= 1:
+        raise ValueError(f"lr must be in (0, 1], got {lr}")
+    dev = pick_device(device)
+    guard = lock if lock is not None else contextlib.nullcontext()
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(int(seed))
+    torch.manual_seed(int(seed))  # the VAE's reparameterisation noise
+    lm = resolve_model(model)
+    threads = torch.get_num_threads()
+    if dev.type == "cpu":
+        # Matrices this small run fastest on one thread; more threads spin against each other
+        # (10x slower on a busy 2-core machine). Process-wide in torch, so restored at the end.
+        torch.set_num_threads(1)
+    try:
+        yield from _epochs(model, lm, xt, opt, gen, int(epochs), int(batch_size), dev, guard,
+                           should_stop)
+    finally:
+        if dev.type == "cpu":
+            torch.set_num_threads(threads)
+
+
+def _epochs(model: nn.Module, lm: LatentModel, xt: torch.Tensor, opt: torch.optim.Optimizer,
+            gen: torch.Generator, epochs: int, batch_size: int, dev: torch.device, guard: Any,
+            should_stop: Callable[[], bool] | None) -> Iterator[TrainChunk]:
+    n = xt.shape[0]
+    for epoch in range(1, int(epochs) + 1):
+        order = torch.randperm(n, generator=gen).to(dev)
+        total, count = 0.0, 0
+        diverged = False
+        model.train()
+        for start in range(0, n, int(batch_size)):
+            if should_stop is not None and should_stop():
+                return
+            xb = xt[order[start:start + int(batch_size)]]
+            with guard:
+                opt.zero_grad()
+                loss = digits_loss(model, xb)
+                if not torch.isfinite(loss):
+                    diverged = True
+                    break
+                loss.backward()
+                opt.step()
+            total += float(loss.detach()) * xb.shape[0]
+            count += xb.shape[0]
+        mean_loss = total / max(count, 1) if not diverged else float("nan")
+        with guard:
+            try:
+                codes = encode(lm, xt, device=dev)
+            except ValueError:
+                diverged = True
+                codes = np.full((n, int(getattr(model, "latent_dim", 2))), np.nan, np.float32)
+        yield TrainChunk(epoch, int(epochs), mean_loss, codes, diverged)
+        if diverged:
+            return

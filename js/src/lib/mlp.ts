@@ -1,0 +1,196 @@
+// In-browser forward pass of a small MLP decoder (nn.Linear + element-wise activations), used by
+// the latent explorer to decode without a kernel. Weights arrive as float32 (PyTorch's
+// nn.Linear layout: weight is [out, in], y = x W^T + b). Each dot product is accumulated in a
+// JavaScript double and rounded to float32 when stored, so the result is at least as accurate
+// as torch's float32 forward (tests compare with torch within 1e-4).
+
+import { decodeFloat, type WireArray } from "./arrays";
+
+export type LayerKind =
+  | "linear"
+  | "relu"
+  | "leaky_relu"
+  | "tanh"
+  | "sigmoid"
+  | "elu"
+  | "gelu"
+  | "gelu_tanh"
+  | "silu"
+  | "softplus";
+
+export interface MLPLayer {
+  kind: LayerKind;
+  weight?: Float32Array; // [rows = out, cols = in], row-major
+  bias?: Float32Array | null;
+  rows?: number;
+  cols?: number;
+  slope?: number;
+  alpha?: number;
+  beta?: number;
+  threshold?: number;
+}
+
+export interface MLP {
+  layers: MLPLayer[];
+  inDim: number;
+  outDim: number;
+  maxWidth: number;
+  params: number;
+}
+
+/** State form of a layer as Python sends it (wire arrays for weight and bias). */
+export interface MLPLayerState {
+  kind: string;
+  weight?: WireArray;
+  bias?: WireArray;
+  slope?: number;
+  alpha?: number;
+  beta?: number;
+  threshold?: number;
+}
+
+const KINDS = new Set<string>([
+  "linear", "relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu", "gelu_tanh", "silu", "softplus",
+]);
+
+function f32(data: Float32Array | Float64Array): Float32Array {
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
+/** Build an MLP from already-decoded layers; checks that the widths chain. */
+export function makeMLP(layers: MLPLayer[], inDim: number): MLP {
+  let width = inDim;
+  let maxWidth = inDim;
+  let params = 0;
+  for (const layer of layers) {
+    if (!KINDS.has(layer.kind)) throw new TypeError(`unsupported MLP layer '${layer.kind}'`);
+    if (layer.kind !== "linear") continue;
+    const { weight, rows, cols, bias } = layer;
+    if (!weight || rows === undefined || cols === undefined || weight.length !== rows * cols) {
+      throw new RangeError("a linear layer needs a [out, in] weight");
+    }
+    if (cols !== width) throw new RangeError(`a linear layer takes ${cols} inputs after ${width}`);
+    if (bias && bias.length !== rows) throw new RangeError(`bias has ${bias.length} values, expected ${rows}`);
+    width = rows;
+    maxWidth = Math.max(maxWidth, rows);
+    params += weight.length + (bias ? bias.length : 0);
+  }
+  return { layers, inDim, outDim: width, maxWidth, params };
+}
+
+/** MLP from the widget's `decoder_mlp` state ({layers, in_dim}); null when there is none. */
+export function mlpFromState(state: { layers?: MLPLayerState[]; in_dim?: number } | null | undefined): MLP | null {
+  if (!state || !state.layers || !state.layers.length || !state.in_dim) return null;
+  const layers: MLPLayer[] = state.layers.map((l) => {
+    const layer: MLPLayer = { kind: l.kind as LayerKind, slope: l.slope, alpha: l.alpha, beta: l.beta, threshold: l.threshold };
+    if (l.kind === "linear" && l.weight) {
+      const w = decodeFloat(l.weight);
+      layer.weight = f32(w.data);
+      layer.rows = w.shape[0];
+      layer.cols = w.shape[1];
+      layer.bias = l.bias ? f32(decodeFloat(l.bias).data) : null;
+    }
+    return layer;
+  });
+  return makeMLP(layers, state.in_dim);
+}
+
+// erf with |error| < 1.2e-7 (Numerical Recipes' erfc by Chebyshev fit).
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+          t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function activate(layer: MLPLayer, v: number): number {
+  switch (layer.kind) {
+    case "relu":
+      return v > 0 ? v : 0;
+    case "leaky_relu":
+      return v >= 0 ? v : v * (layer.slope ?? 0.01);
+    case "tanh":
+      return Math.tanh(v);
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-v));
+    case "elu":
+      return v > 0 ? v : (layer.alpha ?? 1) * Math.expm1(v);
+    case "gelu":
+      return 0.5 * v * (1 + erf(v * SQRT1_2));
+    case "gelu_tanh":
+      return 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+    case "silu":
+      return v / (1 + Math.exp(-v));
+    case "softplus": {
+      const b = layer.beta ?? 1;
+      const th = layer.threshold ?? 20;
+      return v * b > th ? v : Math.log1p(Math.exp(b * v)) / b;
+    }
+    default:
+      return v;
+  }
+}
+
+/** Scratch buffers reused between calls (a hover decodes one point per pointer move). */
+export interface MLPScratch {
+  a: Float32Array;
+  b: Float32Array;
+}
+
+export function scratchFor(mlp: MLP): MLPScratch {
+  return { a: new Float32Array(mlp.maxWidth), b: new Float32Array(mlp.maxWidth) };
+}
+
+/**
+ * Decode `count` codes stored row-major in `z` (count x inDim). Returns count x outDim float32
+ * values (written into `out` when given).
+ */
+export function mlpForward(
+  mlp: MLP,
+  z: ArrayLike<number>,
+  count: number,
+  out?: Float32Array,
+  scratch: MLPScratch = scratchFor(mlp),
+): Float32Array {
+  const { inDim, outDim } = mlp;
+  if (z.length < count * inDim) throw new RangeError(`need ${count * inDim} code values, got ${z.length}`);
+  const result = out && out.length >= count * outDim ? out : new Float32Array(count * outDim);
+  let cur = scratch.a;
+  let nxt = scratch.b;
+  for (let p = 0; p < count; p++) {
+    let width = inDim;
+    for (let i = 0; i < inDim; i++) cur[i] = z[p * inDim + i];
+    for (const layer of mlp.layers) {
+      if (layer.kind === "linear") {
+        const w = layer.weight as Float32Array;
+        const rows = layer.rows as number;
+        const cols = layer.cols as number;
+        const bias = layer.bias;
+        for (let r = 0; r < rows; r++) {
+          let acc = bias ? bias[r] : 0;
+          const off = r * cols;
+          for (let c = 0; c < cols; c++) acc += w[off + c] * cur[c];
+          nxt[r] = acc;
+        }
+        const tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+        width = rows;
+      } else {
+        for (let i = 0; i < width; i++) cur[i] = activate(layer, cur[i]);
+      }
+    }
+    result.set(cur.subarray(0, outDim), p * outDim);
+  }
+  return result;
+}
