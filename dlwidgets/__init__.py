@@ -17,6 +17,7 @@ from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.conv_stepper import ConvStepper
 from .widgets.latent_explorer import LatentExplorer
+from .widgets.model_summary import ModelSummaryWidget
 from .widgets.optimizer_race import LossLandscape, OptimizerRace, loss_landscape
 from .widgets.training_monitor import TrainingMonitor, fit
 
@@ -35,6 +36,7 @@ __all__ = [
     "OptimizerRace",
     "TrainingMonitor",
     "ModelSummary",
+    "ModelSummaryWidget",
     "build",
     "device",
     "export_html",

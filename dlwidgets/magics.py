@@ -66,7 +66,7 @@ def _show_warnings(caught: list[warnings.WarningMessage], line_shift: int,
 def _display_summary(model: Any, name: str, line_shift: int, column_shift: int = 0) -> None:
     from IPython.display import display
 
-    from .dsl.summary import summary
+    from .dsl.summarize import summary
 
     shown = summary(model, name=name)
     spec = getattr(model, "dl_spec", None)
@@ -201,7 +201,7 @@ def dl_line(line: str, shell: Any) -> Any:
 def _summary_line(rest: str, shell: Any) -> Any:
     from IPython.display import display
 
-    from .dsl.summary import summary
+    from .dsl.summarize import summary
 
     parts = rest.split()
     if not parts or len(parts) > 2:

@@ -13,7 +13,7 @@ from .errors import DSLError, DSLWarning
 from .modules import GAN, VAE, Autoencoder, DLSequential, kl_divergence, vae_loss
 from .parser import parse
 from .spec import LOSS_MODULES, ModelSpec, SpecNode, analyze
-from .summary import MemoryEstimate, ModelSummary, SummaryRow, summary
+from .summarize import MemoryEstimate, ModelSummary, SummaryRow, summary
 
 __all__ = [
     "GAN",

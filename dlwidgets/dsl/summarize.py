@@ -44,6 +44,8 @@ class SummaryRow:
     is_block: bool
     line: int | None = None  # DSL line (1-based) when the model came from the DSL
     source: str = ""  # the DSL line's text
+    category: str = "other"  # conv deconv pool dense norm activation dropout recurrent
+    #                          embedding reshape block other: how the diagram draws it
 
 
 @dataclass
@@ -106,6 +108,7 @@ class ModelSummary:
     kind: str = "module"  # 'sequential', 'autoencoder', 'vae', 'gan' or 'module'
     name: str = ""
     warnings: list[str] = field(default_factory=list)
+    latent_dim: int | None = None
     _widget: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -125,7 +128,7 @@ class ModelSummary:
             "total_params": self.total_params, "trainable_params": self.trainable_params,
             "memory": {**asdict(self.memory), "forward_bytes": self.memory.forward_bytes,
                        "training_bytes": self.memory.training_bytes},
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "latent_dim": self.latent_dim,
             "rows": [{**asdict(r), "output_shape": list(r.output_shape)
                       if r.output_shape is not None else None} for r in self.rows],
         }
@@ -216,6 +219,56 @@ def _in_kernel() -> bool:
 
 # ---------------------------------------------------------------- building summaries
 
+_DSL_CATEGORY = {
+    "dense": "dense", "flatten": "reshape", "reshape": "reshape", "transpose": "reshape",
+    "upsample": "reshape", "dropout": "dropout", "batchnorm": "norm", "layernorm": "norm",
+    "embedding": "embedding", "rnn": "recurrent", "lstm": "recurrent", "gru": "recurrent",
+}
+
+
+def category_of(kind: str, module: nn.Module | None = None, is_block: bool = False) -> str:
+    """Drawing category of a DSL kind (or, for other models, of a module's class)."""
+    from .layers import ACTIVATION_NAMES
+
+    if is_block:
+        return "block"
+    if module is not None:
+        return _module_category(module)
+    if kind in _DSL_CATEGORY:
+        return _DSL_CATEGORY[kind]
+    if kind in ACTIVATION_NAMES:
+        return "activation"
+    if kind.startswith("deconv"):
+        return "deconv"
+    if kind.startswith("conv"):
+        return "conv"
+    if "pool" in kind:
+        return "pool"
+    return "other"
+
+
+def _module_category(module: nn.Module) -> str:
+    table: list[tuple[tuple[type, ...], str]] = [
+        ((nn.modules.conv._ConvTransposeNd,), "deconv"),
+        ((nn.modules.conv._ConvNd,), "conv"),
+        ((nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
+          nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd,
+          nn.LPPool1d, nn.LPPool2d), "pool"),
+        ((nn.Linear, nn.Bilinear, nn.LazyLinear), "dense"),
+        ((nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm), "norm"),
+        ((nn.modules.dropout._DropoutNd,), "dropout"),
+        ((nn.RNNBase,), "recurrent"),
+        ((nn.Embedding, nn.EmbeddingBag), "embedding"),
+        ((nn.Flatten, nn.Unflatten, nn.Upsample), "reshape"),
+    ]
+    for classes, name in table:
+        if isinstance(module, classes):
+            return name
+    if type(module).__module__ == "torch.nn.modules.activation":
+        return "activation"
+    return "other"
+
+
 def _count(module: nn.Module) -> tuple[int, int]:
     total = trainable = 0
     for p in module.parameters():
@@ -269,7 +322,7 @@ def _spec_rows(model: nn.Module, spec: ModelSpec) -> list[SummaryRow]:
         index = len(rows)
         rows.append(SummaryRow(node.path, node.label, node.kind, tuple(node.out_shape), params,
                                trainable, depth, parent, node.layer is None, node.line,
-                               node.source))
+                               node.source, category_of(node.kind, None, node.layer is None)))
         for child in node.children:
             visit(child, depth + 1, index)
         if not node.path and node.children:
@@ -344,7 +397,9 @@ def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype |
         index[name] = len(rows)
         has_children = any(True for _ in module.children())
         rows.append(SummaryRow(name, _describe(module), type(module).__name__,
-                               shapes.get(name), params, trainable, depth, parent, has_children))
+                               shapes.get(name), params, trainable, depth, parent, has_children,
+                               category=category_of(type(module).__name__, module,
+                                                    has_children)))
     return rows, output
 
 
@@ -377,7 +432,7 @@ def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
         rows = _spec_rows(model, spec)
         return ModelSummary(rows, total, trainable, spec.input_shape, spec.output_shape,
                             _memory(model, rows, batch_size, True), spec.kind, name,
-                            [str(w) for w in spec.warnings])
+                            [str(w) for w in spec.warnings], spec.latent_dim)
     rows, output = _hook_rows(model, shape, dtype)
     return ModelSummary(rows, total, trainable, shape, output,
                         _memory(model, rows, batch_size, shape is not None), "module", name)
