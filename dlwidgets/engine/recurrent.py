@@ -50,8 +50,12 @@ CLAMP_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "RNN_RELU": {"h": (0.0, 1e6)},
 }
 
-# position of each clampable activation inside the gate vector (in units of hidden_size)
-_GATE_CHUNK = {"input": 0, "forget": 1, "cell": 2, "output": 3, "reset": 0, "update": 1,
+# PyTorch stacks the LSTM's gates i, f, g, o; the loops hold them as i, f, o, g so that the
+# three sigmoid gates are contiguous: internal chunk k is PyTorch's chunk _LSTM_ORDER[k].
+_LSTM_ORDER = (0, 1, 3, 2)
+
+# position of each clampable activation inside the (internal) gate vector, in hidden_size units
+_GATE_CHUNK = {"input": 0, "forget": 1, "output": 2, "cell": 3, "reset": 0, "update": 1,
                "new": 2, "h": 0}
 
 
@@ -171,6 +175,11 @@ class _LayerWeights:
     w_hr_t: torch.Tensor | None  # (D, H, P): LSTM projection^T
 
 
+def _lstm_reorder(t: torch.Tensor) -> torch.Tensor:
+    chunks = t.chunk(4, 0)
+    return torch.cat([chunks[k] for k in _LSTM_ORDER], 0)
+
+
 def _layer_weights(rnn: nn.RNNBase, layer: int, dev: torch.device, dtype: torch.dtype) -> _LayerWeights:
     kind = kind_of(rnn)
     num_dirs = 2 if rnn.bidirectional else 1
@@ -185,6 +194,10 @@ def _layer_weights(rnn: nn.RNNBase, layer: int, dev: torch.device, dtype: torch.
         wi, wh = get("weight_ih"), get("weight_hh")
         assert wi is not None and wh is not None
         bi, bh = get("bias_ih"), get("bias_hh")
+        if kind == "LSTM":  # i, f, g, o -> i, f, o, g
+            wi, wh = _lstm_reorder(wi), _lstm_reorder(wh)
+            bi = None if bi is None else _lstm_reorder(bi)
+            bh = None if bh is None else _lstm_reorder(bh)
         w_ih.append(wi)
         w_hh_t.append(wh.t())
         if rnn.bias:
@@ -270,94 +283,89 @@ def _apply(x: torch.Tensor, mask: Any, lo: int, hi: int, inplace: bool) -> torch
 # ----------------------------------------------------------------------------------------------
 # the recurrent loops. xp: (S, D, B, G) input projections in *processing* order (the reverse
 # direction's sequence already flipped); h0: (D, B, H_in); c0: (D, B, H).
-# record=True: no autograd, results written into preallocated buffers with out=.
-# record=False: functional (autograd works through it), results collected in lists.
+# bufs given (no autograd): the gates are computed in place inside xp and every state is
+# written into the preallocated buffers with out=; nothing is allocated per step but the
+# recurrent matmul of the GRU.
+# bufs None: functional (autograd works through it), results collected in lists.
+# The LSTM's gate columns are held in the order i, f, o, g (see _LSTM_ORDER) so that one
+# sigmoid covers the first 3H columns and one tanh the last H.
 
 
 def _lstm_loop(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, c0: torch.Tensor,
-               masks: _Masks, record: bool) -> dict[str, torch.Tensor | list[torch.Tensor]]:
+               masks: _Masks, bufs: dict[str, torch.Tensor] | None) -> dict[str, Any]:
     steps, num_dirs, batch, gates = xp.shape
     hid = gates // 4
     whh, whr = w.w_hh_t, w.w_hr_t
-    single = num_dirs == 1
     h, c = h0, c0
-    if record:
-        acts = torch.empty_like(xp)
-        cs = xp.new_empty(steps, num_dirs, batch, hid)
-        ms = xp.new_empty(steps, num_dirs, batch, hid)
-        hs = ms if whr is None else xp.new_empty(steps, num_dirs, batch, whr.shape[-1])
+    if bufs is not None:
+        cs, hs = bufs["c"], bufs["h"]
+        ms = bufs.get("m", hs)
+        single = num_dirs == 1
         for s in range(steps):
             gm, cm = masks.at(s)
-            p = xp[s]
+            a = xp[s]
             if single:
-                p[0].addmm_(h[0], whh[0])
+                a[0].addmm_(h[0], whh[0])
             else:
-                p.baddbmm_(h, whh)
-            a = acts[s]
-            torch.sigmoid(p, out=a)
-            torch.tanh(p[..., 2 * hid:3 * hid], out=a[..., 2 * hid:3 * hid])
+                a.baddbmm_(h, whh)
+            a[..., :3 * hid].sigmoid_()
+            a[..., 3 * hid:].tanh_()
             _apply(a, gm, 0, gates, True)
-            c_new = torch.mul(a[..., hid:2 * hid], c, out=cs[s])
-            c_new.addcmul_(a[..., :hid], a[..., 2 * hid:3 * hid])
-            _apply(c_new, cm, 0, hid, True)
-            m = torch.tanh(c_new, out=ms[s])
-            m.mul_(a[..., 3 * hid:])
+            c = torch.mul(a[..., hid:2 * hid], c, out=cs[s])
+            c.addcmul_(a[..., :hid], a[..., 3 * hid:])
+            _apply(c, cm, 0, hid, True)
+            m = torch.tanh(c, out=ms[s])
+            m.mul_(a[..., 2 * hid:3 * hid])
             if whr is not None:
                 if single:
                     torch.mm(m[0], whr[0], out=hs[s, 0])
                 else:
                     torch.bmm(m, whr, out=hs[s])
-            h, c = hs[s], c_new
-        out: dict[str, Any] = {"acts": acts, "c": cs, "h": hs}
-        if whr is not None:
-            out["m"] = ms
-        return out
+            h = hs[s]
+        return {"acts": xp, **bufs}
     acts_l, cs_l, ms_l, hs_l = [], [], [], []
     for s in range(steps):
         gm, cm = masks.at(s)
         p = torch.baddbmm(xp[s], h, whh)
-        sig = torch.sigmoid(p)
-        a = torch.cat([sig[..., :2 * hid], torch.tanh(p[..., 2 * hid:3 * hid]), sig[..., 3 * hid:]], -1)
+        a = torch.cat([torch.sigmoid(p[..., :3 * hid]), torch.tanh(p[..., 3 * hid:])], -1)
         a = _apply(a, gm, 0, gates, False)
-        c = a[..., hid:2 * hid] * c + a[..., :hid] * a[..., 2 * hid:3 * hid]
+        c = a[..., hid:2 * hid] * c + a[..., :hid] * a[..., 3 * hid:]
         c = _apply(c, cm, 0, hid, False)
-        m = a[..., 3 * hid:] * torch.tanh(c)
+        m = a[..., 2 * hid:3 * hid] * torch.tanh(c)
         h = m if whr is None else torch.bmm(m, whr)
         acts_l.append(a)
         cs_l.append(c)
         ms_l.append(m)
         hs_l.append(h)
-    out = {"acts": acts_l, "c": cs_l, "h": hs_l}
+    out: dict[str, Any] = {"acts": acts_l, "c": cs_l, "h": hs_l}
     if whr is not None:
         out["m"] = ms_l
     return out
 
 
 def _gru_loop(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, masks: _Masks,
-              record: bool) -> dict[str, torch.Tensor | list[torch.Tensor]]:
+              bufs: dict[str, torch.Tensor] | None) -> dict[str, Any]:
     steps, num_dirs, batch, gates = xp.shape
     hid = gates // 3
     whh, bhh = w.w_hh_t, w.b_hh
     h = h0
-    if record:
-        acts = torch.empty_like(xp)
-        hs = xp.new_empty(steps, num_dirs, batch, hid)
+    if bufs is not None:
+        hs = bufs["h"]
         for s in range(steps):
             gm, _ = masks.at(s)
             hh = torch.bmm(h, whh) if bhh is None else torch.baddbmm(bhh, h, whh)
-            p = xp[s]
-            a = acts[s]
-            rz = torch.add(p[..., :2 * hid], hh[..., :2 * hid], out=a[..., :2 * hid])
-            rz.sigmoid_()
+            a = xp[s]
+            rz = a[..., :2 * hid]
+            rz.add_(hh[..., :2 * hid]).sigmoid_()
             _apply(rz, gm, 0, 2 * hid, True)
-            n = torch.mul(rz[..., :hid], hh[..., 2 * hid:], out=a[..., 2 * hid:])
-            n.add_(p[..., 2 * hid:]).tanh_()
+            n = a[..., 2 * hid:]
+            n.addcmul_(rz[..., :hid], hh[..., 2 * hid:]).tanh_()
             _apply(n, gm, 2 * hid, 3 * hid, True)
             # h' = (1 - z) * n + z * h  ==  n + z * (h - n)
             h_new = torch.sub(h, n, out=hs[s])
             h_new.mul_(rz[..., hid:]).add_(n)
             h = h_new
-        return {"acts": acts, "h": hs}
+        return {"acts": xp, "h": hs}
     acts_l, hs_l = [], []
     for s in range(steps):
         gm, _ = masks.at(s)
@@ -374,13 +382,13 @@ def _gru_loop(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, masks: _Mask
 
 
 def _rnn_loop(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, masks: _Masks, relu: bool,
-              record: bool) -> dict[str, torch.Tensor | list[torch.Tensor]]:
+              bufs: dict[str, torch.Tensor] | None) -> dict[str, Any]:
     steps, num_dirs, batch, hid = xp.shape
     whh = w.w_hh_t
-    single = num_dirs == 1
     h = h0
-    if record:
-        hs = torch.empty_like(xp)
+    if bufs is not None:
+        hs = bufs["h"]
+        single = num_dirs == 1
         for s in range(steps):
             gm, _ = masks.at(s)
             p = xp[s]
@@ -463,37 +471,49 @@ def _flip_reverse(t: torch.Tensor) -> torch.Tensor:
     return torch.stack([t[:, 0], t[:, 1].flip(0)], 1)
 
 
-def _layer_input_projection(rnn: nn.RNNBase, inp: torch.Tensor, w: _LayerWeights) -> torch.Tensor:
-    """(T, D, B, G) input projections, reverse direction flipped to its processing order."""
+def _layer_input_projection(rnn: nn.RNNBase, inp: torch.Tensor, w: _LayerWeights,
+                            out: torch.Tensor | None = None) -> torch.Tensor:
+    """(T, D, B, G) input projections, reverse direction flipped to its processing order.
+
+    One matrix product for all steps and both directions; written into ``out`` when given.
+    """
     steps, batch, feats = inp.shape
     num_dirs = 2 if rnn.bidirectional else 1
     flat = inp.reshape(steps * batch, feats)
-    if w.b_in is None:
-        proj = flat @ w.w_ih.t()
-    else:
-        proj = torch.addmm(w.b_in, flat, w.w_ih.t())
-    proj = proj.view(steps, batch, num_dirs, -1).permute(0, 2, 1, 3)
-    if num_dirs == 2:
-        return torch.stack([proj[:, 0], proj[:, 1].flip(0)], 1)  # contiguous copy
-    return proj.contiguous()
+    gates = w.w_ih.shape[0] // num_dirs
+    if out is None:
+        out = flat.new_empty(steps, num_dirs, batch, gates)
+    if num_dirs == 1:
+        target = out.view(steps * batch, gates)
+        if w.b_in is None:
+            torch.mm(flat, w.w_ih.t(), out=target)
+        else:
+            torch.addmm(w.b_in, flat, w.w_ih.t(), out=target)
+        return out
+    proj = flat @ w.w_ih.t() if w.b_in is None else torch.addmm(w.b_in, flat, w.w_ih.t())
+    proj = proj.view(steps, batch, num_dirs, gates)
+    out[:, 0].copy_(proj[:, :, 0])
+    out[:, 1].copy_(proj[:, :, 1].flip(0))
+    return out
 
 
 def _run_layer(rnn: nn.RNNBase, mode: str, xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor,
-               c0: torch.Tensor | None, masks: _Masks, record: bool) -> dict[str, Any]:
+               c0: torch.Tensor | None, masks: _Masks,
+               bufs: dict[str, torch.Tensor] | None) -> dict[str, Any]:
     if mode == "LSTM":
         assert c0 is not None
-        return _lstm_loop(xp, w, h0, c0, masks, record)
+        return _lstm_loop(xp, w, h0, c0, masks, bufs)
     if mode == "GRU":
-        return _gru_loop(xp, w, h0, masks, record)
-    return _rnn_loop(xp, w, h0, masks, mode == "RNN_RELU", record)
+        return _gru_loop(xp, w, h0, masks, bufs)
+    return _rnn_loop(xp, w, h0, masks, mode == "RNN_RELU", bufs)
 
 
 def _named(mode: str, res: dict[str, torch.Tensor], hidden: int) -> dict[str, torch.Tensor]:
-    """Split the gate buffer into named gates (all (S, D, B, units), processing order)."""
+    """Split the gate buffer into named gates (views; the buffer's leading dims are kept)."""
     if mode == "LSTM":
         a = res["acts"]
         out = {"input": a[..., :hidden], "forget": a[..., hidden:2 * hidden],
-               "cell": a[..., 2 * hidden:3 * hidden], "output": a[..., 3 * hidden:],
+               "cell": a[..., 3 * hidden:], "output": a[..., 2 * hidden:3 * hidden],
                "c": res["c"], "h": res["h"]}
         if "m" in res:
             out["m"] = res["m"]
@@ -530,33 +550,47 @@ def recompute(rnn: nn.RNNBase, x: torch.Tensor, hx: Any = None, clamps: Sequence
         raise ValueError("inputs must hold at least one time step")
     clamps = check_clamps(rnn, clamps, steps)
     num_dirs = 2 if rnn.bidirectional else 1
+    layers, hid = rnn.num_layers, rnn.hidden_size
+    proj = int(getattr(rnn, "proj_size", 0))
     h0_all, c0_all = _initial_states(rnn, hx, batch, unbatched, dev, dtype)
-    gate_width = {"LSTM": 4, "GRU": 3}.get(mode, 1) * rnn.hidden_size
+    gate_width = {"LSTM": 4, "GRU": 3}.get(mode, 1) * hid
 
-    per_layer: list[dict[str, torch.Tensor]] = []
-    h_n, c_n = [], []
+    # every layer's results live in (L, T, D, B, units) buffers allocated once
+    def buf(units: int) -> torch.Tensor:
+        return torch.empty(layers, steps, num_dirs, batch, units, device=dev, dtype=dtype)
+
+    acts_all = buf(gate_width)
+    bufs_all = {"h": buf(proj or hid)}
+    if mode == "LSTM":
+        bufs_all["c"] = buf(hid)
+        if proj:
+            bufs_all["m"] = buf(hid)
+
     inp = xt.contiguous()
-    for layer in range(rnn.num_layers):
+    for layer in range(layers):
         w = _layer_weights(rnn, layer, dev, dtype)
-        xp = _layer_input_projection(rnn, inp, w)
+        xp = _layer_input_projection(rnn, inp, w, out=acts_all[layer])
         sl = slice(layer * num_dirs, (layer + 1) * num_dirs)
-        masks = _Masks(clamps, layer, num_dirs, rnn.hidden_size, gate_width, steps, dev, dtype)
-        res = _run_layer(rnn, mode, xp, w, h0_all[sl].contiguous(),
-                         None if c0_all is None else c0_all[sl].contiguous(), masks, True)
-        named = _named(mode, res, rnn.hidden_size)
-        h_n.append(named["h"][-1])
-        if mode == "LSTM":
-            c_n.append(named["c"][-1])
-        timed = {k: _flip_reverse(v) for k, v in named.items()}
-        per_layer.append(timed)
-        hs = timed["h"]  # (T, D, B, H_out)
+        masks = _Masks(clamps, layer, num_dirs, hid, gate_width, steps, dev, dtype)
+        layer_bufs = {k: v[layer] for k, v in bufs_all.items()}
+        _run_layer(rnn, mode, xp, w, h0_all[sl].contiguous(),
+                   None if c0_all is None else c0_all[sl].contiguous(), masks, layer_bufs)
+        if num_dirs == 2:  # processing order -> time order
+            for t in (acts_all[layer], *layer_bufs.values()):
+                t[:, 1].copy_(t[:, 1].flip(0))
+        hs = layer_bufs["h"]  # (T, D, B, H_out)
         inp = hs.permute(0, 2, 1, 3).reshape(steps, batch, -1)
+    res = {"acts": acts_all, "pre": acts_all, **bufs_all}
     # (L, T, D, B, units) -> (L, D, T, B, units)
-    states = {k: torch.stack([layer[k] for layer in per_layer]).transpose(1, 2)
-              for k in per_layer[0]}
+    states = {k: v.transpose(1, 2) for k, v in _named(mode, res, hid).items()}
+
+    def final(t: torch.Tensor) -> torch.Tensor:  # (L, D, T, B, U) -> (L*D, B, U)
+        last = [t[:, 0, -1]] if num_dirs == 1 else [t[:, 0, -1], t[:, 1, 0]]
+        return torch.stack(last, 1).reshape(layers * num_dirs, batch, -1)
+
     output = inp.transpose(0, 1) if rnn.batch_first else inp
-    hn = torch.cat(h_n, 0)
-    cn = torch.cat(c_n, 0) if c_n else None
+    hn = final(states["h"])
+    cn = final(states["c"]) if mode == "LSTM" else None
     if unbatched:
         output, hn = inp[:, 0], hn[:, 0]
         cn = None if cn is None else cn[:, 0]
@@ -702,7 +736,7 @@ def gradient_through_time(rnn: nn.RNNBase, x: Any, layer: int = -1, hx: Any = No
         xp = _layer_input_projection(rnn, inp[:, None, :].to(dtype), w)
         h0 = h0_all[sl].clone().requires_grad_(True)
         c0 = None if c0_all is None else c0_all[sl].clone()
-        res = _run_layer(rnn, mode, xp, w, h0, c0, masks, False)
+        res = _run_layer(rnn, mode, xp, w, h0, c0, masks, None)
         hs: list[torch.Tensor] = list(res["h"])
         last = hs[-1]  # (D, 1, H_out)
         width = last.shape[-1]
