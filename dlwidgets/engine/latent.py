@@ -820,6 +820,13 @@ def _flat_layers(module: nn.Module) -> list[nn.Module]:
     return [module]
 
 
+def _is_reshape(m: nn.Module) -> bool:
+    if isinstance(m, (nn.Unflatten, nn.Flatten)):
+        return True
+    return type(m).__name__ in ("Reshape", "View", "Unflatten") and not any(
+        True for _ in m.parameters())
+
+
 def mlp_forward(spec: MLPSpec, z: np.ndarray) -> np.ndarray:
     """The MLP in numpy float64 (reference for the browser's float32 forward)."""
     h = np.asarray(z, dtype=np.float64)
@@ -860,7 +867,8 @@ def mlp_spec(lm: LatentModel, *, max_params: int = 1_000_000, tolerance: float =
 
     Accepted: an ``nn.Sequential`` (nested allowed) of ``nn.Linear`` and element-wise
     activations (ReLU, LeakyReLU, Tanh, Sigmoid, ELU, GELU, SiLU, Softplus; Identity/Dropout
-    are skipped), trailing ``nn.Unflatten``/``nn.Flatten`` reshapes, at most ``max_params``
+    are skipped), trailing reshapes (``nn.Unflatten``, ``nn.Flatten``, a parameter-free module
+    named ``Reshape``/``View``, e.g. the DSL's ``reshape``), at most ``max_params``
     parameters. The extracted MLP is then checked against the model's own decode on random
     codes; it is used only if every output is within ``tolerance``.
     """
@@ -868,8 +876,8 @@ def mlp_spec(lm: LatentModel, *, max_params: int = 1_000_000, tolerance: float =
     if mod is None or lm.latent_dim is None:
         return None, "the decoder is not a module the explorer can read"
     layers = _flat_layers(mod)
-    while layers and isinstance(layers[-1], (nn.Unflatten, nn.Flatten)):
-        layers = layers[:-1]
+    while layers and _is_reshape(layers[-1]):  # only the output's shape: the check below
+        layers = layers[:-1]                        # proves the flat values are unchanged
     out: list[dict[str, Any]] = []
     params = 0
     width = lm.latent_dim
