@@ -141,8 +141,8 @@ def test_text_repr_outside_jupyter() -> None:
                for line in lines)
     assert "Total params: 61,706   trainable: 61,706   non-trainable: 0" in text
     assert "Memory: parameters 241.0 KiB" in text
-    bundle = info._repr_mimebundle_()
-    assert bundle["text/plain"] == text  # no kernel here: text only
+    data, _meta = info._repr_mimebundle_()
+    assert data == {"text/plain": text}  # no kernel here: text only
     as_dict = info.to_dict()
     assert as_dict["total_params"] == 61_706 and len(as_dict["rows"]) == len(info.rows)
 

@@ -193,16 +193,21 @@ class ModelSummary:
             self._widget = widget_factory(self)
         return self._widget
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
         data: dict[str, Any] = {"text/plain": self.to_text()}
+        meta: dict[str, Any] = {}
         if _in_kernel():
             try:
                 bundle = self.widget()._repr_mimebundle_()
             except Exception:  # noqa: BLE001 - a broken front end must not hide the text
                 bundle = None
+            if isinstance(bundle, tuple):  # anywidget gives (data, metadata)
+                bundle, extra = bundle
+                meta.update(extra or {})
             if bundle:
                 data.update({k: v for k, v in bundle.items() if k != "text/plain"})
-        return data
+        return data, meta
 
 
 def _in_kernel() -> bool:

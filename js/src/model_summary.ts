@@ -109,6 +109,8 @@ export interface Unit {
   h: number;
   d: number;
   collapsed: boolean;
+  text: string; // label drawn under the glyph
+  cx: number; // centre of the glyph's slot (labels are centred on it)
 }
 
 export interface Arc {
@@ -133,6 +135,18 @@ export interface Layout {
   width: number;
   height: number;
   mid: number;
+  labelY: number; // baseline of the layer names; shapes go one line below
+}
+
+/** Text under a glyph: its kind, the folded activation, a ▸ on a collapsed block. */
+export function unitText(u: Pick<Unit, "label" | "act" | "collapsed">): string {
+  if (u.collapsed) return `${u.label} ▸`;
+  return u.act ? `${u.label}+${u.act}` : u.label;
+}
+
+/** Approximate width in pixels of a label in the diagram's font (11px names, 10px shapes). */
+export function textWidth(text: string, px = 11): number {
+  return text.length * px * 0.58;
 }
 
 const GAP = 22;
@@ -159,9 +173,9 @@ export function layoutDiagram(
   const units: Unit[] = [];
   const ownerUnits = new Map<number, number[]>(); // block row -> unit indices inside it
   const skip = new Set<number>();
-  const push = (unit: Omit<Unit, "x" | "y" | "w" | "h" | "d">) => {
+  const push = (unit: Omit<Unit, "x" | "y" | "w" | "h" | "d" | "text" | "cx">) => {
     const g = glyphSize(unit.shape);
-    units.push({ ...unit, x: 0, y: 0, ...g });
+    units.push({ ...unit, x: 0, y: 0, text: "", cx: 0, ...g });
     return units.length - 1;
   };
   const note = (rowIndex: number, unitIndex: number) => {
@@ -227,13 +241,17 @@ export function layoutDiagram(
   const mid = top + tallest / 2;
   let x = MARGIN;
   for (const u of units) {
-    u.x = x + u.d;
+    u.text = unitText(u);
+    const slot = Math.max(u.w + u.d, textWidth(u.text), textWidth(formatShape(u.shape), 10));
+    u.cx = x + slot / 2;
+    u.x = u.cx - (u.w + u.d) / 2 + u.d;
     u.y = mid - u.h / 2 + u.d / 2;
-    x += u.w + u.d + GAP + (u.label.length > 8 ? 12 : 0);
+    x += slot + GAP;
   }
   const width = Math.max(x - GAP + MARGIN, 200);
+  const labelY = top + tallest + 18;
   const height = top + tallest + LABEL_SPACE + (sections.length ? SECTION_SPACE : 0) + MARGIN;
-  return { units, arcs, sections, width, height, mid };
+  return { units, arcs, sections, width, height, mid, labelY };
 }
 
 export const COLORS: Record<string, string> = {
@@ -354,9 +372,10 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
         : h("span", { style: "display:inline-block;width:18px" });
       if (r.block) toggleBtn.addEventListener("click", (ev) => { ev.stopPropagation(); toggle(i); });
       const last = r.name ? r.name.split(".").pop() : "";
-      const nameSpan = h("span", { class: "dlw-muted", text: last && last !== r.layer.toLowerCase() ? `${last}: ` : "" });
+      const plainBlock = r.block && (r.layer === "block" || r.layer.toLowerCase() === last);
+      const nameSpan = h("span", { class: plainBlock ? "" : "dlw-muted", text: plainBlock ? last || r.layer : last ? `${last}: ` : "" });
       const swatch = h("span", { style: `display:inline-block;width:8px;height:8px;border-radius:2px;margin-right:6px;background:${COLORS[r.category] ?? COLORS.other}` });
-      const labelCell = h("td", { style: `padding:1px 10px 1px ${4 + 16 * r.depth}px;white-space:nowrap` }, [toggleBtn, swatch, nameSpan, r.layer === last ? "" : r.layer]);
+      const labelCell = h("td", { style: `padding:1px 10px 1px ${4 + 16 * r.depth}px;white-space:nowrap` }, [toggleBtn, swatch, nameSpan, plainBlock ? "" : r.layer]);
       const tr = h("tr", { class: "dlw-summary-row", "data-row": i, title: r.source || r.layer, style: `cursor:pointer;${i === selected ? "background:#e7f0ff;" : i === hover ? "background:#f5f7fa;" : ""}${r.block ? "font-weight:600" : ""}` }, [
         labelCell,
         h("td", { class: "dlw-shape", style: "text-align:right;padding:1px 10px;white-space:nowrap", text: formatShape(r.shape) }),
@@ -407,9 +426,9 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       if (u.act) {
         g.appendChild(svg("rect", { x: u.x, y: u.y + u.h + 2, width: u.w, height: 4, fill: COLORS.activation, class: "dlw-act" }));
       }
-      const label = svg("text", { x: u.x + u.w / 2 - u.d / 2, y: u.y + u.h + 18, "text-anchor": "middle", "font-size": 11, fill: "#1f2933", class: "dlw-unit-label" });
-      label.textContent = u.collapsed ? `${u.label} ▸` : u.act ? `${u.label}+${u.act}` : u.label;
-      const shape = svg("text", { x: u.x + u.w / 2 - u.d / 2, y: u.y + u.h + 31, "text-anchor": "middle", "font-size": 10, fill: "#616e7c" });
+      const label = svg("text", { x: u.cx, y: layout.labelY, "text-anchor": "middle", "font-size": 11, fill: "#1f2933", class: "dlw-unit-label" });
+      label.textContent = u.text;
+      const shape = svg("text", { x: u.cx, y: layout.labelY + 13, "text-anchor": "middle", "font-size": 10, fill: "#616e7c" });
       shape.textContent = formatShape(u.shape);
       g.append(label, shape);
       const tip = svg("title");
@@ -428,8 +447,10 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       const a = layout.units[s.from];
       const b = layout.units[s.to];
       const y = layout.height - 24;
-      root.appendChild(svg("path", { d: `M${a.x - a.d},${y - 6} L${a.x - a.d},${y} L${b.x + b.w},${y} L${b.x + b.w},${y - 6}`, fill: "none", stroke: "#9aa5b1" }));
-      const label = svg("text", { x: (a.x - a.d + b.x + b.w) / 2, y: y + 13, "text-anchor": "middle", "font-size": 11, fill: "#495057", class: "dlw-section-label" });
+      const x1 = Math.min(a.x - a.d, a.cx - textWidth(a.text) / 2);
+      const x2 = Math.max(b.x + b.w, b.cx + textWidth(b.text) / 2);
+      root.appendChild(svg("path", { d: `M${x1},${y - 6} L${x1},${y} L${x2},${y} L${x2},${y - 6}`, fill: "none", stroke: "#9aa5b1" }));
+      const label = svg("text", { x: (x1 + x2) / 2, y: y + 13, "text-anchor": "middle", "font-size": 11, fill: "#495057", class: "dlw-section-label" });
       label.textContent = s.label;
       root.appendChild(label);
     }
