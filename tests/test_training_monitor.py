@@ -68,9 +68,9 @@ def test_state_after_training_holds_the_whole_history() -> None:
     assert info["metrics"] == ["accuracy"] and info["has_val"] is True
     assert monitor._publisher is not None and monitor._publisher.errors == []
     assert monitor.deltas_sent >= 1
-    assert monitor.busy_for_export() is None
+    assert monitor.export_note() is None
     # everything a view draws is in the exported state, arrays as binary buffers
-    state = monitor.state_for_export()
+    state = monitor.get_state()
     assert isinstance(state["steps"]["loss"]["data"], memoryview)
 
 
@@ -80,7 +80,7 @@ def test_stop_button_stops_training_and_keeps_the_history() -> None:
     history = dlwidgets.fit(_model(), (x, y), epochs=100000, batch_size=8, monitor=monitor,
                             block=False)
     _until(lambda: history.step_count >= 5, "5 steps")
-    assert "Exported while training" in (monitor.busy_for_export() or "")
+    assert "Exported while training" in (monitor.export_note() or "")
     _click(monitor, "stop")
     _click(monitor, "stop")  # twice is harmless
     history.wait(WAIT)
@@ -171,13 +171,29 @@ def test_delta_encoding_round_trips() -> None:
          "time": 0.02},
         {"kind": "epoch", "epoch": 1, "step": 2, "loss": 0.375, "lr": 0.1, "time": 0.03},
     ]
-    content = encode_delta(4, 10, records)
-    assert content is not None and content["run"] == 4 and content["start"] == 10
-    steps = _state_columns(content["steps"])
-    np.testing.assert_array_equal(steps["step"], [1, 2])
-    assert math.isnan(steps["grad_norm"][0]) and steps["grad_norm"][1] == 3.0
-    assert _state_columns(content["epochs"])["loss"][0] == pytest.approx(0.375)
-    assert encode_delta(1, 0, records[:1]) is None  # a status change alone carries no columns
+    encoded = encode_delta(4, 10, records)
+    assert encoded is not None
+    content, buffers = encoded
+    assert content["run"] == 4 and content["start"] == 10
+    assert content["buffer_paths"] == [["steps", "data"], ["epochs", "data"]]
+    steps = from_wire({**content["steps"], "data": buffers[0]})
+    assert content["steps"]["columns"] == ["step", "epoch", "loss", "lr", "time", "grad_norm"]
+    np.testing.assert_array_equal(steps[:, 0], [1, 2])
+    np.testing.assert_array_equal(steps[:, 2], [0.5, 0.25])
+    assert math.isnan(steps[0, 5]) and steps[1, 5] == 3.0
+    epochs = from_wire({**content["epochs"], "data": buffers[1]})
+    assert epochs[0, content["epochs"]["columns"].index("loss")] == 0.375
+    assert encode_delta(1, 0, records[:1]) is None  # a status change alone carries no rows
+
+
+def test_column_store_grows_and_fills_missing_values_with_nan() -> None:
+    rows = [{"kind": "step", "step": i, "loss": float(i)} for i in range(1, 101)]
+    rows[50]["grad_norm"] = 2.0
+    state = records_to_columns(rows, "step")
+    assert from_wire(state["step"]).dtype == np.int32
+    np.testing.assert_array_equal(from_wire(state["loss"]), np.arange(1, 101, dtype=np.float32))
+    norms = from_wire(state["grad_norm"])
+    assert norms[50] == 2.0 and np.isnan(np.delete(norms, 50)).all()
     assert records_to_columns([], "step") == {}
 
 

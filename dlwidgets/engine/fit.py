@@ -88,17 +88,19 @@ def resolve_loss(loss: str | Callable[..., torch.Tensor] | None,
                     f"loss(output, target); got {type(loss).__name__}")
 
 
-def _accuracy(kind: str, logits: bool) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    def accuracy(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def _accuracy(kind: str, logits: bool) -> Callable[[torch.Tensor, torch.Tensor], float]:
+    def accuracy(out: torch.Tensor, target: torch.Tensor) -> float:
         if kind == "binary" or (out.ndim == target.ndim and out.ndim >= 1
                                 and (out.ndim == 1 or out.shape[1] == 1)
                                 and target.is_floating_point()):
             threshold = 0.0 if logits else 0.5
-            return ((out > threshold) == (target > 0.5)).float().mean()
-        pred = out.argmax(1)
-        if target.is_floating_point():  # class probabilities
-            target = target.argmax(1)
-        return (pred == target).float().mean()
+            hits = (out > threshold) == (target > 0.5)
+        else:
+            pred = out.argmax(1)
+            if target.is_floating_point():  # class probabilities
+                target = target.argmax(1)
+            hits = pred == target
+        return int(hits.sum()) / max(1, hits.numel())
     return accuracy
 
 
@@ -644,6 +646,7 @@ def _train_loop(run: _Run) -> None:
                 stop = True
                 break
             if stop_now:
+                history._stop.set()  # under DDP the request may have come from another rank
                 stop = True
                 break
             if penalize:

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 import traitlets as t
-from ipywidgets.widgets.widget import _remove_buffers
 from torch import nn
 
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
@@ -31,25 +30,83 @@ from ._stream import ThrottledPublisher
 _INT_COLUMNS = ("step", "epoch")
 
 
-def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, Any]:
-    """Columns (wire arrays) of the records of one kind: int32 step/epoch, float32 values.
+class ColumnStore:
+    """Rows of one record kind kept as growable float64 numpy columns (missing values NaN).
 
-    A value missing from a record (a metric not computed at that step) is NaN.
+    Filled incrementally from the deltas, so writing the full history into state costs a few
+    array copies, not a pass over every record in Python.
     """
-    rows = [r for r in records if r.get("kind") == kind]
-    names: list[str] = []
-    for r in rows:
-        for k in r:
-            if k != "kind" and k not in names and isinstance(r[k], (int, float)):
-                names.append(k)
-    out: dict[str, Any] = {}
-    for k in names:
-        if k in _INT_COLUMNS:
-            out[k] = to_wire(np.array([int(r.get(k, -1)) for r in rows], dtype=np.int32))
-        else:
-            values = np.array([r.get(k, math.nan) for r in rows], dtype=np.float64)
-            out[k] = to_wire(values)
-    return out
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.cols: dict[str, np.ndarray] = {}
+        self._capacity = 0
+
+    def append(self, rows: Sequence[Record]) -> None:
+        if not rows:
+            return
+        need = self.n + len(rows)
+        if need > self._capacity:
+            self._capacity = max(64, 2 * need)
+            for name, col in self.cols.items():
+                grown = np.full(self._capacity, np.nan)
+                grown[:self.n] = col[:self.n]
+                self.cols[name] = grown
+        for i, row in enumerate(rows, start=self.n):
+            for name, value in row.items():
+                if name == "kind" or not isinstance(value, (int, float)):
+                    continue
+                if name not in self.cols:
+                    self.cols[name] = np.full(self._capacity, np.nan)
+                self.cols[name][i] = value
+        self.n = need
+
+    def column(self, name: str) -> np.ndarray:
+        return self.cols[name][:self.n].copy()
+
+    def to_state(self) -> dict[str, Any]:
+        """{name: wire array}: int32 step/epoch numbers, float32 values."""
+        out: dict[str, Any] = {}
+        for name, col in self.cols.items():
+            values = col[:self.n]
+            out[name] = to_wire(values.astype(np.int32) if name in _INT_COLUMNS
+                                else values.astype(np.float32))
+        return out
+
+
+def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, Any]:
+    """State columns (wire arrays) of the records of one kind."""
+    store = ColumnStore()
+    store.append([r for r in records if r.get("kind") == kind])
+    return store.to_state()
+
+
+def encode_delta(run_id: int, start: int, batch: Sequence[Record]
+                 ) -> tuple[dict[str, Any], list[bytes]] | None:
+    """The custom message for a batch of records, and its binary buffers.
+
+    Each kind ("steps", "epochs") travels as one float64 row-major matrix (rows × columns, so
+    step numbers stay exact) with its column names: one buffer per kind, whatever the columns.
+    """
+    content: dict[str, Any] = {"type": "delta", "run": run_id, "start": start}
+    paths: list[list[str]] = []
+    buffers: list[bytes] = []
+    for kind, key in (("step", "steps"), ("epoch", "epochs")):
+        rows = [r for r in batch if r.get("kind") == kind]
+        if not rows:
+            continue
+        names: list[str] = []
+        for r in rows:
+            names.extend(k for k, v in r.items()
+                         if k != "kind" and k not in names and isinstance(v, (int, float)))
+        matrix = np.array([[r.get(n, math.nan) for n in names] for r in rows], dtype=np.float64)
+        content[key] = {"columns": names, "dtype": "float64", "shape": list(matrix.shape)}
+        paths.append([key, "data"])
+        buffers.append(matrix.tobytes())
+    if not buffers:
+        return None
+    content["buffer_paths"] = paths
+    return content, buffers
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,6 +149,8 @@ class TrainingMonitor(DLWidget):
         self._history_every = history_every
         self._state_lock = threading.Lock()
         self._show_on_start = False
+        self._steps = ColumnStore()
+        self._epochs = ColumnStore()
         self.deltas_sent = 0
         self.on_msg(self._on_frontend_msg)
 
@@ -121,7 +180,7 @@ class TrainingMonitor(DLWidget):
         if self._history is not None:
             self._history.resume()
 
-    def busy_for_export(self) -> str | None:
+    def export_note(self) -> str | None:
         """A note for the static export when it is taken mid-training."""
         h = self._history
         if h is None or not h.running:
@@ -136,6 +195,8 @@ class TrainingMonitor(DLWidget):
         if self._publisher is not None:
             self._publisher.stop()
         self._history = history
+        with self._state_lock:
+            self._steps, self._epochs = ColumnStore(), ColumnStore()
         with self.hold_sync():
             self.run_id = self.run_id + 1
             self.status = "starting"
@@ -180,22 +241,23 @@ class TrainingMonitor(DLWidget):
                 self.message = str(statuses[-1].get("message", ""))
 
     def _send_delta(self, start: int, batch: list[Record]) -> None:
-        content = encode_delta(self.run_id, start, batch)
+        with self._state_lock:
+            self._steps.append([r for r in batch if r.get("kind") == "step"])
+            self._epochs.append([r for r in batch if r.get("kind") == "epoch"])
         self._apply_status(batch)
-        if content is not None:
-            plain, paths, buffers = _remove_buffers(content)
-            plain["buffer_paths"] = paths
-            self.send(plain, buffers)
+        encoded = encode_delta(self.run_id, start, batch)
+        if encoded is not None:
+            content, buffers = encoded
+            self.send(content, buffers)
             self.deltas_sent += 1
 
-    def _write_history(self, records: list[Record]) -> None:
+    def _write_history(self, records: list[Record] | None = None) -> None:
+        """Everything delivered so far into synced state (from the column stores)."""
         with self._state_lock:
-            steps = records_to_columns(records, "step")
-            epochs = records_to_columns(records, "epoch")
+            steps, epochs = self._steps.to_state(), self._epochs.to_state()
             with self.hold_sync():
                 self.steps = steps
                 self.epochs = epochs
-            self._apply_status(records)
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
@@ -208,17 +270,8 @@ class TrainingMonitor(DLWidget):
         elif kind == "resume":
             self.resume()
         elif kind == "sync" and self._history is not None:
-            # a view that appeared after the start asks for everything so far
-            self._write_history(self._history.records)
-
-
-def encode_delta(run_id: int, start: int, batch: Sequence[Record]) -> dict[str, Any] | None:
-    """The custom message for a batch of records: binary step and epoch columns."""
-    steps = records_to_columns(batch, "step")
-    epochs = records_to_columns(batch, "epoch")
-    if not steps and not epochs:
-        return None
-    return {"type": "delta", "run": run_id, "start": start, "steps": steps, "epochs": epochs}
+            # a view that appeared after the start asks for everything delivered so far
+            self._write_history()
 
 
 # -- dlwidgets.fit --------------------------------------------------------------------------

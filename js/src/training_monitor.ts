@@ -171,12 +171,31 @@ export function restorePaths(
   return content;
 }
 
-/** Columns of a {name: wire array} dict as plain numeric arrays. */
+/** Columns of a {name: wire array} dict (the synced state) as plain numeric arrays. */
 export function decodeColumns(wires: Record<string, WireArray> | undefined): Record<string, ArrayLike<number>> {
   const out: Record<string, ArrayLike<number>> = {};
   for (const [name, wire] of Object.entries(wires ?? {})) {
     if (wire && typeof wire === "object" && "dtype" in wire) out[name] = decodeArray(wire).data;
   }
+  return out;
+}
+
+export interface MatrixWire extends WireArray {
+  columns: string[];
+}
+
+/** Columns of a delta's rows × columns matrix (row-major) with its column names. */
+export function matrixColumns(wire: MatrixWire | undefined): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  if (!wire || !wire.columns) return out;
+  const { shape, data } = decodeArray(wire);
+  const [rows, cols] = shape.length === 2 ? shape : [0, 0];
+  if (cols !== wire.columns.length) throw new RangeError(`delta has ${cols} columns but ${wire.columns.length} names`);
+  wire.columns.forEach((name, j) => {
+    const col = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) col[i] = data[i * cols + j];
+    out[name] = col;
+  });
   return out;
 }
 
@@ -639,8 +658,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     if (!content || content.type !== "delta") return;
     if (Number(content.run) !== runId) return;
     restorePaths(content, content.buffer_paths ?? [], buffers ?? []);
-    steps.append(decodeColumns(content.steps));
-    epochs.append(decodeColumns(content.epochs));
+    steps.append(matrixColumns(content.steps));
+    epochs.append(matrixColumns(content.epochs));
     schedule();
   };
   model.on("msg:custom", onCustom);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeColumns, ema, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, Table } from "../src/training_monitor";
+import { decodeColumns, ema, matrixColumns, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, Table } from "../src/training_monitor";
 
 describe("Table", () => {
   it("appends only rows past the last key, in any delivery order", () => {
@@ -97,17 +97,31 @@ describe("progress", () => {
   });
 });
 
-describe("delta messages", () => {
-  it("puts binary buffers back at their paths and decodes the columns", () => {
-    const loss = new Float32Array([0.5, 0.25]);
-    const step = new Int32Array([7, 8]);
+describe("delta messages and state", () => {
+  it("puts the buffer back at its path and splits the row-major matrix into columns", () => {
+    // rows: (step 7, loss 0.5), (step 8, loss 0.25)
+    const matrix = new Float64Array([7, 0.5, 8, 0.25]);
     const content: Record<string, any> = {
       type: "delta",
-      steps: { loss: { dtype: "float32", shape: [2] }, step: { dtype: "int32", shape: [2] } },
-      buffer_paths: [["steps", "loss", "data"], ["steps", "step", "data"]],
+      steps: { columns: ["step", "loss"], dtype: "float64", shape: [2, 2] },
+      buffer_paths: [["steps", "data"]],
     };
-    restorePaths(content, content.buffer_paths, [new DataView(loss.buffer), step.buffer]);
-    const cols = decodeColumns(content.steps);
+    restorePaths(content, content.buffer_paths, [matrix.buffer]);
+    const cols = matrixColumns(content.steps);
+    expect(Array.from(cols.step)).toEqual([7, 8]);
+    expect(Array.from(cols.loss)).toEqual([0.5, 0.25]);
+    expect(matrixColumns(undefined)).toEqual({});
+    content.steps.columns = ["step"];
+    expect(() => matrixColumns(content.steps)).toThrow(RangeError);
+  });
+
+  it("decodes state columns", () => {
+    const loss = new Float32Array([0.5, 0.25]);
+    const step = new Int32Array([7, 8]);
+    const cols = decodeColumns({
+      loss: { dtype: "float32", shape: [2], data: new DataView(loss.buffer) },
+      step: { dtype: "int32", shape: [2], data: new DataView(step.buffer) },
+    });
     expect(Array.from(cols.loss)).toEqual([0.5, 0.25]);
     expect(Array.from(cols.step)).toEqual([7, 8]);
   });
