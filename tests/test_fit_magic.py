@@ -122,3 +122,19 @@ def test_usage_error_renders_as_one_line_in_the_shell(shell: InteractiveShell,
     shell.run_cell("fit_line('fit nope digits', get_ipython())")
     err = capsys.readouterr().err
     assert "UsageError: no model named 'nope'" in err and "Traceback" not in err
+
+
+def test_through_the_registered_magics(shell: InteractiveShell,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run_line_magic("load_ext", "dlwidgets")
+    shell.run_cell_magic("dl", "tiny --fit moons --epochs 2 --batch-size 64 --seed 1",
+                         "input 2 -> dense 16 relu -> dense 2")
+    model = shell.user_ns["tiny"]
+    assert isinstance(model, nn.Module)
+    history = shell.run_line_magic("dl", "fit tiny moons --epochs 1 --optimizer sgd --lr 0.1")
+    assert isinstance(history, History) and history.model is model
+    assert history.stop_reason == "completed" and history.info["optimizer"] == "sgd"
+    capsys.readouterr()
+    shell.run_cell("%dl fit tiny digits --epochs 1")
+    err = capsys.readouterr().err
+    assert "UsageError: data and model do not fit" in err and "Traceback" not in err
