@@ -317,6 +317,8 @@ class ConvStepper(DLWidget):
     # ------------------------------------------------------------------ requests from the page
     def _on_request(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind in ("configure", "edit"):
+            self.error = ""  # so that the same refusal twice is still a change the page sees
         try:
             if kind == "configure":
                 allowed = {"stride", "padding", "dilation", "padding_mode", "activation", "pool",

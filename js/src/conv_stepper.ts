@@ -505,6 +505,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       laid = layoutPanels(spec);
     }
     panels = laid.panels;
+    stage.dataset.panels = JSON.stringify(panels.map(({ key, x, y, cell, rows, cols }) => ({ key, x, y, cell, rows, cols })));
     if (surface.width !== laid.width || surface.height !== laid.height) surface.resize(laid.width, laid.height);
     cache = new Map();
   }

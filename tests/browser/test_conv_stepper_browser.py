@@ -1,0 +1,248 @@
+"""The convolution stepper drawn and driven for real: in JupyterLab (stepping with the keyboard
+reaches Python, hovering shows receptive fields, editing a cell and changing the stride are
+recomputed by torch in the kernel), in Voilà, and in an exported page with no kernel (stepping,
+views, filters, hovering and the gallery keep working; controls that need Python are disabled).
+The exported page also measures playback frames per second (reported, not asserted)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+from tests.browser import harness
+from tests.browser.conftest import open_export
+
+WIDGET = "[data-dlw-widget='conv-stepper']"
+
+CELLS = [
+    "%load_ext dlwidgets\nimport numpy as np, torch, torch.nn.functional as F\nimport dlwidgets\n"
+    "w = dlwidgets.ConvStepper('digit:3', 'sobel_x', padding=1)\nw",
+]
+
+MEASURE_FPS = """async (root) => {
+  const play = root.querySelector('.dlw-play');
+  play.click();
+  const d0 = Number(root.dataset.draws);
+  const t0 = performance.now();
+  let frames = 0;
+  await new Promise((resolve) => {
+    const tick = (now) => { frames++; if (now - t0 < 3000) requestAnimationFrame(tick); else resolve(); };
+    requestAnimationFrame(tick);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const draws = Number(root.dataset.draws) - d0;
+  play.click();
+  return { fps: frames / seconds, draws_per_s: draws / seconds, draw_ms: Number(root.dataset.drawMs) };
+}"""
+
+
+def _panels(root: Any) -> dict[str, dict[str, float]]:
+    raw = root.locator(".dlw-conv-stage").get_attribute("data-panels")
+    assert raw, "the stage does not describe its panels"
+    return {p["key"]: p for p in json.loads(raw)}
+
+
+def _cell_point(root: Any, key: str, r: int, c: int) -> tuple[float, float]:
+    box = root.locator("canvas.dlw-canvas").bounding_box()
+    assert box is not None
+    p = _panels(root)[key]
+    return box["x"] + p["x"] + (c + 0.5) * p["cell"], box["y"] + p["y"] + (r + 0.5) * p["cell"]
+
+
+def _text(root: Any, selector: str) -> str:
+    return root.locator(selector).text_content() or ""
+
+
+def _wait_text(page: Any, root: Any, selector: str, needle: str) -> None:
+    page.wait_for_function("([el, s]) => el.textContent.includes(s)",
+                           arg=[root.locator(selector).element_handle(), needle])
+
+
+def _python_value(page: Any, expression: str) -> Any:
+    """Evaluate an expression in the notebook's kernel and return its JSON value."""
+    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
+    result = page.evaluate(
+        """async (code) => {
+          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
+          let text = '';
+          const future = kernel.requestExecute({ code });
+          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+          await future.done;
+          return text;
+        }""",
+        code,
+    )
+    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
+    return json.loads(line[2:])
+
+
+def _wait_python(page: Any, expression: str, expected: Any, tries: int = 40) -> None:
+    value = None
+    for _ in range(tries):
+        value = _python_value(page, expression)
+        if value == expected:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
+
+
+def _step_and_hover(page: Any, root: Any) -> None:
+    """Keyboard stepping and hovering, the same with or without a kernel."""
+    canvas = root.locator("canvas.dlw-canvas")
+    assert harness.canvas_ink(canvas) > 0.05, "the stepper is blank"
+    assert "out[0, 0, 0]" in _text(root, ".dlw-sum")
+    before = harness.canvas_signature(canvas)
+    root.locator(".dlw-conv-stage").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    _wait_text(page, root, ".dlw-sum", "out[0, 0, 3]")
+    page.keyboard.press("ArrowDown")
+    _wait_text(page, root, ".dlw-sum", "out[0, 1, 3]")
+    page.wait_for_timeout(150)
+    assert harness.canvas_signature(canvas) != before, "stepping did not redraw"
+    # the sum shown is an expression of the window's products and equals the output
+    assert "×" in _text(root, ".dlw-sum") and "PyTorch F.conv2d" in _text(root, ".dlw-sum")
+    # hover an output cell: its receptive field; hover an input cell: the outputs it feeds
+    page.mouse.move(*_cell_point(root, "output", 2, 1))
+    _wait_text(page, root, ".dlw-hover-readout", "output (2, 1) reads padded rows 2, 3, 4 × cols 1, 2, 3")
+    page.mouse.move(*_cell_point(root, "input", 0, 0))
+    _wait_text(page, root, ".dlw-hover-readout", "padding (zeros) = 0 feeds 1 output cell(s): (0, 0)")
+    page.mouse.move(*_cell_point(root, "input", 4, 4))
+    _wait_text(page, root, ".dlw-hover-readout", "input (3, 3)")
+    assert "feeds 9 output cell(s)" in _text(root, ".dlw-hover-readout")
+    page.mouse.move(1, 1)
+
+
+def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
+                                    jupyter: harness.Server) -> None:
+    nb = harness.write_notebook(jupyter.root, "conv_stepper_lab.ipynb", CELLS)
+    harness.open_in_lab(page, jupyter, nb)
+    root = page.locator(WIDGET)
+    root.wait_for()
+    root.locator("canvas.dlw-canvas").wait_for()
+    _step_and_hover(page, root)
+    # the position reached with the keyboard is sent to Python when stepping stops
+    _wait_python(page, "list(w.position)", [1, 3])
+    # Python steps, the page follows
+    _python_value(page, "w.reset()")
+    _wait_text(page, root, ".dlw-sum", "out[0, 0, 0]")
+
+    # edit an input cell: click it, type, Enter; torch recomputes in the kernel
+    canvas = root.locator("canvas.dlw-canvas")
+    before = harness.canvas_signature(canvas)
+    page.mouse.click(*_cell_point(root, "input", 3, 4))  # padded (3, 4) = image (2, 3)
+    editor = root.locator("input.dlw-cell-editor")
+    editor.wait_for(state="visible")
+    editor.fill("5")
+    editor.press("Enter")
+    _wait_python(page, "float(w.image[0, 2, 3])", 5.0)
+    assert _python_value(
+        page, "bool(np.allclose(w.output, F.conv2d(torch.tensor(w.image)[None], "
+              "torch.tensor(w.weight), padding=1)[0].numpy()))")
+    page.wait_for_function("(el) => el.dataset.pending === 'false'", arg=root.element_handle())
+    page.wait_for_timeout(300)
+    assert harness.canvas_signature(canvas) != before, "the edited input was not drawn"
+    # edit a kernel cell
+    page.mouse.click(*_cell_point(root, "kernel", 0, 0))
+    editor.wait_for(state="visible")
+    editor.fill("-3")
+    editor.press("Enter")
+    _wait_python(page, "float(w.weight[0, 0, 0, 0])", -3.0)
+
+    # change the stride in the page: Python recomputes, the formula shows the numbers
+    stride = root.locator("input.dlw-stride-h")
+    stride.fill("2")
+    stride.dispatch_event("change")
+    _wait_python(page, "list(w.stride)", [2, 1])
+    _wait_text(page, root, ".dlw-conv-formula", "H_out = floor((8 + 2·1 − 1·(3−1) − 1) / 2) + 1")
+    assert _python_value(page, "list(w.output_shape)") == [1, 4, 8]
+    # a setting Python refuses is shown, and nothing changes
+    dil = root.locator("input.dlw-dilation-h")
+    dil.fill("9")
+    dil.dispatch_event("change")
+    _wait_text(page, root, ".dlw-conv-error", "larger than the padded input")
+    assert _python_value(page, "list(w.dilation)") == [1, 1]
+    assert root.locator("input.dlw-dilation-h").input_value() == "1"
+
+    # activation + pooling view: the winner of each window; then the transposed view
+    before = harness.canvas_signature(canvas)
+    root.locator("button[data-view='pool']").click()
+    _wait_text(page, root, ".dlw-sum", "max(")
+    assert "winner" in _text(root, ".dlw-sum")
+    assert harness.canvas_signature(canvas) != before
+    _wait_python(page, "w.view", "pool")
+    root.locator("button[data-view='transposed']").click()
+    _wait_text(page, root, ".dlw-sum", "scatter y(0, 0)")
+    harness.screenshot(root, "conv_stepper_lab")
+    harness.assert_no_console_errors(console)
+
+
+def test_conv_stepper_in_voila(page: Any, console: harness.ConsoleLog,
+                               voila: harness.Server) -> None:
+    nb = harness.write_notebook(voila.root, "conv_stepper_voila.ipynb", CELLS)
+    harness.open_in_voila(page, voila, nb)
+    root = page.locator(WIDGET)
+    root.locator("canvas.dlw-canvas").wait_for()
+    _step_and_hover(page, root)
+    harness.assert_no_console_errors(console)
+
+
+def test_conv_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
+                               tmp_path: pathlib.Path) -> None:
+    import numpy as np
+
+    import dlwidgets
+
+    page, console = offline_page
+    rng = np.random.default_rng(0)
+    widgets = [
+        dlwidgets.ConvStepper("digit:3", "sobel_x", padding=1),
+        dlwidgets.ConvStepper("rgb", ["sobel_x", "sobel_y", "blur"], stride=2),
+        # the benchmark case of the issue: 64×64, 3×3, 8 filters, played at 60 steps/s
+        dlwidgets.ConvStepper(rng.standard_normal((64, 64)), rng.standard_normal((8, 1, 3, 3)),
+                              speed=60),
+    ]
+    path = dlwidgets.export_html(widgets, tmp_path / "conv.html", title="Convolution")
+    open_export(page, path)
+    roots = page.locator(WIDGET)
+    assert roots.count() == 3
+    first, rgb, big = roots.nth(0), roots.nth(1), roots.nth(2)
+    # stepping and hovering work from the data in the page
+    _step_and_hover(page, first)
+    # settings and edits need Python: disabled with a hint
+    for selector in ("input.dlw-stride-h", "select.dlw-padding", "select.dlw-activation"):
+        control = first.locator(selector)
+        assert control.is_disabled() and "kernel" in (control.get_attribute("title") or "")
+    page.mouse.click(*_cell_point(first, "input", 3, 3))
+    assert not first.locator("input.dlw-cell-editor").is_visible()
+    # filters, channels, views and the gallery work without a kernel
+    canvas = rgb.locator("canvas.dlw-canvas")
+    assert _text(rgb, ".dlw-gallery-title").startswith("feature maps of all 3 filters")
+    before = harness.canvas_signature(canvas)
+    rgb.locator("button.dlw-gallery-item[data-filter='1']").click()
+    page.wait_for_timeout(150)
+    assert rgb.locator("select.dlw-filter").input_value() == "1"
+    assert harness.canvas_signature(canvas) != before
+    before = harness.canvas_signature(canvas)
+    rgb.locator("select.dlw-channel").select_option("2")
+    page.wait_for_timeout(150)
+    assert harness.canvas_signature(canvas) != before
+    assert "B: " in _text(rgb, ".dlw-sum") and "sum over 3 channels" in _text(rgb, ".dlw-sum")
+    rgb.locator("button[data-view='pool']").click()
+    _wait_text(page, rgb, ".dlw-sum", "max(")
+    rgb.locator("button[data-view='transposed']").click()
+    _wait_text(page, rgb, ".dlw-sum", "scatter")
+    # the stride leaves a border unread: the page says so
+    assert "never read" in _text(rgb, ".dlw-conv-note")
+
+    # playback speed of the 64×64 stepper (figure recorded in benchmarks/README.md)
+    big.scroll_into_view_if_needed()
+    figures = page.evaluate(MEASURE_FPS, big.element_handle())
+    assert figures["draws_per_s"] > 0, "playing did not draw"
+    harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (harness.ARTIFACTS / "conv_stepper_fps.json").write_text(json.dumps(figures, indent=1))
+    print(f"\nconv stepper playback: {figures['fps']:.1f} frames/s, "
+          f"{figures['draws_per_s']:.1f} draws/s, {figures['draw_ms']:.2f} ms per draw")
+    harness.screenshot(first, "conv_stepper_export")
+    harness.assert_no_console_errors(console)
