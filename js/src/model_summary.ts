@@ -111,6 +111,7 @@ export interface Unit {
   collapsed: boolean;
   text: string; // label drawn under the glyph
   cx: number; // centre of the glyph's slot (labels are centred on it)
+  slot: number; // width of the slot (glyph or label, whichever is wider)
 }
 
 export interface Arc {
@@ -173,9 +174,9 @@ export function layoutDiagram(
   const units: Unit[] = [];
   const ownerUnits = new Map<number, number[]>(); // block row -> unit indices inside it
   const skip = new Set<number>();
-  const push = (unit: Omit<Unit, "x" | "y" | "w" | "h" | "d" | "text" | "cx">) => {
+  const push = (unit: Omit<Unit, "x" | "y" | "w" | "h" | "d" | "text" | "cx" | "slot">) => {
     const g = glyphSize(unit.shape);
-    units.push({ ...unit, x: 0, y: 0, text: "", cx: 0, ...g });
+    units.push({ ...unit, x: 0, y: 0, text: "", cx: 0, slot: 0, ...g });
     return units.length - 1;
   };
   const note = (rowIndex: number, unitIndex: number) => {
@@ -244,6 +245,7 @@ export function layoutDiagram(
     u.text = unitText(u);
     const slot = Math.max(u.w + u.d, textWidth(u.text), textWidth(formatShape(u.shape), 10));
     u.cx = x + slot / 2;
+    u.slot = slot;
     u.x = u.cx - (u.w + u.d) / 2 + u.d;
     u.y = mid - u.h / 2 + u.d / 2;
     x += slot + GAP;
@@ -353,7 +355,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       `parameters ${formatBytes(model.get("param_bytes"))}` +
       (model.get("buffer_bytes") ? ` · buffers ${formatBytes(model.get("buffer_bytes"))}` : "") +
       ` · activations ${formatBytes(act)} per sample`;
-    batchInput.value = String(model.get("batch_size"));
+    if (document.activeElement !== batchInput) batchInput.value = String(model.get("batch_size"));
     training.textContent = formatBytes(
       trainingBytes(model.get("param_bytes"), model.get("buffer_bytes"), act, model.get("batch_size"), model.get("adam_states")),
     );
@@ -416,6 +418,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     layout.units.forEach((u, k) => {
       const color = COLORS[u.category] ?? COLORS.other;
       const g = svg("g", { class: "dlw-unit", "data-row": u.row, "data-unit": k, style: "cursor:pointer" });
+      // the whole slot (glyph and its labels) is the target for hover and click
+      g.appendChild(svg("rect", { x: u.cx - u.slot / 2 - GAP / 2, y: u.y - u.d - 4, width: u.slot + GAP, height: layout.labelY + 18 - (u.y - u.d - 4), fill: "transparent", class: "dlw-hit" }));
       if (u.d > 0) {
         g.appendChild(svg("polygon", { points: `${u.x},${u.y} ${u.x - u.d},${u.y - u.d} ${u.x - u.d + u.w},${u.y - u.d} ${u.x + u.w},${u.y}`, fill: shade(color, 1.25), stroke: shade(color, 0.7), "stroke-width": 0.8 }));
         g.appendChild(svg("polygon", { points: `${u.x},${u.y} ${u.x - u.d},${u.y - u.d} ${u.x - u.d},${u.y - u.d + u.h} ${u.x},${u.y + u.h}`, fill: shade(color, 0.8), stroke: shade(color, 0.7), "stroke-width": 0.8 }));
@@ -472,15 +476,18 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
 
   expandAll.addEventListener("click", () => setCollapsed([]));
   collapseAll.addEventListener("click", () => setCollapsed(rows().flatMap((r, i) => (r.block ? [i] : []))));
-  batchInput.addEventListener("change", () => {
+  const applyBatch = (final: boolean) => {
     const v = Math.round(Number(batchInput.value));
-    if (!Number.isFinite(v) || v < 1 || v > 1000000) {
-      batchInput.value = String(model.get("batch_size"));
+    if (batchInput.value === "" || !Number.isFinite(v) || v < 1 || v > 1000000) {
+      if (final) batchInput.value = String(model.get("batch_size"));
       return;
     }
+    if (v === model.get("batch_size")) return;
     model.set("batch_size", v);
     model.save_changes();
-  });
+  };
+  batchInput.addEventListener("input", () => applyBatch(false)); // live while typing
+  batchInput.addEventListener("change", () => applyBatch(true));
 
   function redraw() {
     drawHeader();
