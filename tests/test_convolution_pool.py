@@ -122,3 +122,15 @@ def test_transpose_is_the_adjoint_of_conv():
     back = conv_transpose_trace(y, w, stride=2, padding=1, output_padding=dropped)
     assert back.output.shape == x.shape
     np.testing.assert_allclose((tr.output * y).sum(), (x * back.output).sum(), rtol=1e-10)
+
+
+def test_maps_whose_last_axis_is_3_are_channels_first_not_colour():
+    """An (8, 6, 3) stack of maps (8 filters) must not be read as an RGB image."""
+    x = RNG.standard_normal((8, 6, 3))
+    trace = pool_trace(x, "max", (2, 1))
+    ref = F.max_pool2d(torch.tensor(x)[None], (2, 1))[0].numpy()
+    np.testing.assert_array_equal(trace.output, ref)
+    w = RNG.standard_normal((8, 2, 3, 3))
+    back = conv_transpose_trace(x, w)
+    np.testing.assert_allclose(back.output, F.conv_transpose2d(torch.tensor(x)[None],
+                                                               torch.tensor(w))[0].numpy())
