@@ -12,6 +12,10 @@ on all 256 starts instead of a measured subset scaled up; add ``--quick`` for a 
    updated, median of repeated changes; plus a full recompute (new start: all 8 re-run).
 3. Network landscape grid 51x51: batched (torch.func.functional_call + vmap) against a loop of
    load-weights-and-evaluate, MLP 64-64-10 on 1024 scikit-learn digits (bundled, no download).
+4. ``--browser``: playback frames per second in headless Chromium (/usr/bin/chromium
+   --headless --no-sandbox --disable-gpu) of an exported race, 8 trails x 500 steps over a
+   256x256 heatmap, counted with requestAnimationFrame while playing at a speed where every
+   animation frame draws a new step.
 """
 
 from __future__ import annotations
@@ -133,12 +137,67 @@ def bench_landscape(resolution: int, samples: int, repeat: int) -> None:
         print("  GPU: not measured, no CUDA device in this session")
 
 
+MEASURE_FPS = """async ([seconds]) => {
+  const root = document.querySelector("[data-dlw-widget='optimizer-race']");
+  const play = root.querySelector('.dlw-play');
+  const d0 = Number(root.dataset.framesDrawn);
+  play.click();
+  const t0 = performance.now();
+  let frames = 0;
+  await new Promise((resolve) => {
+    const tick = (now) => { frames++; if (now - t0 < seconds * 1000) requestAnimationFrame(tick); else resolve(); };
+    requestAnimationFrame(tick);
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  const draws = Number(root.dataset.framesDrawn) - d0;
+  play.click();
+  return { fps: frames / elapsed, draws_per_s: draws / elapsed, draw_ms: Number(root.dataset.drawMs) };
+}"""
+
+
+def bench_browser(seconds: float, repeat: int) -> None:
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from dlwidgets import export_html
+    from dlwidgets.widgets.optimizer_race import OptimizerRace
+
+    race = OptimizerRace("rosenbrock", list(DEFAULT_RACE), steps=500, resolution=256)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_html(race, f"{tmp}/race.html", title="fps")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(path.resolve().as_uri())
+            page.wait_for_selector("body[data-dlw-ready='true']")
+            # 1x plays 500 steps in 8 s (62.5 steps/s): every 60 Hz frame draws a new step
+            page.select_option(".dlw-race-speed", "2")
+            runs = []
+            for _ in range(repeat):
+                page.fill(".dlw-scrub", "0")
+                runs.append(page.evaluate(MEASURE_FPS, [seconds]))
+            browser.close()
+    fps = [r["fps"] for r in runs]
+    draws = [r["draws_per_s"] for r in runs]
+    print(f"[browser] exported race, 8 trails x 500 steps over a 256x256 heatmap, "
+          f"headless Chromium, {seconds:g} s x {repeat}")
+    print(f"  requestAnimationFrame rate while playing: median {statistics.median(fps):.1f} "
+          f"frames/s (min {min(fps):.1f}); new steps drawn {statistics.median(draws):.1f}/s; "
+          f"draw time {runs[-1]['draw_ms']:.2f} ms per frame")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
     parser.add_argument("--full-naive", action="store_true",
                         help="time the naive race on all starts (several minutes)")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: keep)")
+    parser.add_argument("--browser", action="store_true",
+                        help="also measure playback fps in headless Chromium (needs playwright)")
+    parser.add_argument("--only", choices=["starts", "recompute", "landscape", "browser"],
+                        help="run one part")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -149,10 +208,17 @@ def main(argv: list[str] | None = None) -> None:
         bench_many_starts(16, 50, 4)
         bench_recompute(100, 64, 3)
         bench_landscape(11, 256, 1)
+        if args.browser:
+            bench_browser(1.0, 1)
         return
-    bench_many_starts(256, 500, 256 if args.full_naive else 32)
-    bench_recompute(500, 256, 15)
-    bench_landscape(51, 1024, 3)
+    if args.only in (None, "starts"):
+        bench_many_starts(256, 500, 256 if args.full_naive else 32)
+    if args.only in (None, "recompute"):
+        bench_recompute(500, 256, 15)
+    if args.only in (None, "landscape"):
+        bench_landscape(51, 1024, 3)
+    if args.browser or args.only == "browser":
+        bench_browser(3.0, 3)
 
 
 if __name__ == "__main__":

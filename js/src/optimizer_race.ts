@@ -324,10 +324,10 @@ const RACE_CSS = `
 .dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: #e4e7eb; }
 .dlw-optimizer-race .dlw-race-badge-converged { background: #d3f9d8; }
 .dlw-optimizer-race .dlw-race-badge-diverged { background: #ffe3e3; color: var(--dlw-bad); }
-.dlw-optimizer-race .dlw-race-explain { display: grid; grid-template-columns: repeat(auto-fill, minmax(310px, 1fr)); gap: 4px 14px; margin-top: 6px; }
+.dlw-optimizer-race .dlw-race-explain { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 4px 14px; margin-top: 6px; }
 .dlw-optimizer-race .dlw-race-explain > .dlw-muted { grid-column: 1 / -1; }
 .dlw-optimizer-race .dlw-race-explain-row { display: flex; gap: 8px; align-items: flex-start; margin: 4px 0; }
-.dlw-optimizer-race .dlw-race-explain-row .dlw-readout { margin-top: 0; }
+.dlw-optimizer-race .dlw-race-explain-row .dlw-readout { margin-top: 0; white-space: pre-wrap; overflow-wrap: anywhere; min-width: 0; }
 .dlw-optimizer-race .dlw-race-remove { padding: 0 6px; margin-left: auto; }
 .dlw-optimizer-race.dlw-busy .dlw-race-status { color: var(--dlw-accent-2); }
 .dlw-optimizer-race.dlw-busy canvas { cursor: progress; }
@@ -688,9 +688,19 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     drawArrow(ctx, px, py, qx - px, qy - py, "#111111", 2.5, []);
   }
 
-  function drawChart(frame: number) {
-    const { ctx, width, height } = chart;
-    ctx.clearRect(0, 0, width, height);
+  // the chart's curves and axes are drawn once per data change into a layer; a frame only
+  // copies the layer and draws the step cursor
+  let chartLayer: HTMLCanvasElement | null = null;
+  function renderChartLayer() {
+    const ratio = chart.canvas.width / CHART.width;
+    const layer = document.createElement("canvas");
+    layer.width = chart.canvas.width;
+    layer.height = chart.canvas.height;
+    const ctx = layer.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const width = CHART.width;
+    const height = CHART.height;
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, width, height);
     const m = CHART.margin;
@@ -753,15 +763,28 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
         ctx.font = "11px system-ui, sans-serif";
       }
     }
-    const cx = Math.round(sx(Math.min(frame, frames - 1))) + 0.5;
+    chartLabel.textContent = nStarts > 1
+      ? `median loss over ${nStarts} starts per step${useLog ? " (log scale)" : ""}; click to jump to a step`
+      : `loss f(θₜ) per step${useLog ? " (log scale)" : ""}; click to jump to a step`;
+    chartLayer = layer;
+  }
+
+  function drawChart(frame: number) {
+    const { ctx, height } = chart;
+    if (!chartLayer) renderChartLayer();
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (chartLayer) ctx.drawImage(chartLayer, 0, 0);
+    ctx.restore();
+    const m = CHART.margin;
+    const x = m.left + (Math.min(frame, frames - 1) / Math.max(1, frames - 1)) * (CHART.width - m.left - m.right);
+    const cx = Math.round(x) + 0.5;
     ctx.strokeStyle = "rgba(31,41,51,0.5)";
+    ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(cx, m.top);
     ctx.lineTo(cx, height - m.bottom);
     ctx.stroke();
-    chartLabel.textContent = nStarts > 1
-      ? `median loss over ${nStarts} starts per step${useLog ? " (log scale)" : ""}; click to jump to a step`
-      : `loss f(θₜ) per step${useLog ? " (log scale)" : ""}; click to jump to a step`;
   }
 
   function firstStart(r: RacerData): Float64Array {
@@ -880,6 +903,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       show.addEventListener("change", () => {
         if (show.checked) hidden.delete(r.racer.name);
         else hidden.add(r.racer.name);
+        chartLayer = null;
         drawFrame(currentFrame);
       });
       const badge = h("span", { class: `dlw-race-badge dlw-race-badge-${r.summary?.status ?? "none"}` }, [statusText(r.summary, nStarts)]);
@@ -1092,7 +1116,10 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
         syncNotes();
         if (!timeline || frames !== timelineFrames()) makeTimeline();
       }
-      if (bg || data) renderBackground();
+      if (bg || data) {
+        renderBackground();
+        chartLayer = null;
+      }
       drawFrame(Math.min(currentFrame, frames - 1));
       setBusy(false);
     });
@@ -1118,12 +1145,15 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     "change:error": syncNotes,
   });
 
-  root.append(timelineHolder, explainPanel, status, notes, error);
+  left.append(timelineHolder, status);
+  left.style.maxWidth = `${SURF.width + 10}px`;
+  root.append(explainPanel, notes, error);
   decodeAll();
   syncToolbar();
   buildPanels();
   syncNotes();
   renderBackground();
+  chartLayer = null;
   makeTimeline();
   setBusy(false);
   return () => {
