@@ -1,7 +1,7 @@
 """The model summary drawn and driven for real: in JupyterLab the %%dl cell shows the summary
 widget (diagram, tree, totals), folding a block changes the tree and the diagram and reaches
 Python, so do a selection and the batch size, and a malformed cell's error comes out of the real
-kernel as the short block; an exported page (no kernel) draws and folds the same way."""
+kernel as the short block; Voilà and an exported page (no kernel) draw and fold the same way."""
 
 from __future__ import annotations
 
@@ -144,6 +144,21 @@ def test_model_summary_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         "  ^^^^^",
         "did you mean 'conv'?",
     ]
+    harness.assert_no_console_errors(console)
+
+
+def test_model_summary_in_voila(page: Any, console: harness.ConsoleLog,
+                                voila: harness.Server) -> None:
+    nb = harness.write_notebook(voila.root, "model_summary_voila.ipynb", CELLS)
+    harness.open_in_voila(page, voila, nb)
+    roots = page.locator(WIDGET)
+    roots.nth(1).wait_for()
+    root = roots.nth(1)
+    assert _glyphs(root) == 8 and _visible_rows(root) == 12
+    head = _row_index(root, "head")
+    root.locator(f"tr.dlw-summary-row[data-row='{head}'] button.dlw-toggle").click()
+    page.wait_for_function(ROW_COUNT, arg=8)
+    assert _glyphs(root) == 6
     harness.assert_no_console_errors(console)
 
 
