@@ -17,6 +17,7 @@ from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.conv_stepper import ConvStepper
 from .widgets.latent_explorer import LatentExplorer
+from .widgets.lstm_inspector import LSTMInspector
 from .widgets.model_summary import ModelSummaryWidget
 from .widgets.optimizer_race import LossLandscape, OptimizerRace, loss_landscape
 from .widgets.training_monitor import TrainingMonitor, fit
@@ -32,6 +33,7 @@ __all__ = [
     "ExportError",
     "History",
     "LatentExplorer",
+    "LSTMInspector",
     "LossLandscape",
     "OptimizerRace",
     "TrainingMonitor",
