@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -519,8 +520,10 @@ class LatentExplorer(DLWidget):
             if z.size // d > MAX_DECODE_REQUEST:
                 raise ValueError(f"at most {MAX_DECODE_REQUEST} codes per request, got "
                                  f"{z.size // d}")
+            started = time.perf_counter()
             out = self._decode_np(z.reshape(-1, d)).astype(np.float32)
-            self.send({"type": "decoded", "id": rid, "purpose": purpose,
+            ms = (time.perf_counter() - started) * 1e3
+            self.send({"type": "decoded", "id": rid, "purpose": purpose, "ms": round(ms, 3),
                        "shape": [int(out.shape[0]), int(out[0].size)]},
                       [np.ascontiguousarray(out).tobytes()])
         except (ValueError, TypeError) as exc:
@@ -808,8 +811,6 @@ class LatentExplorer(DLWidget):
         thread = self._thread
         if thread is None:
             return True
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         thread.join(timeout)
         while self.training and (deadline is None or time.monotonic() < deadline):

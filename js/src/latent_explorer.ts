@@ -491,14 +491,21 @@ class Painter {
 
   /** An atlas canvas of n × n outputs (one drawImage per frame when the lattice pans). */
   atlas(values: ArrayLike<number>, n: number, cell: number): HTMLCanvasElement {
+    // each output in a cell of s + gap pixels (white gap) so neighbouring decodings read apart
     const canvas = document.createElement("canvas");
     const s = this.spec.kind === "image" ? Math.max(this.spec.width ?? 1, this.spec.height ?? 1) : cell;
-    canvas.width = n * s;
-    canvas.height = n * s;
+    const gap = Math.max(1, Math.round(s / 8));
+    canvas.width = n * (s + gap);
+    canvas.height = n * (s + gap);
     const ctx = canvas.getContext("2d");
     if (!ctx) return canvas;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const o = Math.floor(gap / 2);
     for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) this.draw(ctx, values, (r * n + c) * this.spec.size, c * s, r * s, s, s);
+      for (let c = 0; c < n; c++) {
+        this.draw(ctx, values, (r * n + c) * this.spec.size, c * (s + gap) + o, r * (s + gap) + o, s, s);
+      }
     }
     return canvas;
   }
@@ -523,7 +530,9 @@ interface Stats {
   last: { p: number[]; z: number[]; out: number[]; how: string } | null; // the last decoding shown
   frames: number[]; // timestamps of scatter frames drawn
   drawMs: number[]; // time to draw one scatter frame
+  kernelMs: number[]; // time Python spent decoding each answered hover request
   requests: () => { sent: number; dropped: number };
+  lattice: () => { view: View; n: number; values: number[] } | null; // the lattice drawn
   drawn: number; // points drawn in the last frame
 }
 
@@ -575,7 +584,9 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     last: null,
     frames: [],
     drawMs: [],
+    kernelMs: [],
     requests: () => ({ sent: coalescer.sent, dropped: coalescer.dropped }),
+    lattice: () => (lattice ? { view: { ...lattice.view }, n: lattice.n, values: Array.from(lattice.values) } : null),
     drawn: 0,
   };
   (root as any).dlwStats = stats;
@@ -1243,6 +1254,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     if (!coalescer.settle(content.purpose, content.id)) return;
     const values = floatsOf(buffers[0]);
     if (content.purpose === "hover" && meta) {
+      stats.kernelMs.push(Number(content.ms ?? NaN));
+      if (stats.kernelMs.length > 1000) stats.kernelMs.splice(0, 500);
       drawDecodedOutput(values, 0, meta.t0, "kernel", meta.work ?? meta.t0, meta.p ?? [], meta.z);
     }
     else if (content.purpose === "lattice" && meta?.view && meta.n) {

@@ -5,6 +5,7 @@ show decodings, and the demo's scatter moves while it trains; Voilà renders and
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any
 
@@ -122,3 +123,143 @@ def _isolated_point(proj: np.ndarray) -> tuple[int, tuple[float, float]]:
     np.fill_diagonal(dist, np.inf)
     i = int(np.argmax(dist.min(1)))
     return i, (float(px[i]), float(py[i]))
+
+
+# ---- JupyterLab: the demo trains, then the kernel path, clicks, lattice and paths -------------
+
+LAB_CELLS = [
+    "%load_ext dlwidgets\nimport dlwidgets\nw = dlwidgets.LatentExplorer.demo('ae', epochs=80)\nw",
+]
+
+
+def _python_value(page: Any, expression: str) -> Any:
+    """Evaluate an expression in the notebook's kernel and return its JSON value."""
+    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
+    result = page.evaluate(
+        """async (code) => {
+          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
+          let text = '';
+          const future = kernel.requestExecute({ code });
+          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+          await future.done;
+          return text;
+        }""",
+        code,
+    )
+    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
+    return json.loads(line[2:])
+
+
+def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
+                                       jupyter: harness.Server) -> None:
+    nb = harness.write_notebook(jupyter.root, "latent_lab.ipynb", LAB_CELLS)
+    harness.open_in_lab(page, jupyter, nb)
+    root = page.locator(WIDGET)
+    root.wait_for()
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    status = root.locator(".dlw-latent-status")
+    # train and watch: the scatter is redrawn from streamed codes while the model learns
+    page.wait_for_function("(el) => /training: epoch ([5-9]|\\d\\d)/.test(el.textContent)",
+                           arg=status.element_handle(), timeout=120_000)
+    first = harness.canvas_signature(scatter)
+    page.wait_for_timeout(1500)
+    assert harness.canvas_signature(scatter) != first, "the scatter did not move while training"
+    page.wait_for_function("(el) => el.textContent.startsWith('trained 80 epochs')",
+                           arg=status.element_handle(), timeout=180_000)
+    assert harness.canvas_ink(scatter) > 0.02
+    # hovering decodes in the browser (MLP decoder), then through the kernel when asked
+    decoded = root.locator("canvas.dlw-latent-decoded")
+    assert _hover(page, scatter, 0.3, 0.3)["how"] == "in browser"
+    root.locator("select.dlw-latent-decode-path").select_option("kernel")
+    page.wait_for_function("() => true")
+    assert _python_value(page, "w.decode_path") == "kernel"
+    signatures = set()
+    for fx, fy in [(0.25, 0.4), (0.7, 0.6), (0.5, 0.85)]:
+        last = _hover(page, scatter, fx, fy)
+        assert last["how"] == "kernel"
+        signatures.add(harness.canvas_signature(decoded))
+        ref = _python_value(page, f"w.decode({last['z']}).reshape(-1).tolist()")
+        np.testing.assert_allclose(last["out"], ref, atol=1e-6)
+    assert len(signatures) == 3, "hovering through the kernel did not change the image"
+    # a click reaches Python: it sets A and the focus, and Python's reconstruction is shown
+    proj = np.array(_python_value(page, "w.projection.tolist()"))
+    index, (px, py) = _isolated_point(proj)
+    box = scatter.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + px, box["y"] + py)
+    text = root.locator(".dlw-latent-panel-text")
+    page.wait_for_function("(el) => el.textContent.includes('(MSE)')", arg=text.element_handle())
+    assert _python_value(page, "[w.focus, w.selected[0]]") == [index, index]
+    err = _python_value(page, f"w.reconstruction({index})[2]")
+    shown = (text.text_content() or "").split("(MSE) = ")[1].split()[0]
+    assert float(shown.replace("−", "-")) == pytest.approx(err, rel=1e-3)
+    # the lattice of decodings over the visible region (through the kernel)
+    before = harness.canvas_signature(scatter)
+    root.locator("input.dlw-latent-lattice").check()
+    page.wait_for_timeout(800)
+    assert harness.canvas_signature(scatter) != before, "the lattice was not drawn"
+    assert _python_value(page, "w.show_lattice") is True
+    tile = page.evaluate(f"() => document.querySelector(\"{WIDGET}\").dlwStats.lattice()")
+    v, k = tile["view"], tile["n"]
+    ref = _python_value(page, "w.decode_plane(__import__('dlwidgets.engine.latent', fromlist=['x'])"
+                              f".grid_points(({v['x0']}, {v['x1']}), ({v['y0']}, {v['y1']}), {k}))"
+                              ".reshape(-1).tolist()")
+    np.testing.assert_allclose(tile["values"], ref, atol=1e-5)  # the visible region, decoded
+    # dragging draws a path whose decodings appear in the strip
+    strip = root.locator("canvas.dlw-latent-path")
+    assert harness.canvas_ink(strip) < 0.01
+    page.mouse.move(box["x"] + 44 + 60, box["y"] + 10 + 400)
+    page.mouse.down()
+    for k in range(25):
+        page.mouse.move(box["x"] + 44 + 60 + 14 * k, box["y"] + 10 + 400 - 13 * k)
+    page.mouse.up()
+    page.wait_for_function("(el) => el.textContent.includes('decoded along the drawn path')",
+                           arg=root.locator(".dlw-muted", has_text="drawn path").element_handle())
+    assert harness.canvas_ink(strip) > 0.2
+    # interpolation between two clicked points, computed by Python
+    root.locator("button.dlw-latent-tab-interp").click()
+    _python_value(page, "w.select(1, 5) or 0")
+    page.wait_for_function("(el) => el.textContent.includes('A = #1 → B = #5')",
+                           arg=text.element_handle())
+    assert harness.canvas_ink(root.locator("canvas.dlw-latent-panel")) > 0.1
+    harness.screenshot(root, "latent_explorer")
+    harness.assert_no_console_errors(console)
+
+
+# ---- Voilà: a convolutional decoder (no in-browser MLP) decodes through the kernel ----------
+
+VOILA_CELLS = [
+    """import torch
+from torch import nn
+import dlwidgets
+from sklearn.datasets import load_digits
+torch.manual_seed(0)
+d = load_digits()
+x = torch.tensor(d.data / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)[:400]
+enc = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 2))
+dec = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 256), nn.Unflatten(1, (16, 4, 4)),
+                    nn.ConvTranspose2d(16, 1, 2, stride=2), nn.Sigmoid())
+with torch.no_grad():
+    dec[0].weight.mul_(4.0)
+w = dlwidgets.LatentExplorer((enc, dec), x, d.target[:400])
+w""",
+]
+
+
+def test_latent_explorer_in_voila(page: Any, console: harness.ConsoleLog,
+                                  voila: harness.Server) -> None:
+    nb = harness.write_notebook(voila.root, "latent_voila.ipynb", VOILA_CELLS)
+    harness.open_in_voila(page, voila, nb)
+    root = page.locator(WIDGET)
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    scatter.wait_for()
+    assert harness.canvas_ink(scatter) > 0.02
+    decoded = root.locator("canvas.dlw-latent-decoded")
+    signatures = set()
+    for fx, fy in [(0.1, 0.1), (0.9, 0.9), (0.5, 0.2)]:
+        assert _hover(page, scatter, fx, fy)["how"] == "kernel"
+        signatures.add(harness.canvas_signature(decoded))
+    assert len(signatures) >= 2, "hovering through the kernel did not change the image"
+    assert "ConvTranspose2d" in (root.locator("select.dlw-latent-decode-path")
+                                 .get_attribute("title") or "")
+    harness.assert_no_console_errors(console)
