@@ -140,6 +140,22 @@ export function envelope(
   return out;
 }
 
+/** Short y-axis label: 3 significant digits, exponent form (4.0e+12) for very large/small. */
+export function tickLabel(value: number): string {
+  const abs = Math.abs(value);
+  if (value !== 0 && (abs >= 1e5 || abs < 1e-3)) return value.toExponential(1).replace("-", "−");
+  return formatNumber(value, 3);
+}
+
+/** Right end of the step axis: grows with the run (a little ahead of it) while training, so
+ * the curves are not squeezed into the left edge of a long run; the last step once it ended. */
+export function stepAxisEnd(lastStep: number, total: number | null | undefined, stepsPerEpoch: number | null | undefined, active: boolean): number {
+  const last = Math.max(1, lastStep);
+  if (!active) return last;
+  const ahead = Math.max(Math.ceil(last * 1.2), stepsPerEpoch || 1, last + 1);
+  return total && total > 0 ? Math.min(total, ahead) : ahead;
+}
+
 /** Seconds left at the pace so far, or null when it cannot be known yet. */
 export function etaSeconds(done: number, total: number | null | undefined, elapsed: number): number | null {
   if (!total || total <= 0 || !(done > 0) || !(elapsed >= 0)) return null;
@@ -268,9 +284,10 @@ function drawChart(surface: Surface, spec: ChartSpec, colors: { fg: string; mute
     sy = scaleLog().domain([lo, hi > lo ? hi : lo * 10]).nice().range([height - MARGIN.bottom, MARGIN.top]);
   } else {
     let [lo, hi] = extent;
-    if (hi - lo < 1e-9) {
-      lo -= Math.abs(lo) * 0.1 + 1e-3;
-      hi += Math.abs(hi) * 0.1 + 1e-3;
+    if (hi - lo <= 1e-9 * Math.max(Math.abs(hi), 1e-30)) {
+      const pad = Math.abs(hi) * 0.1 || 1; // a constant (e.g. a fixed learning rate)
+      lo -= pad;
+      hi += pad;
     }
     sy = scaleLinear().domain([lo, hi]).nice().range([height - MARGIN.bottom, MARGIN.top]);
   }
@@ -281,20 +298,26 @@ function drawChart(surface: Surface, spec: ChartSpec, colors: { fg: string; mute
   ctx.fillStyle = colors.muted;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  const yTicks = spec.log ? sy.ticks(4).filter((_, i, all) => all.length <= 6 || i % Math.ceil(all.length / 5) === 0) : sy.ticks(4);
+  const tickCount = Math.max(2, Math.min(5, Math.floor((height - MARGIN.top - MARGIN.bottom) / 28)));
+  const rawTicks = sy.ticks(tickCount);
+  const yTicks = rawTicks.length > tickCount + 2
+    ? rawTicks.filter((_, i) => i % Math.ceil(rawTicks.length / (tickCount + 1)) === 0)
+    : rawTicks;
   for (const t of yTicks) {
     const py = Math.round(sy(t)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(MARGIN.left, py);
     ctx.lineTo(width - MARGIN.right, py);
     ctx.stroke();
-    ctx.fillText(formatNumber(t, 3), MARGIN.left - 5, py);
+    ctx.fillText(tickLabel(t), MARGIN.left - 5, py);
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   for (const t of sx.ticks(6)) {
     if (!Number.isInteger(t)) continue;
-    ctx.fillText(String(t), sx(t), height - MARGIN.bottom + 5);
+    const label = t >= 10000 ? `${formatNumber(t / 1000, 3)}k` : String(t);
+    if (sx(t) + ctx.measureText(label).width / 2 > width - 2) continue;
+    ctx.fillText(label, sx(t), height - MARGIN.bottom + 5);
   }
   ctx.setLineDash([2, 3]);
   ctx.strokeStyle = colors.grid;
@@ -307,7 +330,8 @@ function drawChart(surface: Surface, spec: ChartSpec, colors: { fg: string; mute
   }
   ctx.setLineDash([]);
   ctx.textAlign = "right";
-  ctx.fillText("step", width - MARGIN.right, height - MARGIN.bottom + 5 + 0);
+  ctx.textBaseline = "top";
+  ctx.fillText("x: step", width - MARGIN.right, 4);
 
   // lines
   ctx.save();
@@ -500,7 +524,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     bar.style.width = `${(fraction * 100).toFixed(1)}%`;
     barTrack.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
     const eta = ACTIVE.has(status) ? etaSeconds(done, total, elapsed) : null;
-    const epochNow = ACTIVE.has(status) && i.epochs ? Math.min(i.epochs, epochDone + 1) : epochDone;
+    const lastStepEpoch = steps.n ? (steps.get("epoch")?.[steps.n - 1] ?? 0) : 0;
+    const epochNow = ACTIVE.has(status) && i.epochs ? Math.min(i.epochs, epochDone + 1) : Math.max(epochDone, lastStepEpoch);
     progressText.textContent =
       `epoch ${epochNow}/${i.epochs ?? "?"} · step ${done}${total ? `/${total}` : ""} · ${formatDuration(elapsed)} elapsed` +
       (ACTIVE.has(status) ? ` · ETA ${formatDuration(eta)}` : "");
@@ -560,8 +585,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     updateText();
     const c = colors();
     const smoothing = Number(model.get("smoothing") ?? 0.6);
-    const total = info().total_steps ?? 0;
-    const xMax = Math.max(total || 0, steps.n ? steps.lastKey() : 1);
+    const xMax = axisEnd();
     const diverged = Number(model.get("diverged_step") ?? -1);
     const epochSteps = epochs.get("step") ?? new Float64Array(0);
     const base = { xMax, hoverStep, divergedStep: diverged, epochSteps, epochCount: epochs.n };
@@ -615,11 +639,16 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     if (!frame) frame = requestAnimationFrame(draw);
   }
 
+  function axisEnd(): number {
+    const i = info();
+    const last = Math.max(steps.n ? steps.lastKey() : 0, epochs.n ? (epochs.get("step")?.[epochs.n - 1] ?? 0) : 0,
+      Number(model.get("diverged_step") ?? -1));
+    return stepAxisEnd(last, i.total_steps, i.steps_per_epoch, ACTIVE.has(model.get("status")));
+  }
+
   function onHover(surface: Surface, event: PointerEvent) {
     const [px] = pointerPosition(surface.canvas, event);
-    const total = info().total_steps ?? 0;
-    const xMax = Math.max(1, total || 0, steps.n ? steps.lastKey() : 1);
-    const sx = scaleLinear().domain([0, xMax]).range([MARGIN.left, surface.width - MARGIN.right]);
+    const sx = scaleLinear().domain([0, axisEnd()]).range([MARGIN.left, surface.width - MARGIN.right]);
     hoverStep = Math.max(0, Math.round(sx.invert(px)));
     schedule();
   }

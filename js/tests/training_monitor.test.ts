@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeColumns, ema, matrixColumns, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, Table } from "../src/training_monitor";
+import { decodeColumns, ema, matrixColumns, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, stepAxisEnd, Table, tickLabel } from "../src/training_monitor";
 
 describe("Table", () => {
   it("appends only rows past the last key, in any delivery order", () => {
@@ -87,6 +87,22 @@ describe("progress", () => {
     expect(etaSeconds(100, 100, 10)).toBe(0);
     expect(etaSeconds(0, 100, 10)).toBeNull();
     expect(etaSeconds(5, null, 10)).toBeNull();
+  });
+
+  it("grows the step axis with the run, never past the total, and ends at the last step", () => {
+    expect(stepAxisEnd(100, 270000, 90, true)).toBe(120);
+    expect(stepAxisEnd(10, 270000, 90, true)).toBe(90); // at least one epoch
+    expect(stepAxisEnd(355, 360, 45, true)).toBe(360); // never past the total
+    expect(stepAxisEnd(914, 270000, 90, false)).toBe(914); // stopped: fit what was done
+    expect(stepAxisEnd(0, null, null, true)).toBe(2);
+  });
+
+  it("keeps axis labels short", () => {
+    expect(tickLabel(4e12)).toBe("4.0e+12");
+    expect(tickLabel(0.0005)).toBe("5.0e−4");
+    expect(tickLabel(0.25)).toBe("0.25");
+    expect(tickLabel(1500)).toBe("1500");
+    expect(tickLabel(0)).toBe("0");
   });
 
   it("formats durations", () => {
