@@ -311,3 +311,26 @@ def test_input_only_model_is_identity() -> None:
     x = torch.randn(2, 3)
     torch.testing.assert_close(model(x), x)
     assert model.dl_spec.output_shape == (3,)
+
+
+def test_models_pickle_and_save_whole() -> None:
+    import copy
+    import io
+    import pickle
+
+    source = ("input 4x6x6\nconv 4 3x3 pad=1 gelu(approximate=tanh)\nmaxpool 2\n"
+              "residual relu:\n  conv 4 3x3 pad=1\nflatten\nreshape 4x9\ntranspose\n"
+              "lstm 3 return=all\ngru 2\ndense 2 softmax")
+    model = build(source, seed=0)
+    x = torch.randn(2, 4, 6, 6)
+    model.eval()
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        clone.eval()
+        torch.testing.assert_close(clone(x), model(x))
+        assert clone.dl_spec.output_shapes() == model.dl_spec.output_shapes()
+        assert clone.dl_spec.layers()[1].layer is model.dl_spec.layers()[1].layer
+    buf = io.BytesIO()
+    torch.save(model, buf)
+    buf.seek(0)
+    loaded = torch.load(buf, weights_only=False)
+    torch.testing.assert_close(loaded(x), model(x))

@@ -236,3 +236,20 @@ def test_bundle_is_the_built_front_end() -> None:
         assert esm == built.read_text(encoding="utf-8")
     else:  # a checkout without the npm build: the view says how to build it
         assert "is not built" in str(esm)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_dsl_model_and_summary_on_cuda() -> None:
+    from tests.test_dsl_reference import RESNET18
+
+    model = build(RESNET18, seed=0).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+        model_gpu = model.to("cuda")
+        got = model_gpu(x.to("cuda")).cpu()
+    torch.testing.assert_close(got, expected, rtol=1e-3, atol=1e-3)
+    info = summary(model_gpu, (3, 64, 64))  # hooks run on the model's device
+    assert info.output_shape == (1000,)
+    assert next(model_gpu.parameters()).is_cuda

@@ -79,6 +79,19 @@ class SpecNode:
     def is_block(self) -> bool:
         return self.layer is None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # layer kinds hold converter functions: pickle the registry name, not the object,
+        # so torch.save(model) and multiprocessing work on DSL models
+        state = dict(self.__dict__)
+        layer = state.get("layer")
+        state["layer"] = None if layer is None else layer.names[0]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        name = state.get("layer")
+        state["layer"] = None if name is None else REGISTRY[name]
+        self.__dict__.update(state)
+
     def walk(self) -> Iterator[SpecNode]:
         yield self
         for child in self.children:
