@@ -840,45 +840,52 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
     store = torch.from_numpy(pts).to(dev, dtype).unsqueeze(0).repeat(k, 1, 1).contiguous()
     params = [store[i] for i in range(k)]  # views; leaves (store does not require grad)
     opts = [spec.build([p]) for spec, p in zip(specs, params)]
-    traj = torch.empty((steps + 1, k, n, 2), dtype=dtype, device=dev)
-    loss_hist = torch.empty((steps + 1, k, n), dtype=dtype, device=dev)
-    grad_hist = torch.empty((steps, k, 2), dtype=dtype, device=dev)
-    traj[0] = store
+    # a user's element-wise class might change p.grad in place: give it its own copy
+    private = [spec.kind == "user" for spec in specs]
+    # per-step records are kept as lists of fresh tensors and stacked once at the end: the
+    # hot loop does as few tensor operations as possible (each costs microseconds)
+    positions = [store.clone()]
+    grads: list[torch.Tensor] = []
     keys: list[list[str]] = []
-    state_hist: list[dict[str, torch.Tensor]] = [{} for _ in specs]
+    states: list[dict[str, list[torch.Tensor]]] = [{} for _ in specs]
     ones = torch.ones((k, n), dtype=dtype, device=dev)
     with torch.enable_grad():
         for t in range(steps):
             leaf = store.detach().requires_grad_()
             x, y = leaf.unbind(-1)
-            z = fn(x, y)
-            # d(sum of losses)/d(points): the seed gradient is 1 for every start's own loss
-            (g,) = torch.autograd.grad(z, leaf, grad_outputs=ones)
-            loss_hist[t] = z.detach()
+            # d(sum of losses)/d(points): the seed gradient is 1 for every start's own loss,
+            # so each row of leaf.grad is that start's own gradient
+            fn(x, y).backward(ones)
+            g = leaf.grad
+            assert g is not None
             if noise_t is not None:
                 g += noise_t[t]
-            grad_hist[t] = g[:, 0]
+            grads.append(g)
             for i in range(k):
-                params[i].grad = g[i]
+                params[i].grad = g[i].clone() if private[i] else g[i]
                 opts[i].step()
-            traj[t + 1] = store
+            positions.append(store.clone())
             if record_state:
                 if t == 0:
-                    for i in range(k):
-                        keys.append(_record_keys(opts[i], params[i]))
-                        state_hist[i] = {key: torch.full((steps, 2), math.nan, dtype=dtype,
-                                                         device=dev) for key in keys[i]}
+                    keys = [_record_keys(opts[i], params[i]) for i in range(k)]
+                    states = [{key: [] for key in keys[i]} for i in range(k)]
                 for i in range(k):
                     st = opts[i].state[params[i]]
                     for key in keys[i]:
-                        state_hist[i][key][t] = st[key][0]
-    z, g = _true_grad(surface, store)
-    loss_hist[steps] = z
-    gnorm = torch.linalg.vector_norm(g, dim=-1)
+                        states[i][key].append(st[key].clone() if n == 1 else st[key][0].clone())
+    traj = torch.stack(positions)  # (steps + 1, k, n, 2)
+    with torch.no_grad():  # the loss along every trail, in one batched call
+        loss = fn(traj[..., 0], traj[..., 1])
+    _, g_end = _true_grad(surface, store)
+    gnorm = torch.linalg.vector_norm(g_end, dim=-1)
     pos = traj.permute(1, 0, 2, 3).cpu().numpy().astype(np.float64)
-    ls = loss_hist.permute(1, 0, 2).cpu().numpy().astype(np.float64)
-    gr = grad_hist.permute(1, 0, 2).cpu().numpy().astype(np.float64)
-    st_np = [{key: v.cpu().numpy().astype(np.float64) for key, v in d.items()} for d in state_hist]
+    ls = loss.permute(1, 0, 2).cpu().numpy().astype(np.float64)
+    if grads:
+        gr = torch.stack(grads)[:, :, 0].permute(1, 0, 2).cpu().numpy().astype(np.float64)
+    else:
+        gr = np.zeros((k, 0, 2))
+    st_np = [{key: torch.stack(v).reshape(steps, 2).cpu().numpy().astype(np.float64)
+              for key, v in d.items()} for d in states]
     return pos, ls, gnorm.cpu().numpy().astype(np.float64), gr, st_np
 
 

@@ -45,6 +45,7 @@ class Surface:
     log_scale: bool = False  # whether the heatmap reads better on a log colour scale
     params: dict[str, float] = field(default_factory=dict)
     builtin: bool = True
+    start: tuple[float, float] = (0.0, 0.0)  # a start point that makes a good race
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.fn(x, y)
@@ -80,7 +81,7 @@ def _quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         return 0.5 * (u * u + kappa * v * v)
 
     return Surface(
-        name="quadratic", fn=fn, domain=(-3.0, 3.0, -3.0, 3.0),
+        name="quadratic", fn=fn, domain=(-3.0, 3.0, -3.0, 3.0), start=(-2.5, 1.5),
         formula=(f"f = ½(u² + κ·v²), κ = {kappa:g}, (u, v) = (x, y) rotated by {angle:g}°; "
                  "Hessian eigenvalues 1 and κ"),
         minima=[(0.0, 0.0)], lr_sgd=min(0.1, 1.0 / kappa), lr_adaptive=0.05,
@@ -93,7 +94,7 @@ def _rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         return (a - x) ** 2 + b * (y - x * x) ** 2
 
     return Surface(
-        name="rosenbrock", fn=fn, domain=(-2.0, 2.0, -1.0, 3.0),
+        name="rosenbrock", fn=fn, domain=(-2.0, 2.0, -1.0, 3.0), start=(-1.5, 2.0),
         formula=f"f = ({a:g} − x)² + {b:g}·(y − x²)²; minimum 0 at ({a:g}, {a * a:g})",
         minima=[(a, a * a)], lr_sgd=1e-3, lr_adaptive=0.05, noise_scale=20.0,
         log_scale=True, params={"a": a, "b": b},
@@ -106,7 +107,7 @@ def _beale() -> Surface:
                 + (2.625 - x + x * y ** 3) ** 2)
 
     return Surface(
-        name="beale", fn=fn, domain=(-4.5, 4.5, -4.5, 4.5),
+        name="beale", fn=fn, domain=(-4.5, 4.5, -4.5, 4.5), start=(1.0, 1.5),
         formula="f = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²; minimum 0 at (3, 0.5)",
         minima=[(3.0, 0.5)], lr_sgd=1e-3, lr_adaptive=0.05, noise_scale=5.0, log_scale=True,
     )
@@ -117,7 +118,7 @@ def _himmelblau() -> Surface:
         return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
 
     return Surface(
-        name="himmelblau", fn=fn, domain=(-5.0, 5.0, -5.0, 5.0),
+        name="himmelblau", fn=fn, domain=(-5.0, 5.0, -5.0, 5.0), start=(-0.5, -0.5),
         formula="f = (x² + y − 11)² + (x + y² − 7)²; four minima, all 0",
         minima=[(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
                 (3.584428, -1.848126)],
@@ -131,7 +132,7 @@ def _rastrigin(a: float = 10.0) -> Surface:
         return (2 * a + x * x - a * torch.cos(two_pi * x) + y * y - a * torch.cos(two_pi * y))
 
     return Surface(
-        name="rastrigin", fn=fn, domain=(-5.12, 5.12, -5.12, 5.12),
+        name="rastrigin", fn=fn, domain=(-5.12, 5.12, -5.12, 5.12), start=(3.3, -2.6),
         formula=f"f = {2 * a:g} + Σ (t² − {a:g}·cos 2πt) over t ∈ {{x, y}}; global minimum 0 at (0, 0), a local minimum near every integer point",
         minima=[(0.0, 0.0)], lr_sgd=2e-3, lr_adaptive=0.05, noise_scale=20.0,
         params={"a": a},
@@ -143,7 +144,7 @@ def _saddle() -> Surface:
         return x * x + 0.25 * y ** 4 - 0.5 * y * y
 
     return Surface(
-        name="saddle", fn=fn, domain=(-2.0, 2.0, -2.0, 2.0),
+        name="saddle", fn=fn, domain=(-2.0, 2.0, -2.0, 2.0), start=(-1.8, 0.01),
         formula="f = x² + y⁴/4 − y²/2; saddle point at (0, 0), minima −¼ at (0, ±1)",
         minima=[(0.0, 1.0), (0.0, -1.0)], lr_sgd=0.05, lr_adaptive=0.02, noise_scale=0.5,
     )
@@ -154,7 +155,7 @@ def _plateau() -> Surface:
         return 1.0 - torch.exp(-0.5 * (x * x + y * y))
 
     return Surface(
-        name="plateau", fn=fn, domain=(-5.0, 5.0, -5.0, 5.0),
+        name="plateau", fn=fn, domain=(-5.0, 5.0, -5.0, 5.0), start=(-2.6, 2.2),
         formula="f = 1 − exp(−(x² + y²)/2); flat far from the origin (tiny gradients), minimum 0 at (0, 0)",
         minima=[(0.0, 0.0)], lr_sgd=1.0, lr_adaptive=0.1, noise_scale=0.05,
     )
@@ -166,7 +167,7 @@ def _local_minima() -> Surface:
         return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y * y) * y * y
 
     return Surface(
-        name="local_minima", fn=fn, domain=(-2.0, 2.0, -1.2, 1.2),
+        name="local_minima", fn=fn, domain=(-2.0, 2.0, -1.2, 1.2), start=(-1.6, -0.9),
         formula=("six-hump camel: f = (4 − 2.1x² + x⁴/3)x² + xy + (−4 + 4y²)y²; six local minima, "
                  "global minimum −1.0316 at ±(0.0898, −0.7126)"),
         minima=[(0.0898, -0.7126), (-0.0898, 0.7126)], lr_sgd=0.01, lr_adaptive=0.02,
@@ -312,7 +313,7 @@ def get_surface(surface: str | SurfaceFn | Surface, *,
         result = Surface(
             name="custom" if label == "<lambda>" else str(label), fn=surface, domain=dom,
             formula="user function f(x, y)", lr_sgd=1e-2, lr_adaptive=5e-2, noise_scale=1.0,
-            builtin=False,
+            builtin=False, start=(dom[0] + 0.2 * (dom[1] - dom[0]), dom[2] + 0.8 * (dom[3] - dom[2])),
         )
         return result
     else:
