@@ -187,9 +187,9 @@ class ModelSummary:
     def widget(self) -> Any:
         """The interactive summary widget (a ``ModelSummaryWidget``)."""
         if self._widget is None:
-            if widget_factory is None:
-                from ..widgets import model_summary  # noqa: F401  (registers the factory)
-            assert widget_factory is not None
+            if widget_factory is None:  # set by dlwidgets.widgets.model_summary on import
+                raise RuntimeError("the summary widget is not available: import dlwidgets "
+                                   "(dlwidgets.widgets.model_summary registers it)")
             self._widget = widget_factory(self)
         return self._widget
 
