@@ -219,3 +219,39 @@ def test_cell_fit_passes_the_options_after_fit(shell: InteractiveShell,
     # fit_after_build parsed '--fit digits --epochs nope' and refused the epoch count
     assert "UsageError" in out + err and "epochs" in out + err
     assert isinstance(shell.user_ns["f2"], nn.Module)
+
+
+def test_fuzzed_magic_lines_raise_only_usage_or_dsl_errors(shell: InteractiveShell) -> None:
+    import warnings
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from IPython.core.error import UsageError
+
+    from dlwidgets.magics import dl_cell, dl_line
+
+    pieces = st.sampled_from(["m", "=", "==", "->", "input", "2", "1x4x4", "dense", "4", "relu",
+                              "--seed", "-q", "--quiet", "--traceback", "summary", "--fit",
+                              "conv", "3x3", "x", "'", '"', ":", "#", "  ", "é", "\t"])
+    lines = st.lists(pieces, max_size=12).map(" ".join)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.function_scoped_fixture])
+    @given(lines, st.text(max_size=60))
+    def check(line: str, body: str) -> None:
+        if line.strip().startswith(("fit", "--fit")) or "--fit" in line or \
+                line.strip().startswith("--traceback"):
+            return  # training and the session switch are exercised elsewhere
+        for call in (lambda: dl_line(line, shell), lambda: dl_cell(line, body, shell)):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    call()
+            except (UsageError, DSLError):
+                pass
+
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        check()
