@@ -303,3 +303,30 @@ def test_export_state_carries_the_trace_as_buffers(demo: cd.CharDemo) -> None:
     assert isinstance(state["trace_data"]["c"]["data"], memoryview)
     assert state["tokens"] == list("(ab(c))")
     assert state["info"]["has_tokenizer"] is True
+
+
+def test_dsl_classifier_final_output_under_a_clamp() -> None:
+    """A %%dl-style model (embedding → bidirectional 2-layer lstm, return=last → dense): its
+    output is one vector, shown whole; under a clamp it equals the model's dense layer applied
+    to the clamped final states (forward after the last step, reverse after the first)."""
+    import dlwidgets
+
+    model = dlwidgets.build("input 12 tokens\nembedding 6 8\nlstm 5 layers=2 bidirectional\n"
+                            "dense 3", seed=0).eval()
+    ids = torch.tensor([[1, 2, 3, 0, 5, 4, 4, 3, 2, 1, 0, 5]])
+    w = LSTMInspector(model, ids)
+    assert w.module_name == "1.rnn" and "not one row per step" in w.info["output_note"]
+    with torch.no_grad():
+        expected = model(ids)[0].numpy()
+    final = w.final_output
+    assert final is not None and np.abs(final - expected).max() <= TOL
+    w.clamp_gate("output", unit=1, value=0.0, start=0, layer=1, direction=1)
+    tr = w.clamped_trace
+    assert tr is not None
+    last = np.concatenate([tr["h"][1, 0, -1], tr["h"][1, 1, 0]])
+    with torch.no_grad():
+        manual = model[2](torch.as_tensor(last)).numpy()
+    clamped = w.clamped_final_output
+    assert clamped is not None and np.abs(clamped - manual).max() <= TOL
+    assert np.abs(clamped - expected).max() > 1e-4
+    assert from_wire(w.clamped["final"]).shape == (3,)

@@ -76,6 +76,13 @@ def _per_step(out: torch.Tensor | None, steps: int) -> np.ndarray | None:
     return None
 
 
+def _final(out: torch.Tensor | None, limit: int = 1000) -> np.ndarray | None:
+    """A model output that is not per step (e.g. class logits), flattened, if small enough."""
+    if out is None or not out.is_floating_point() or out.numel() > limit:
+        return None
+    return out.detach().cpu().to(torch.float32).numpy().reshape(-1)
+
+
 class _Prepared:
     """Everything derived from one input sequence (before any state is touched)."""
 
@@ -85,6 +92,7 @@ class _Prepared:
         self.outputs, self.output_label, self.output_note = outputs, output_label, output_note
         self.tokens, self.text = tokens, text
         self.layer_x: torch.Tensor | None = None  # the layer's input as the model passed it
+        self.final: np.ndarray | None = None  # the model's output when not one row per step
 
 
 class LSTMInspector(DLWidget):
@@ -140,6 +148,7 @@ class LSTMInspector(DLWidget):
         self._trace: RecurrentTrace | None = None
         self._clamped_trace: RecurrentTrace | None = None
         self._clamped_outputs: np.ndarray | None = None
+        self._clamped_final: np.ndarray | None = None
         self._norms: np.ndarray | None = None
         self._clamped_norms: np.ndarray | None = None
         self._compare_norms: np.ndarray | None = None
@@ -205,12 +214,15 @@ class LSTMInspector(DLWidget):
                 f"max_steps={self._max_steps} (pass a shorter sequence such as "
                 f"inputs[:{self._max_steps}], or raise max_steps up to {MAX_STEPS_HARD})"
             )
+        final: np.ndarray | None = None
         if model_out is not None:
             outputs = _per_step(model_out, steps)
             if outputs is None:
                 note = (f"the model's output has shape {tuple(model_out.shape)}, not one row per "
-                        "step; showing the recurrent layer's output instead")
+                        "step; the heat rows show the recurrent layer's output, the model's "
+                        "output is shown as a whole")
                 label = "layer output h (last layer)"
+                final = _final(model_out)
         else:
             outputs = None
         if tokens is None:
@@ -228,6 +240,7 @@ class LSTMInspector(DLWidget):
         self._check_size(steps)
         prepared = _Prepared(x, hx, model_inputs, outputs, label, note, tokens, text)
         prepared.layer_x = layer_x
+        prepared.final = final
         return prepared
 
     def _to_model(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -311,6 +324,7 @@ class LSTMInspector(DLWidget):
         self._compare_norms = compare_norms
         self._clamped_trace = None
         self._clamped_outputs = None
+        self._clamped_final = None
         self._clamped_norms = None
         nonfinite = -1
         for arr in trace.states.values():
@@ -327,7 +341,8 @@ class LSTMInspector(DLWidget):
             }
             self.trace_data = {k: to_wire(v) for k, v in trace.states.items()}
             self.initial = self._initial_wire(p.hx)
-            self.outputs = {"y": to_wire(self._outputs)}
+            self.outputs = {"y": to_wire(self._outputs),
+                            **({"final": to_wire(p.final)} if p.final is not None else {})}
             grad: dict[str, Any] = {}
             if norms is not None:
                 grad["norms"] = to_wire(norms)
@@ -499,20 +514,27 @@ class LSTMInspector(DLWidget):
         p = self._prepared
         clamped = rec.trace_recurrent(self._rnn, p.x, p.hx, [clamp], device=self._device)
         outputs: np.ndarray | None = clamped.output
-        if p.outputs is not None and p.layer_x is not None:
+        final: np.ndarray | None = None
+        if (p.outputs is not None or p.final is not None) and p.layer_x is not None:
             # the model's own output with the clamped layer inside (same layout as it passed)
             states = rec.recompute(self._rnn, p.layer_x, p.hx, [clamp], device=self._device)
             out = rec.model_output_with(self._model, self._rnn, self._to_model(p.model_inputs), states)
-            outputs = _per_step(out, clamped.steps)
+            if p.outputs is not None:
+                outputs = _per_step(out, clamped.steps)
+            else:
+                final = _final(out)
         norms = None
         if self._norms is not None:
             norms, _ = self._gradients(self._rnn, p.x, p.hx, [clamp])
         self._clamped_trace = clamped
         self._clamped_outputs = outputs
+        self._clamped_final = final
         self._clamped_norms = norms
         payload: dict[str, Any] = {"trace": {k: to_wire(v) for k, v in clamped.states.items()}}
         if outputs is not None:
             payload["outputs"] = to_wire(outputs)
+        if final is not None:
+            payload["final"] = to_wire(final)
         if norms is not None:
             payload["gradient"] = to_wire(norms)
         with self.hold_sync():
@@ -526,6 +548,7 @@ class LSTMInspector(DLWidget):
         """Remove the intervention."""
         self._clamped_trace = None
         self._clamped_outputs = None
+        self._clamped_final = None
         self._clamped_norms = None
         with self.hold_sync():
             self.clamp = {}
@@ -582,6 +605,17 @@ class LSTMInspector(DLWidget):
         """(T, k): the model's output per step (or the layer's output for a bare layer)."""
         assert self._outputs is not None
         return self._outputs.copy()
+
+    @property
+    def final_output(self) -> np.ndarray | None:
+        """The model's output flattened, when it is not one row per step (e.g. class logits)."""
+        f = self._prepared.final
+        return None if f is None else f.copy()
+
+    @property
+    def clamped_final_output(self) -> np.ndarray | None:
+        """The same under the current clamp (None without one)."""
+        return None if self._clamped_final is None else self._clamped_final.copy()
 
     @property
     def clamped_outputs(self) -> np.ndarray | None:

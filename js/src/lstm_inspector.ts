@@ -270,6 +270,12 @@ export function argmaxRow(data: ArrayLike<number>, k: number, t: number): number
   return best;
 }
 
+/** A short vector as text: [a, b, c] with at most `n` entries shown. */
+export function vectorText(values: ArrayLike<number>, n = 6): string {
+  const shown = Array.from({ length: Math.min(n, values.length) }, (_, k) => formatNumber(values[k], 3));
+  return `[${shown.join(", ")}${values.length > n ? `, … (${values.length} values)` : ""}]`;
+}
+
 /** Token as shown in the text strip: newlines and tabs made visible, and spaces too when the
  *  token is nothing but spaces (a space character of a char model); other text is unchanged. */
 export function visibleToken(token: string): string {
@@ -412,6 +418,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
   let initial: Record<string, Decoded> = {};
   let outputs: NdArray | null = null;
   let clampedOutputs: NdArray | null = null;
+  let finalOut: NdArray | null = null;
+  let clampedFinal: NdArray | null = null;
   let norms: NdArray | null = null;
   let compareNorms: NdArray | null = null;
   let clampedNorms: NdArray | null = null;
@@ -430,17 +438,19 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
   function decodeAll() {
     trace = decodeTrace(model.get("trace_data"));
     decodeInitial();
-    const out = model.get("outputs") as { y?: WireArray } | undefined;
+    const out = model.get("outputs") as { y?: WireArray; final?: WireArray } | undefined;
     outputs = out?.y ? decodeArray(out.y) : null;
+    finalOut = out?.final ? decodeArray(out.final) : null;
     const g = (model.get("gradient") ?? {}) as { norms?: WireArray; compare?: WireArray };
     norms = g.norms ? decodeArray(g.norms) : null;
     compareNorms = g.compare ? decodeArray(g.compare) : null;
     decodeClamped();
   }
   function decodeClamped() {
-    const c = (model.get("clamped") ?? {}) as { trace?: Record<string, WireArray>; outputs?: WireArray; gradient?: WireArray };
+    const c = (model.get("clamped") ?? {}) as { trace?: Record<string, WireArray>; outputs?: WireArray; gradient?: WireArray; final?: WireArray };
     clampedTrace = decodeTrace(c.trace);
     clampedOutputs = c.outputs ? decodeArray(c.outputs) : null;
+    clampedFinal = c.final ? decodeArray(c.final) : null;
     clampedNorms = c.gradient ? decodeArray(c.gradient) : null;
   }
 
@@ -1062,6 +1072,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       for (let k = 0; k < Math.min(outputs.data.length, clampedOutputs.data.length); k++) maxDiff = Math.max(maxDiff, Math.abs(clampedOutputs.data[k] - outputs.data[k]));
       parts.push(`${info().output_label ?? "output"}: largest change ${formatNumber(maxDiff, 4)}`);
     }
+    if (finalOut && clampedFinal) parts.push(`model output: ${vectorText(finalOut.data)} → ${vectorText(clampedFinal.data)}`);
     clampInfo.textContent = parts.join("\n");
   }
 

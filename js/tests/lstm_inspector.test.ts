@@ -20,6 +20,7 @@ import {
   textDomain,
   textOn,
   unitSeries,
+  vectorText,
   visibleToken,
 } from "../src/lstm_inspector";
 
@@ -171,6 +172,10 @@ describe("misc", () => {
     expect(lo).toBeCloseTo(2 / 3);
     expect(hi).toBeCloseTo(9);
     expect(logDomain([[0, -1]])).toBeNull();
+  });
+  it("short vectors as text", () => {
+    expect(vectorText([1, -0.5])).toBe("[1, −0.5]");
+    expect(vectorText([1, 2, 3], 2)).toBe("[1, 2, … (3 values)]");
   });
   it("argmax per row", () => {
     expect(argmaxRow([0, 5, 1, 9, 2, 3], 3, 0)).toBe(1);
