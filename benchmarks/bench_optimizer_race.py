@@ -11,7 +11,8 @@ on all 256 starts instead of a measured subset scaled up; add ``--quick`` for a 
    surface): the time from setting one optimizer's learning rate to the synced state being
    updated, median of repeated changes; plus a full recompute (new start: all 8 re-run).
 3. Network landscape grid 51x51: batched (torch.func.functional_call + vmap) against a loop of
-   load-weights-and-evaluate, MLP 64-64-10 on 1024 scikit-learn digits (bundled, no download).
+   load-weights-and-evaluate, for MLPs 2-16-16-2 and 2-32-32-2 on 512 two-moons points and an
+   MLP 64-64-10 on 1024 scikit-learn digits (generated or bundled, nothing downloaded).
 4. ``--browser``: playback frames per second in headless Chromium (/usr/bin/chromium
    --headless --no-sandbox --disable-gpu) of an exported race, 8 trails x 500 steps over a
    256x256 heatmap, counted with requestAnimationFrame while playing at a speed where every
@@ -100,14 +101,8 @@ def bench_recompute(steps: int, resolution: int, repeat: int) -> None:
           f"{t_grid * 1e3:.2f} ms")
 
 
-def bench_landscape(resolution: int, samples: int, repeat: int) -> None:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = torch.tensor(digits.data[:samples] / 16.0, dtype=torch.float32)
-    y = torch.tensor(digits.target[:samples], dtype=torch.long)
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+def _landscape_case(name: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    resolution: int, repeat: int) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(100):
         opt.zero_grad()
@@ -120,20 +115,40 @@ def bench_landscape(resolution: int, samples: int, repeat: int) -> None:
                                                      device="cpu"))
     diff = float(np.max(np.abs(res.loss - ref)))  # type: ignore[union-attr]
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"[landscape] {resolution}x{resolution} grid, MLP 64-64-10 ({n_params} parameters), "
-          f"{samples} digits")
-    print(f"  batched (vmap): {t_batched * 1e3:8.1f} ms (median of {repeat})")
-    print(f"  loop:           {t_loop * 1e3:8.1f} ms")
-    print(f"  ratio:          {t_loop / t_batched:8.1f}x   max |batched - loop| = {diff:.1e}")
+    print(f"  {name} ({n_params} parameters, {len(x)} samples): batched "
+          f"{t_batched * 1e3:.0f} ms (median of {repeat}), loop {t_loop * 1e3:.0f} ms, "
+          f"ratio {t_loop / t_batched:.1f}x, max |batched - loop| = {diff:.1e}")
     if torch.cuda.is_available():
         loss_landscape_2d(model, (x, y), resolution=5, device="cuda")
         t_gpu, _ = _timed(lambda: loss_landscape_2d(model, (x, y), resolution=resolution,
                                                     device="cuda"), repeat=repeat)
         t_gpu_loop, _ = _timed(lambda: loss_landscape_loop(model, (x, y), resolution=resolution,
                                                            device="cuda"))
-        print(f"  GPU ({torch.cuda.get_device_name()}): batched {t_gpu * 1e3:.1f} ms, loop "
+        print(f"    GPU ({torch.cuda.get_device_name()}): batched {t_gpu * 1e3:.1f} ms, loop "
               f"{t_gpu_loop * 1e3:.1f} ms, ratio {t_gpu_loop / t_gpu:.1f}x")
-    else:
+
+
+def bench_landscape(resolution: int, repeat: int, quick: bool = False) -> None:
+    from sklearn.datasets import load_digits, make_moons
+
+    print(f"[landscape] {resolution}x{resolution} grid, batched (functional_call + vmap) vs a "
+          "loop of load-weights-and-evaluate, CPU")
+    xm, ym = make_moons(256 if quick else 512, noise=0.2, random_state=0)
+    for hidden in (16, 32):
+        torch.manual_seed(0)
+        mlp = torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.ReLU(),
+                                  torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+                                  torch.nn.Linear(hidden, 2))
+        _landscape_case(f"two moons, MLP 2-{hidden}-{hidden}-2", mlp,
+                        torch.tensor(xm, dtype=torch.float32), torch.tensor(ym), resolution, repeat)
+    digits = load_digits()
+    n = 256 if quick else 1024
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    _landscape_case("digits, MLP 64-64-10", net,
+                    torch.tensor(digits.data[:n] / 16.0, dtype=torch.float32),
+                    torch.tensor(digits.target[:n]), resolution, repeat)
+    if not torch.cuda.is_available():
         print("  GPU: not measured, no CUDA device in this session")
 
 
@@ -207,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         bench_many_starts(16, 50, 4)
         bench_recompute(100, 64, 3)
-        bench_landscape(11, 256, 1)
+        bench_landscape(11, 1, quick=True)
         if args.browser:
             bench_browser(1.0, 1)
         return
@@ -216,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "recompute"):
         bench_recompute(500, 256, 15)
     if args.only in (None, "landscape"):
-        bench_landscape(51, 1024, 3)
+        bench_landscape(51, 3)
     if args.browser or args.only == "browser":
         bench_browser(3.0, 3)
 

@@ -206,9 +206,13 @@ def record_trajectory(model: nn.Module, data: Any, loss_fn: LossFn | None = None
 def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
                       resolution: int = 51, span: float = 1.0, directions: str = "random",
                       trajectory: Any = None, seed: int = 0,
-                      device: torch.device | str | None = None, chunk_size: int | None = 256,
+                      device: torch.device | str | None = None, chunk_size: int | None = None,
                       max_samples: int = 4096) -> LandscapeResult:
-    """The loss of ``model`` on a 2-D slice through its current weights, evaluated in batch."""
+    """The loss of ``model`` on a 2-D slice through its current weights, evaluated in batch.
+
+    ``chunk_size`` grid points are evaluated per vectorised call (default: 32 on the CPU, where
+    a chunk's activations should stay in cache, 1024 on a GPU).
+    """
     t0 = time.perf_counter()
     resolution, span = _check(resolution, span)
     if directions not in ("random", "pca"):
@@ -216,6 +220,10 @@ def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     dev = pick_device(device)
+    if chunk_size is None:
+        chunk_size = 32 if dev.type == "cpu" else 1024
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     x, y = _as_data(data, max_samples)
     loss_fn = loss_fn or default_loss
     net = copy.deepcopy(model).to(dev).eval()
