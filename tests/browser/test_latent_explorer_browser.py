@@ -125,6 +125,39 @@ def _isolated_point(proj: np.ndarray) -> tuple[int, tuple[float, float]]:
     return i, (float(px[i]), float(py[i]))
 
 
+def test_exported_page_without_an_mlp_decoder_shows_the_precomputed_grid(
+        offline_page: tuple[Any, harness.ConsoleLog], tmp_path: pathlib.Path) -> None:
+    page, log = offline_page
+    torch.manual_seed(0)
+    enc = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(256, 2))
+    dec = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 256),
+                        nn.Unflatten(1, (16, 4, 4)), nn.ConvTranspose2d(16, 1, 2, stride=2))
+    x = torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    w = LatentExplorer((enc, dec), x, device="cpu", grid_size=12)
+    assert not w.decoder_mlp
+    open_export(page, export_html(w, tmp_path / "grid.html"))
+    root = page.locator(WIDGET)
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    grid = w.grid_images()
+    (x0, x1), (y0, y1), n = w.grid["x_range"], w.grid["y_range"], w.grid["n"]
+    for fx, fy in [(0.3, 0.3), (0.6, 0.7)]:
+        last = _hover(page, scatter, fx, fy)
+        assert last["how"] == "precomputed grid cell"
+        px, py = last["p"]
+        c = int((px - x0) / (x1 - x0) * n)
+        r = int((y1 - py) / (y1 - y0) * n)
+        np.testing.assert_allclose(last["out"], grid[r, c], atol=1e-6)
+    # controls that need Python are disabled with a hint
+    path_select = root.locator("select.dlw-latent-decode-path")
+    assert "kernel" in (path_select.get_attribute("title") or "")
+    assert root.locator("option[value=kernel]").is_disabled()
+    root.locator("input.dlw-latent-lattice").check()
+    page.wait_for_timeout(300)
+    assert harness.canvas_ink(scatter) > 0.3, "the precomputed grid is not drawn as the lattice"
+    harness.assert_no_console_errors(log)
+
+
 # ---- JupyterLab: the demo trains, then the kernel path, clicks, lattice and paths -------------
 
 LAB_CELLS = [
@@ -222,6 +255,7 @@ def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     page.wait_for_function("(el) => el.textContent.includes('A = #1 → B = #5')",
                            arg=text.element_handle())
     assert harness.canvas_ink(root.locator("canvas.dlw-latent-panel")) > 0.1
+    page.add_style_tag(content=".Toastify { display: none !important; }")  # Lab's news toast
     harness.screenshot(root, "latent_explorer")
     harness.assert_no_console_errors(console)
 
