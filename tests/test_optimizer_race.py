@@ -420,3 +420,19 @@ def test_race_on_cuda_equals_cpu() -> None:
     cpu = run_race(ROSEN, specs, starts, 50)
     gpu = run_race(ROSEN, specs, starts, 50, device="cuda")
     np.testing.assert_allclose(gpu.positions, cpu.positions, rtol=0, atol=1e-8)
+
+
+def test_registered_step_hooks_still_run() -> None:
+    """The race calls the optimizer's own step() body directly only when no hook would run."""
+    calls: list[str] = []
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    handle = register_optimizer_step_post_hook(
+        lambda opt, args, kwargs: calls.append(type(opt).__name__))
+    try:
+        r = run_race(ROSEN, resolve_optimizers(["sgd", "adam"], ROSEN), (-1.0, 1.0), 7)
+    finally:
+        handle.remove()
+    assert calls.count("SGD") == 7 and calls.count("Adam") == 7
+    plain = run_race(ROSEN, resolve_optimizers(["sgd", "adam"], ROSEN), (-1.0, 1.0), 7)
+    np.testing.assert_array_equal(r.positions, plain.positions)
