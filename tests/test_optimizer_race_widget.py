@@ -193,6 +193,19 @@ def test_standalone_export_holds_everything(tmp_path) -> None:
         assert key in state
 
 
+def test_race_data_as_arrays(tmp_path) -> None:
+    race = OptimizerRace("beale", ["momentum", "adam"], steps=40, swarm=6)
+    arrays = race.arrays()
+    np.testing.assert_array_equal(arrays["adam/positions"], race.swarm_trajectories["adam"])
+    np.testing.assert_array_equal(arrays["adam/losses"][:, 0], race.losses["adam"])
+    assert arrays["adam/state/exp_avg"].shape == (40, 2)
+    assert arrays["momentum/state/momentum_buffer"].shape == (40, 2)
+    assert arrays["grid"].shape == (256, 256) and arrays["starts"].shape == (6, 2)
+    path = race.save_npz(tmp_path / "race")
+    with np.load(path) as saved:
+        np.testing.assert_array_equal(saved["momentum/positions"], arrays["momentum/positions"])
+
+
 def test_loss_landscape_widget() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matmuls: avoid OpenMP contention on a busy runner

@@ -428,6 +428,39 @@ class OptimizerRace(_SurfaceView):
         r = self.result
         return {n: r.positions[i].copy() for i, n in enumerate(r.names)}
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The race's data as plain numpy arrays, keyed ``"<optimizer>/<what>"``.
+
+        Per optimizer: ``positions`` (steps + 1, starts, 2), ``losses`` (steps + 1, starts),
+        ``diverged_step`` and ``status`` (starts,), ``grads`` (steps, 2) and every recorded
+        torch optimizer state entry ``state/<key>`` (steps, 2) of the start point; plus
+        ``starts`` (starts, 2) and the surface ``grid`` with its axes ``grid_x``, ``grid_y``.
+        """
+        r = self.result
+        out: dict[str, np.ndarray] = {"starts": r.starts.copy()}
+        if self._grid is not None:
+            out.update(grid=self._grid.z.copy(), grid_x=self._grid.xs.copy(),
+                       grid_y=self._grid.ys.copy())
+        for i, name in enumerate(r.names):
+            out[f"{name}/positions"] = r.positions[i].copy()
+            out[f"{name}/losses"] = r.losses[i].copy()
+            out[f"{name}/diverged_step"] = r.diverged_step[i].copy()
+            out[f"{name}/status"] = r.status[i].copy()
+            out[f"{name}/grads"] = r.grads[i].copy()
+            for key, series in r.states[i].items():
+                out[f"{name}/state/{key}"] = series.copy()
+        return out
+
+    def save_npz(self, path: str | Any) -> Any:
+        """Write ``arrays()`` to a compressed ``.npz`` file; returns the path written."""
+        import pathlib
+
+        target = pathlib.Path(path)
+        if target.suffix != ".npz":
+            target = target.with_suffix(".npz")
+        np.savez_compressed(target, **self.arrays())
+        return target
+
     @property
     def swarm_status(self) -> dict[str, dict[str, int]]:
         """name -> how many starts converged / diverged / are still running."""
