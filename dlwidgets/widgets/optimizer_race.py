@@ -458,7 +458,7 @@ class OptimizerRace(_SurfaceView):
         target = pathlib.Path(path)
         if target.suffix != ".npz":
             target = target.with_suffix(".npz")
-        np.savez_compressed(target, **self.arrays())
+        np.savez_compressed(target, **self.arrays())  # type: ignore[arg-type]
         return target
 
     @property
