@@ -41,7 +41,7 @@ model). The codes Python holds are exactly the encoder's outputs:"""),
 print(ae.status)
 digits = load_digits()
 x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
-model = ae._model
+model = ae.model
 with torch.no_grad():
     assert np.allclose(ae.codes, model.encoder(x).numpy(), atol=1e-5)
     assert np.allclose(ae.decode(ae.codes[:5]), model.decoder(torch.tensor(ae.codes[:5])).numpy(),

@@ -87,7 +87,7 @@ def test_demo_trains_in_the_background_and_streams_the_scatter(kind: str) -> Non
     assert from_wire(w.history["loss"]).shape == (4,)
     # the final state is the trained model's: codes equal its encoder's output
     x, _ = L.load_digits_flat()
-    model: Any = w._model
+    model: Any = w.model
     with torch.no_grad():
         want = model.encode(torch.tensor(x))[0] if kind == "vae" else \
             model.encoder(torch.tensor(x))
@@ -118,7 +118,7 @@ def test_divergence_is_shown_and_the_state_stays_finite() -> None:
     w = LatentExplorer.demo("ae", epochs=3, device="cpu", start=False)
     before = w.codes
     with torch.no_grad():
-        w._model.decoder[0].weight.fill_(float("nan"))
+        w.model.decoder[0].weight.fill_(float("nan"))
     w.train()
     assert w.wait(60)
     assert "diverged" in w.problem and "learning rate" in w.problem

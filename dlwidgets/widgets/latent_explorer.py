@@ -444,13 +444,17 @@ class LatentExplorer(DLWidget):
     def _on_selection(self, change: t.Bunch) -> None:
         if not self.plane:
             return
-        self._update_selection_results()
+        self._update_selection_results(force=False)
 
     # ------------------------------------------------------------------ selection results
     def _index(self, i: int) -> int | None:
         return int(i) if 0 <= int(i) < len(self._codes) else None
 
-    def _update_selection_results(self) -> None:
+    def _update_selection_results(self, force: bool = True) -> None:
+        key = (tuple(self.selected), self.focus, self.interp_steps, self.traversal_steps)
+        if not force and key == getattr(self, "_selection_key", None):
+            return  # the page sets selected and focus together: compute once
+        self._selection_key = key
         sel = [self._index(i) for i in (list(self.selected) + [-1, -1, -1])[:3]]
         a, b, c = sel
         with self.hold_sync():
@@ -533,6 +537,11 @@ class LatentExplorer(DLWidget):
     def _decode_np(self, z: np.ndarray) -> np.ndarray:
         with self._lock:
             return L.decode(self._lm, z, device=self._device, batch_size=self._batch_size)
+
+    @property
+    def model(self) -> Any:
+        """The model being explored (as passed in; the demo's trained model)."""
+        return self._model
 
     @property
     def codes(self) -> np.ndarray:

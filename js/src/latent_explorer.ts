@@ -572,6 +572,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
   let pathDecoded: { values: Float32Array; count: number } | null = null;
   let drag: { mode: "path" | "pan"; sx: number; sy: number; view: View; moved: boolean } | null = null;
   let tool: "path" | "pan" = "path";
+  let userMoved = false; // the person panned or zoomed: training updates keep their view
   let slot = 0; // which of A, B, C the next click sets
   let tab = "point";
   let trainLoss: number[] = [];
@@ -1303,7 +1304,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     }
     trainLoss = trainLoss.slice(0, content.first ?? trainLoss.length).concat(content.loss ?? []);
     status.textContent = `training: epoch ${content.epoch}/${content.epochs} · loss ${formatNumber(trainLoss[trainLoss.length - 1] ?? NaN, 4)}`;
-    reproject(content.epoch <= 1);
+    reproject(!userMoved); // follow the codes as they spread, unless the view was moved
     lattice = null;
     requestLattice();
     drawLoss();
@@ -1602,6 +1603,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
       if (drag.mode === "pan") {
         view = panView(drag.view, dx, dy, PLOT, PLOT);
+        userMoved = true;
         requestLattice();
         requestDraw();
         return;
@@ -1659,11 +1661,13 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     event.preventDefault();
     const factor = Math.exp(-event.deltaY * 0.0015);
     view = zoomView(view, (sx - MARGIN.left) / PLOT, (sy - MARGIN.top) / PLOT, factor);
+    userMoved = true;
     requestLattice();
     requestDraw();
   }, { passive: false });
   scatter.canvas.addEventListener("dblclick", () => {
     view = fitView(proj, n);
+    userMoved = false;
     requestLattice();
     requestDraw();
   });
@@ -1677,6 +1681,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     } else if (event.key === "+" || event.key === "=") view = zoomView(view, 0.5, 0.5, 1.25);
     else if (event.key === "-") view = zoomView(view, 0.5, 0.5, 0.8);
     else return;
+    userMoved = true;
     requestLattice();
     requestDraw();
   });
