@@ -164,7 +164,9 @@ export function heatLayout(names: string[], units: number[], steps: number, maxW
   const blockH = maxUnits * cellH;
   const axisH = cellW >= 7 ? 20 : 16;
   const height = top + names.length * (blockH + gap) + axisH;
-  return { left, top, cellW, cellH, blockH, gap, axisH, width: left + steps * cellW + 8, height, names, units, steps };
+  // at least wide enough for the block labels ("forget gate f (σ)  [0, 1]") of a short sequence
+  const width = Math.max(left + steps * cellW + 8, 340);
+  return { left, top, cellW, cellH, blockH, gap, axisH, width, height, names, units, steps };
 }
 
 /** y of the first cell row of a block (a label line of gap − 2 px sits above it). */
@@ -697,6 +699,9 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     layout = heatLayout(list, units, steps);
     const L = layout;
     if (heat.width !== L.width || heat.height !== L.height) heat.resize(L.width, L.height);
+    // geometry for tests and tools: where each block, step and unit is drawn (CSS pixels)
+    heat.canvas.dataset.layout = JSON.stringify({ left: L.left, top: L.top, cellW: L.cellW, cellH: L.cellH,
+      blockTops: list.map((_, b) => blockTop(L, b)), names: list, units, steps });
     const ctx = heat.ctx;
     ctx.clearRect(0, 0, L.width, L.height);
     ctx.fillStyle = "#fff";
@@ -1117,6 +1122,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
   function rebuild() {
     decodeAll();
     cache.clear();
+    hovered = null;
+    hover.textContent = "hover the heatmaps to read values; click to pick a step and unit";
     selection = null;
     rankBox.replaceChildren("drag across the text to find units that fire on a span");
     fillSelects();

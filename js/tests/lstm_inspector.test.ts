@@ -114,7 +114,9 @@ describe("heatmap layout", () => {
     expect(cellAt(L, L.left + 1, blockTop(L, 0) - 3)).toBeNull(); // the label line
     expect(cellAt(L, L.left + 1, blockTop(L, 1) + 3 * L.cellH)).toBeNull(); // h has 2 units
     expect(cellAt(L, L.left + 10 * L.cellW, blockTop(L, 0))).toBeNull();
-    expect(L.width).toBe(L.left + 10 * L.cellW + 8);
+    expect(L.width).toBe(Math.max(L.left + 10 * L.cellW + 8, 340));
+    const wide = heatLayout(["c"], [4], 60, 560);
+    expect(wide.width).toBe(wide.left + 60 * wide.cellW + 8);
   });
   it("keeps cells at least one pixel wide for long sequences", () => {
     const L = heatLayout(["h"], [256], 1000, 720);
