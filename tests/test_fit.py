@@ -340,3 +340,29 @@ def test_trains_on_cuda_like_on_cpu() -> None:
     _hand_loop(cpu, x, y, torch.optim.SGD(cpu.parameters(), lr=0.1), epochs=2, batch_size=32)
     for pa, pb in zip(gpu.parameters(), cpu.parameters()):
         torch.testing.assert_close(pa.detach().cpu(), pb.detach(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["index", "binary", "probabilities"])
+def test_batched_accuracy_equals_per_batch_accuracy(kind: str) -> None:
+    from dlwidgets.engine.fit import _Accuracy
+
+    g = torch.Generator().manual_seed(0)
+    sizes = [5, 8, 3, 8]
+    if kind == "index":
+        outs = [torch.randn(n, 4, generator=g) for n in sizes]
+        targets = [torch.randint(0, 4, (n,), generator=g) for n in sizes]
+        acc = _Accuracy("index", True)
+        direct = [float((o.argmax(1) == t).float().mean()) for o, t in zip(outs, targets)]
+    elif kind == "binary":
+        outs = [torch.randn(n, 1, generator=g) for n in sizes]
+        targets = [torch.randint(0, 2, (n, 1), generator=g).float() for n in sizes]
+        acc = _Accuracy("binary", True)
+        direct = [float(((o > 0) == (t > 0.5)).float().mean()) for o, t in zip(outs, targets)]
+    else:
+        outs = [torch.randn(n, 3, generator=g) for n in sizes]
+        targets = [torch.softmax(torch.randn(n, 3, generator=g), 1) for n in sizes]
+        acc = _Accuracy("index", True)
+        direct = [float((o.argmax(1) == t.argmax(1)).float().mean())
+                  for o, t in zip(outs, targets)]
+    assert acc.batched(outs, targets) == pytest.approx(direct)
+    assert [acc(o, t) for o, t in zip(outs, targets)] == pytest.approx(direct)

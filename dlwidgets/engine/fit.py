@@ -88,20 +88,48 @@ def resolve_loss(loss: str | Callable[..., torch.Tensor] | None,
                     f"loss(output, target); got {type(loss).__name__}")
 
 
-def _accuracy(kind: str, logits: bool) -> Callable[[torch.Tensor, torch.Tensor], float]:
-    def accuracy(out: torch.Tensor, target: torch.Tensor) -> float:
-        if kind == "binary" or (out.ndim == target.ndim and out.ndim >= 1
-                                and (out.ndim == 1 or out.shape[1] == 1)
-                                and target.is_floating_point()):
-            threshold = 0.0 if logits else 0.5
-            hits = (out > threshold) == (target > 0.5)
-        else:
-            pred = out.argmax(1)
-            if target.is_floating_point():  # class probabilities
-                target = target.argmax(1)
-            hits = pred == target
+class _Accuracy:
+    """Fraction of correct predictions in a batch (argmax of the scores, or a 0/1 threshold).
+
+    ``batched`` gives the same per-batch values for several batches with a fixed number of
+    tensor operations, which is what the training loop uses (a few ops per step cost a
+    noticeable share of a small model's step).
+    """
+
+    def __init__(self, kind: str, logits: bool) -> None:
+        self.kind = kind
+        self.threshold = 0.0 if logits else 0.5
+
+    def _hits(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.kind == "binary" or (out.ndim == target.ndim and out.ndim >= 1
+                                     and (out.ndim == 1 or out.shape[1] == 1)
+                                     and target.is_floating_point()):
+            return (out > self.threshold) == (target > 0.5)
+        pred = out.argmax(1)
+        if target.is_floating_point():  # class probabilities
+            target = target.argmax(1)
+        return pred == target
+
+    def __call__(self, out: torch.Tensor, target: torch.Tensor) -> float:
+        hits = self._hits(out, target)
         return int(hits.sum()) / max(1, hits.numel())
-    return accuracy
+
+    def batched(self, outs: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]
+                ) -> list[float]:
+        if len(outs) == 1:
+            return [self(outs[0], targets[0])]
+        hits = self._hits(torch.cat(list(outs)), torch.cat(list(targets))).reshape(-1)
+        rows = [len(o) for o in outs]
+        per_row = hits.numel() // max(1, sum(rows))
+        sizes = [r * per_row for r in rows]
+        ends = torch.tensor(sizes, device=hits.device).cumsum(0)
+        totals = hits.to(torch.int64).cumsum(0)[ends - 1]
+        counts = torch.diff(totals, prepend=totals.new_zeros(1)).tolist()
+        return [c / max(1, n) for c, n in zip(counts, sizes)]
+
+
+def _accuracy(kind: str, logits: bool) -> _Accuracy:
+    return _Accuracy(kind, logits)
 
 
 def _mae(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -599,7 +627,32 @@ def _train_loop(run: _Run) -> None:
     history, opts = run.history, run.options
     net, loss_fn, optimizer, params = run.net, run.loss_fn, run.optimizer, run.params
     dev = run.dev
-    metric_items = list(run.metrics.items())
+    metric_items = [(k, f) for k, f in run.metrics.items() if not hasattr(f, "batched")]
+    batched_items = [(k, f) for k, f in run.metrics.items() if hasattr(f, "batched")]
+    # step records wait here until their batched metrics are computed (a few steps at a time)
+    pending: list[Record] = []
+    pending_out: list[torch.Tensor] = []
+    pending_y: list[torch.Tensor] = []
+    last_flush = 0.0
+
+    batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
+
+    def flush() -> None:
+        nonlocal last_flush
+        if not pending:
+            return
+        for name, fn in batched_items:
+            for rec, value in zip(pending, fn.batched(pending_out, pending_y)):
+                rec[name] = value
+                batched_sums[name] += value * rec["_n"]
+        for rec in pending:
+            del rec["_n"]
+            _emit(run, rec)
+        pending.clear()
+        pending_out.clear()
+        pending_y.clear()
+        last_flush = time.perf_counter()
+
     penalize = bool(opts.l1 or opts.l2)
     clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None
     schedule = run.schedule
@@ -608,99 +661,120 @@ def _train_loop(run: _Run) -> None:
     final_status, final_message = "completed", ""
     run.model.train()
     _set_status(run, "running")
-    for epoch in range(opts.epochs):
-        sums: dict[str, float] = {"loss": 0.0, "n": 0.0}
-        for name, _ in metric_items:
-            sums[name] = 0.0
-        stop = False
-        for xb, yb in run.source.train_batches(epoch, opts.batch_size, run.rank, run.world):
-            if not history._resume.is_set() and not history._stop.is_set():
-                paused_at = time.perf_counter()
-                _set_status(run, "paused")
-                while not history._resume.wait(0.1):
-                    pass
-                run.paused_total += time.perf_counter() - paused_at
-                if not history._stop.is_set():
-                    _set_status(run, "running")
-            if xb.device != dev:
-                xb = xb.to(dev, non_blocking=True)
-                yb = yb.to(dev, non_blocking=True)
-            lr = optimizer.param_groups[0]["lr"]
-            optimizer.zero_grad(set_to_none=True)
-            out = net(xb)
-            loss = loss_fn(out, yb)
-            loss_value = loss.item()
-            finite = math.isfinite(loss_value)
-            stop_now, bad = _agree(run, history._stop.is_set(), not finite)
-            if bad:
-                history.diverged_at = step + 1
-                final_status = "diverged"
-                final_message = (
-                    f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss became "
-                    f"{loss_value if not finite else 'non-finite on another rank'}. Lower the "
-                    f"learning rate (now {lr:g}), clip gradients (clip_grad_norm=1.0) or check "
-                    "the data for NaN/inf. The model keeps the weights of step "
-                    f"{step} (they already give a non-finite loss).")
-                _emit(run, {"kind": "diverged", "step": step + 1, "epoch": epoch + 1,
-                            "loss": loss_value, "time": _now(run)})
-                stop = True
+    try:
+        for epoch in range(opts.epochs):
+            sums: dict[str, float] = {"loss": 0.0, "n": 0.0}
+            for name, _ in metric_items:
+                sums[name] = 0.0
+            for name in batched_sums:
+                batched_sums[name] = 0.0
+            stop = False
+            for xb, yb in run.source.train_batches(epoch, opts.batch_size, run.rank, run.world):
+                if not history._resume.is_set() and not history._stop.is_set():
+                    flush()
+                    paused_at = time.perf_counter()
+                    _set_status(run, "paused")
+                    while not history._resume.wait(0.1):
+                        pass
+                    run.paused_total += time.perf_counter() - paused_at
+                    if not history._stop.is_set():
+                        _set_status(run, "running")
+                if xb.device != dev:
+                    xb = xb.to(dev, non_blocking=True)
+                    yb = yb.to(dev, non_blocking=True)
+                lr = optimizer.param_groups[0]["lr"]
+                optimizer.zero_grad(set_to_none=True)
+                out = net(xb)
+                loss = loss_fn(out, yb)
+                loss_value = loss.item()
+                finite = math.isfinite(loss_value)
+                stop_now, bad = _agree(run, history._stop.is_set(), not finite)
+                if bad or stop_now:
+                    flush()
+                if bad:
+                    history.diverged_at = step + 1
+                    final_status = "diverged"
+                    final_message = (
+                        f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss became "
+                        f"{loss_value if not finite else 'non-finite on another rank'}. Lower the "
+                        f"learning rate (now {lr:g}), clip gradients (clip_grad_norm=1.0) or check "
+                        "the data for NaN/inf. The model keeps the weights of step "
+                        f"{step} (they already give a non-finite loss).")
+                    _emit(run, {"kind": "diverged", "step": step + 1, "epoch": epoch + 1,
+                                "loss": loss_value, "time": _now(run)})
+                    stop = True
+                    break
+                if stop_now:
+                    history._stop.set()  # under DDP the request may have come from another rank
+                    stop = True
+                    break
+                if penalize:
+                    extra = penalty(params, opts.l1, opts.l2)
+                    (loss + extra).backward()  # type: ignore[operator]
+                else:
+                    loss.backward()
+                record: Record = {"kind": "step", "step": step + 1, "epoch": epoch + 1,
+                                  "loss": loss_value, "lr": lr}
+                if clip:
+                    norm = clip_gradients(params, max_norm=opts.clip_grad_norm,
+                                          max_value=opts.clip_grad_value)
+                    if norm is not None:
+                        record["grad_norm"] = norm
+                optimizer.step()
+                if step_schedule:
+                    schedule.step()
+                step += 1
+                n = len(xb)
+                sums["loss"] += loss_value * n
+                sums["n"] += n
+                if metric_items:
+                    detached = out.detach()
+                    for name, fn in metric_items:
+                        value = _value(fn(detached, yb))
+                        record[name] = value
+                        sums[name] += value * n
+                record["time"] = _now(run)
+                if batched_items:
+                    record["_n"] = n
+                    pending.append(record)
+                    pending_out.append(out.detach())
+                    pending_y.append(yb)
+                    if len(pending) >= 16 or time.perf_counter() - last_flush > 0.03:
+                        flush()
+                else:
+                    _emit(run, record)
+            flush()
+            if stop:
                 break
-            if stop_now:
-                history._stop.set()  # under DDP the request may have come from another rank
-                stop = True
-                break
-            if penalize:
-                extra = penalty(params, opts.l1, opts.l2)
-                (loss + extra).backward()  # type: ignore[operator]
-            else:
-                loss.backward()
-            record: Record = {"kind": "step", "step": step + 1, "epoch": epoch + 1,
-                              "loss": loss_value, "lr": lr}
-            if clip:
-                norm = clip_gradients(params, max_norm=opts.clip_grad_norm,
-                                      max_value=opts.clip_grad_value)
-                if norm is not None:
-                    record["grad_norm"] = norm
-            optimizer.step()
-            if step_schedule:
+            # end of epoch: training means (agreed by all ranks), validation, schedule, early stop
+            sums = _reduce_sums(run, {**sums, **batched_sums})
+            count = sums.pop("n") or 1.0
+            epoch_record: Record = {"kind": "epoch", "epoch": epoch + 1, "step": step,
+                                    **{k: v / count for k, v in sums.items()},
+                                    "lr": optimizer.param_groups[0]["lr"]}
+            epoch_record.update(_validate(run))  # empty when stopped during validation
+            epoch_record["time"] = _now(run)
+            _emit(run, epoch_record)
+            if schedule is not None and not step_schedule:
                 schedule.step()
-            step += 1
-            n = len(xb)
-            sums["loss"] += loss_value * n
-            sums["n"] += n
-            if metric_items:
-                detached = out.detach()
-                for name, fn in metric_items:
-                    value = _value(fn(detached, yb))
-                    record[name] = value
-                    sums[name] += value * n
-            record["time"] = _now(run)
-            _emit(run, record)
-        if stop:
-            break
-        # end of epoch: training means (agreed by all ranks), validation, schedule, early stop
-        sums = _reduce_sums(run, sums)
-        count = sums.pop("n") or 1.0
-        epoch_record: Record = {"kind": "epoch", "epoch": epoch + 1, "step": step,
-                                **{k: v / count for k, v in sums.items()},
-                                "lr": optimizer.param_groups[0]["lr"]}
-        epoch_record.update(_validate(run))  # empty when stopped during validation
-        epoch_record["time"] = _now(run)
-        _emit(run, epoch_record)
-        if schedule is not None and not step_schedule:
-            schedule.step()
-        if run.early is not None and not history._stop.is_set():
-            watched = run.early.resolve(k for k in epoch_record if k not in ("kind", "epoch",
-                                                                             "step", "time"))
-            worse = run.early.update(watched, float(epoch_record[watched]), epoch + 1, run.model)
-            if worse and epoch + 1 < opts.epochs:
-                restored = run.early.restore(run.model)
-                final_status = "early_stopped"
-                final_message = (f"early stopping: {watched} did not improve for "
-                                 f"{run.early.patience} epochs (best {run.early.best:.4g} at "
-                                 f"epoch {run.early.best_epoch})"
-                                 + ("; the best epoch's weights were restored" if restored else ""))
-                break
+            if run.early is not None and not history._stop.is_set():
+                watched = run.early.resolve(k for k in epoch_record if k not in ("kind", "epoch",
+                                                                                 "step", "time"))
+                worse = run.early.update(watched, float(epoch_record[watched]), epoch + 1, run.model)
+                if worse and epoch + 1 < opts.epochs:
+                    restored = run.early.restore(run.model)
+                    final_status = "early_stopped"
+                    final_message = (f"early stopping: {watched} did not improve for "
+                                     f"{run.early.patience} epochs (best {run.early.best:.4g} at "
+                                     f"epoch {run.early.best_epoch})"
+                                     + ("; the best epoch's weights were restored" if restored else ""))
+                    break
+    except BaseException:
+        try:  # the steps that did finish stay in the history
+            flush()
+        except BaseException:  # noqa: BLE001 - report the original error
+            pass
+        raise
     if final_status == "completed" and history._stop.is_set():
         final_status = history._stop_reason_requested
         final_message = {
