@@ -157,3 +157,37 @@ def test_landscape_on_cuda_equals_cpu() -> None:
     cpu = loss_landscape_2d(model, data, resolution=11, device="cpu")
     gpu = loss_landscape_2d(model, data, resolution=11, device="cuda")
     np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-4, atol=1e-5)
+
+
+class _Custom(nn.Module):
+    """Not a Sequential: evaluated by the general vmap path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(4, 8)
+        self.b = nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(torch.tanh(self.a(x)) + 0.1)
+
+
+def test_general_path_and_conv_first_layer_equal_the_loop() -> None:
+    torch.manual_seed(0)
+    custom, data = _Custom(), _data()
+    r = loss_landscape_2d(custom, data, resolution=7, span=0.5, device="cpu")
+    ref = loss_landscape_loop(custom, data, resolution=7, span=0.5, device="cpu")
+    np.testing.assert_allclose(r.loss, ref, rtol=1e-5, atol=1e-5)
+    g = torch.Generator().manual_seed(1)
+    images = torch.randn(32, 1, 8, 8, generator=g)
+    labels = torch.randint(0, 3, (32,), generator=g)
+    conv = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(4 * 64, 3))
+    r = loss_landscape_2d(conv, (images, labels), resolution=5, device="cpu")
+    ref = loss_landscape_loop(conv, (images, labels), resolution=5, device="cpu")
+    np.testing.assert_allclose(r.loss, ref, rtol=1e-5, atol=1e-5)
+    # PCA directions move biases too: the first layer's bias direction is used
+    traj = record_trajectory(conv, (images, labels), steps=5, lr=0.05)
+    pca = loss_landscape_2d(conv, (images, labels), resolution=5, trajectory=traj,
+                            directions="pca", device="cpu")
+    assert pca.trajectory_loss is not None
+    np.testing.assert_allclose(pca.trajectory_loss[-1], pca.center_loss, rtol=1e-5)
