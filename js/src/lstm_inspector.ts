@@ -581,7 +581,9 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
   let clampPredNodes: HTMLElement[] = [];
   function buildText() {
     const toks = tokens();
-    const perStep = outputs && outputs.shape.length === 2 && outputs.shape[1] >= 2 && outputs.shape[0] === toks.length;
+    // argmax rows only for a model's own per-step output (class scores), not a layer's h
+    const perStep = info().output_label === "model output" && outputs && outputs.shape.length === 2
+      && outputs.shape[1] >= 2 && outputs.shape[0] === toks.length;
     tokenNodes = [];
     predNodes = [];
     clampPredNodes = [];
@@ -911,7 +913,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       node(260, 110, "×");
       line([[260, 156], [260, 120]]);
       line([[260, 100], [260, 50]]);
-      num(300, 104, `(1−z)·n = ${fmt(n.fresh)}`, "start");
+      num(250, 104, `(1−z)·n = ${fmt(n.fresh)}`, "end");
       line([[70, 156], [70, 130], [230, 130], [250, 160]], "#9aa5b1", 1.2);
       num(120, 124, "r gates W_hn·h + b_hn", "middle", GREY);
       line([[20, 232], [300, 232]], "#9aa5b1");
@@ -925,8 +927,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     } else {
       const act = i.nonlinearity === "relu" ? "ReLU" : "tanh";
       const pre = v("pre");
-      line([[20, 120], [150, 120]]);
       num(20, 110, `pre = W_ih·x + b_ih + W_hh·h_prev + b_hh = ${fmt(pre)}`, "start");
+      line([[20, 160], [166, 160]]);
       box(190, 160, act, v("h"), "#7c5e10");
       line([[190, 146], [190, 60], [368, 60]]);
       num(368, 52, `h_t = ${fmt(v("h"))}`, "end", BLUE);
@@ -1068,7 +1070,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
       for (let k = 0; k < a.data.length; k++) maxDiff = Math.max(maxDiff, Math.abs(b.data[k] - a.data[k]));
       parts.push(`largest change of any h: ${formatNumber(maxDiff, 4)}`);
     }
-    if (outputs && clampedOutputs && outputs.shape[1] >= 2 && clampedOutputs.shape[1] === outputs.shape[1]) {
+    if (info().output_label === "model output" && outputs && clampedOutputs && outputs.shape[1] >= 2 && clampedOutputs.shape[1] === outputs.shape[1]) {
       let changed = 0;
       for (let t = 0; t < outputs.shape[0]; t++) if (argmaxRow(outputs.data, outputs.shape[1], t) !== argmaxRow(clampedOutputs.data, outputs.shape[1], t)) changed++;
       parts.push(`${info().output_label ?? "output"}: argmax changed at ${changed} of ${outputs.shape[0]} steps`);
