@@ -1,7 +1,7 @@
 """The training monitor in a real browser: in JupyterLab it updates while the model trains in the
 kernel's worker thread, Pause holds it and Resume continues, Stop stops the training in Python
-(the notebook stays responsive because fit returned at once), the cell's own prints stay, and a
-diverging run is marked; in Voilà its Stop works too; an exported page with no kernel draws the
+(the notebook stays responsive because fit returned at once), the cell's own prints stay, a
+diverging run is marked, and re-running a training cell stops its previous training; in Voilà its Stop works too; an exported page with no kernel draws the
 finished run, hovers and rescales, with the buttons disabled and a hint."""
 
 from __future__ import annotations
@@ -51,6 +51,21 @@ def _python_value(page: Any, expression: str) -> Any:
     )
     line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
     return json.loads(line[2:])
+
+
+def _run_cell(page: Any, index: int) -> None:
+    """Run one cell of the open notebook and wait until the kernel is idle again."""
+    page.evaluate(
+        """async (i) => {
+          const app = window.jupyterapp;
+          const panel = app.shell.currentWidget;
+          panel.content.activeCellIndex = i;
+          await app.commands.execute('notebook:run-cell');
+        }""", index)
+    page.wait_for_function(
+        """() => { const k = window.jupyterapp.shell.currentWidget.context.sessionContext
+                     .session.kernel; return k && k.status === 'idle'; }""",
+        timeout=60_000, polling=100)
 
 
 def _step(root: Any) -> int:
@@ -136,6 +151,16 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         page.wait_for_function("(el) => el.textContent.startsWith('step ')",
                                arg=bad.locator(".dlw-monitor-hover").element_handle())
         harness.screenshot(bad, "training_monitor_lab_diverged")
+
+        # re-running the training cell while its training runs stops the old one cleanly,
+        # even though the cell builds a new model (the registry knows the cell's id)
+        _run_cell(page, 1)
+        assert _python_value(page, "h.running") is True
+        _python_value(page, "globals().__setitem__('h_old', h) or True")
+        _run_cell(page, 1)
+        assert _python_value(page, "h_old.stop_reason") == "replaced"
+        assert _python_value(page, "h_old.running") is False
+        assert _python_value(page, "h.running and h is not h_old") is True
         harness.assert_no_console_errors(console)
     finally:
         try:
