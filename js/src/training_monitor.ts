@@ -143,7 +143,7 @@ export function envelope(
 /** Short y-axis label: 3 significant digits, exponent form (4.0e+12) for very large/small. */
 export function tickLabel(value: number): string {
   const abs = Math.abs(value);
-  if (value !== 0 && (abs >= 1e5 || abs < 1e-3)) return value.toExponential(1).replace("-", "−");
+  if (value !== 0 && (abs >= 1e5 || abs < 1e-4)) return value.toExponential(1).replace("-", "−");
   return formatNumber(value, 3);
 }
 

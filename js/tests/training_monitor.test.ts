@@ -99,7 +99,8 @@ describe("progress", () => {
 
   it("keeps axis labels short", () => {
     expect(tickLabel(4e12)).toBe("4.0e+12");
-    expect(tickLabel(0.0005)).toBe("5.0e−4");
+    expect(tickLabel(0.0009)).toBe("0.0009");
+    expect(tickLabel(0.00005)).toBe("5.0e−5");
     expect(tickLabel(0.25)).toBe("0.25");
     expect(tickLabel(1500)).toBe("1500");
     expect(tickLabel(0)).toBe("0");
