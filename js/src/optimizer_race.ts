@@ -144,6 +144,13 @@ export function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
+/** At most `max` ticks, evenly picked (log scales within one decade give many). */
+export function thinTicks(ticks: number[], max: number): number[] {
+  if (ticks.length <= max) return ticks;
+  const every = Math.ceil(ticks.length / max);
+  return ticks.filter((_, i) => i % every === 0);
+}
+
 /** Pixel length of an explainer arrow: sqrt-compressed magnitude relative to the run's largest. */
 export function arrowLength(magnitude: number, largest: number, min = 10, max = 70): number {
   if (!(magnitude > 0) || !(largest > 0) || !Number.isFinite(magnitude)) return 0;
@@ -719,7 +726,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     ctx.lineWidth = 1;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    const yTicks = useLog && ext.positive ? logTicks(ext.lo, ext.hi) : sy.ticks(5).slice(0, 12);
+    const decades = useLog && ext.positive ? logTicks(ext.lo, ext.hi) : [];
+    const yTicks = decades.length >= 2 ? decades : thinTicks(sy.ticks(5), 7);
     for (const t of yTicks) {
       const y = Math.round(sy(t)) + 0.5;
       if (!Number.isFinite(y)) continue;

@@ -13,6 +13,7 @@ import {
   niceValue,
   sliderToValue,
   statusText,
+  thinTicks,
   valueToSlider,
 } from "../src/optimizer_race";
 
@@ -165,5 +166,12 @@ describe("logTicks", () => {
     expect(logTicks(1e-12, 1e3).length).toBeLessThanOrEqual(8);
     expect(logTicks(2, 5)).toEqual([2, 5]);
     expect(logTicks(0, 5)).toEqual([]);
+  });
+});
+
+describe("thinTicks", () => {
+  it("keeps at most max ticks, evenly", () => {
+    expect(thinTicks([1, 2, 3], 5)).toEqual([1, 2, 3]);
+    expect(thinTicks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 5)).toEqual([1, 3, 5, 7, 9]);
   });
 });
