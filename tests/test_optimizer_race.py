@@ -436,3 +436,28 @@ def test_registered_step_hooks_still_run() -> None:
     assert calls.count("SGD") == 7 and calls.count("Adam") == 7
     plain = run_race(ROSEN, resolve_optimizers(["sgd", "adam"], ROSEN), (-1.0, 1.0), 7)
     np.testing.assert_array_equal(r.positions, plain.positions)
+
+
+def test_failures_during_the_race_name_surface_or_the_optimizer() -> None:
+    def fussy(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if bool((x.abs() > 2.5).any()):
+            raise RuntimeError("x out of range")
+        return x * x + y * y
+
+    s = get_surface(fussy, domain=(-2, 2, -2, 2))
+    with pytest.raises(ValueError, match="surface: the function raised RuntimeError: x out of range"):
+        run_race(s, resolve_optimizers([{"optimizer": "sgd", "lr": 1.5}], s), (1.0, 1.0), 20)
+
+    class Broken(torch.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def step(self, closure=None):
+            if self.state.setdefault("calls", 0) >= 2:
+                raise ZeroDivisionError("oops")
+            self.state["calls"] += 1
+
+    for elementwise in (True, False):
+        spec = resolve_optimizer({"optimizer": Broken, "elementwise": elementwise}, s)
+        with pytest.raises(ValueError, match="optimizers: 'broken' failed at step 2: ZeroDivisionError"):
+            run_race(s, [spec], (1.0, 1.0), 5)

@@ -760,7 +760,7 @@ def _final_status(pos: np.ndarray, gnorm: np.ndarray, first_bad: np.ndarray,
 
 def _true_grad(surface: Surface, pts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     x = pts.detach().clone().requires_grad_()
-    z = surface.fn(x[..., 0], x[..., 1])
+    z = _guarded_surface(surface.fn)(x[..., 0], x[..., 1])
     (g,) = torch.autograd.grad(z.sum(), x)
     return z.detach(), g
 
@@ -831,6 +831,23 @@ def run_race(surface: Surface, specs: Sequence[OptimizerSpec], starts: Any, step
     )
 
 
+class SurfaceError(ValueError):
+    """The surface function failed on points the race reached."""
+
+
+def _guarded_surface(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+                     ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def guarded(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        try:
+            return fn(x, y)
+        except Exception as exc:  # the user's code: report it, whatever it is
+            raise SurfaceError(
+                f"surface: the function raised {type(exc).__name__}: {exc} on points the race "
+                "reached; make it work for any finite x, y (torch.where instead of Python if)"
+            ) from exc
+    return guarded
+
+
 def _bare_step(opt: torch.optim.Optimizer, spec: OptimizerSpec) -> Callable[[], Any]:
     """``opt.step`` without ``Optimizer``'s profiling wrapper when that wrapper would do nothing.
 
@@ -861,7 +878,7 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
                  dtype: torch.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                               list[dict[str, np.ndarray]]]:
     k, n = len(specs), pts.shape[0]
-    fn = surface.fn
+    fn = _guarded_surface(surface.fn)
     # one storage for every optimizer's (n, 2) parameter: one forward/backward per step
     store = torch.from_numpy(pts).to(dev, dtype).unsqueeze(0).repeat(k, 1, 1).contiguous()
     params = [store[i] for i in range(k)]  # views; leaves (store does not require grad)
@@ -890,7 +907,11 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
             grads.append(g)
             for i in range(k):
                 params[i].grad = g[i].clone() if private[i] else g[i]
-                steppers[i]()
+                try:
+                    steppers[i]()
+                except Exception as exc:
+                    raise ValueError(f"optimizers: {specs[i].name!r} failed at step {t}: "
+                                     f"{type(exc).__name__}: {exc}") from exc
             positions.append(store.clone())
             if record_state:
                 if t == 0:
@@ -939,7 +960,7 @@ def _run_per_start(surface: Surface, spec: OptimizerSpec, pts: np.ndarray, steps
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """One torch optimizer per start, stepped with a closure (any optimizer works this way)."""
     n = pts.shape[0]
-    fn = surface.fn
+    fn = _guarded_surface(surface.fn)
     pos = np.empty((steps + 1, n, 2))
     ls = np.empty((steps + 1, n))
     gnorm = np.empty(n)
@@ -961,10 +982,16 @@ def _run_per_start(surface: Surface, spec: OptimizerSpec, pts: np.ndarray, steps
                 closure()  # the gradient at p_t (+ noise), whether or not step() calls closure
                 if i == 0 and p.grad is not None:
                     grads[t] = p.grad.detach().cpu().numpy()
-                if isinstance(opt, torch.optim.LBFGS):
-                    opt.step(closure)  # its line search evaluates the surface again
-                else:
-                    opt.step()
+                try:
+                    if isinstance(opt, torch.optim.LBFGS):
+                        opt.step(closure)  # its line search evaluates the surface again
+                    else:
+                        opt.step()
+                except SurfaceError:
+                    raise
+                except Exception as exc:
+                    raise ValueError(f"optimizers: {spec.name!r} failed at step {t}: "
+                                     f"{type(exc).__name__}: {exc}") from exc
                 if i == 0:
                     if record_state:
                         for key, v in opt.state[p].items():
