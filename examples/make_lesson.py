@@ -1,0 +1,84 @@
+"""Write examples/lesson.ipynb, the end-to-end lesson (run: python examples/make_lesson.py).
+
+Served as a dashboard with `voila examples/lesson.ipynb`, students see the text and the widgets
+and no code.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import nbformat
+
+md = nbformat.v4.new_markdown_cell
+code = nbformat.v4.new_code_cell
+
+CELLS = [
+    md("""# From a neuron to an autoencoder
+
+A lesson in five steps. Every number on this page is computed by PyTorch; hover, click and step
+through the widgets to see where each one comes from."""),
+    code("""%load_ext dlwidgets
+import torch
+import dlwidgets
+from dlwidgets.engine.char_demo import char_demo
+torch.manual_seed(0)"""),
+    md("""## 1. A neuron and its activation
+
+A neuron computes a weighted sum z = w·x + b and passes it through an activation f. Training
+needs f′(z): where it is close to 0 (a saturated sigmoid or tanh, a ReLU below 0) the gradient
+stops. Compare the dashed derivative curves."""),
+    code("""dlwidgets.ActivationExplorer("sigmoid")"""),
+    md("""## 2. Gradient descent and its variants
+
+Training moves the weights against the gradient of the loss. On Rosenbrock's curved valley plain
+SGD crawls, momentum overshoots and comes back, Adam adapts its step to each coordinate. Press
+play; change a learning rate and the race re-runs."""),
+    code("""dlwidgets.OptimizerRace(surface="rosenbrock", optimizers=["sgd", "momentum", "adam"],
+                        start=(-1.5, 2.0), steps=200)"""),
+    md("""## 3. A convolutional network
+
+Declared in four lines, shapes checked as it is declared, trained on scikit-learn's 8×8 digits."""),
+    code("""%%dl cnn
+input 1x8x8
+conv 8 3x3 pad=1 relu
+maxpool 2
+flatten
+dense 10"""),
+    code("""history = dlwidgets.fit(cnn, "digits", epochs=4, lr=3e-3, batch_size=64, block=True)"""),
+    md("""What does the first convolution compute? Step through it on a real digit: the window, the
+products with the learned kernel, their sum, and the feature map filling in. The gallery shows
+all eight filters."""),
+    code("""digits = dlwidgets.load_dataset("digits")
+x = torch.as_tensor(digits.x_val[:1], dtype=torch.float32)   # one validation digit, 1×1×8×8
+dlwidgets.ConvStepper.from_layer(cnn[0], x, activation="relu")"""),
+    md("""## 4. Memory over time: the LSTM
+
+A small character-level LSTM learned to predict text with nested brackets. To do it, it has to
+count. Its gates decide what the cell state c keeps (forget gate), what it writes (input gate ×
+candidate) and what it shows (output gate). Hover the heatmaps; the coloured text is one unit's
+cell state: it rises and falls with the bracket depth."""),
+    code("""demo = char_demo(seed=0)
+dlwidgets.LSTMInspector(demo.model, demo.text, tokenizer=demo.tokenizer,
+                        unit=demo.counting_unit, gate="c")"""),
+    md("""## 5. Compressing and generating: the autoencoder
+
+An autoencoder squeezes each 64-pixel digit into 2 numbers and rebuilds it. Each dot is a digit's
+code, coloured by its label. Move the pointer over the plane: the decoder turns that point into
+an image."""),
+    code("""dlwidgets.LatentExplorer.demo("ae", epochs=15)"""),
+]
+
+
+def main() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = CELLS
+    out = pathlib.Path(__file__).with_name("lesson.ipynb")
+    nbformat.write(nb, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
