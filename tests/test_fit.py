@@ -366,3 +366,18 @@ def test_batched_accuracy_equals_per_batch_accuracy(kind: str) -> None:
                   for o, t in zip(outs, targets)]
     assert acc.batched(outs, targets) == pytest.approx(direct)
     assert [acc(o, t) for o, t in zip(outs, targets)] == pytest.approx(direct)
+
+
+def test_builtin_two_class_set_with_bce_gets_float_targets() -> None:
+    """moons' labels are ints; with a BCE loss fit gives them as float 0/1 of shape (N, 1)."""
+    import dlwidgets
+
+    model = dlwidgets.build("input 2 -> dense 8 relu -> dense 1 sigmoid", seed=0)
+    history = dlwidgets.fit(model, "moons", loss="bce", epochs=2, monitor=False, block=True)
+    assert history.status == "completed"
+    data = dlwidgets.load_dataset("moons")
+    assert data.x_val is not None and data.y_val is not None
+    with torch.no_grad():
+        out = model(torch.as_tensor(data.x_val, dtype=torch.float32))
+    expected = F.binary_cross_entropy(out, torch.as_tensor(data.y_val, dtype=torch.float32)[:, None])
+    assert history.final("val_loss") == pytest.approx(expected.item(), rel=1e-5)

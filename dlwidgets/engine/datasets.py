@@ -402,6 +402,18 @@ class ArraySource(DataSource):
         self.seed = seed
         self.shuffle = shuffle
 
+    def with_binary_targets(self) -> ArraySource:
+        """The same data with 0/1 class labels as float targets of shape (N, 1), the form binary
+        cross-entropy losses need (used for built-in two-class sets, whose labels are ints)."""
+        def column(y: torch.Tensor | None) -> torch.Tensor | None:
+            return None if y is None else y.to(torch.float32).reshape(-1, 1)
+
+        y = column(self.y)
+        assert y is not None
+        return ArraySource(self.x, y, self.x_val, column(self.y_val), name=self.name,
+                           task=self.task, n_classes=self.n_classes, seed=self.seed,
+                           shuffle=self.shuffle)
+
     def to(self, device: torch.device) -> ArraySource:
         """Move the arrays to ``device`` once (when they fit comfortably), not every batch."""
         nbytes = sum(t.element_size() * t.nelement()

@@ -26,7 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .datasets import DataSource, as_source, model_input, unknown_name_message
+from .datasets import (
+    ArraySource,
+    Dataset,
+    DataSource,
+    as_source,
+    model_input,
+    unknown_name_message,
+)
 from .device import device as pick_device
 from .optim import (
     EarlyStopping,
@@ -860,6 +867,10 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
                        shuffle=opts.shuffle, layout=layout_for(model) if isinstance(
                            data, str) else None)
     loss_fn, loss_name, kind = resolve_loss(opts.loss, source.task)
+    if (kind == "binary" and isinstance(data, (str, Dataset)) and isinstance(source, ArraySource)
+            and source.n_classes == 2 and not source.y.is_floating_point()):
+        # A built-in two-class set with a BCE loss: its int labels become float 0/1 targets.
+        source = source.with_binary_targets()
     metrics = resolve_metrics(opts.metrics, kind, loss_name, source.task)
     model.to(dev)
     if isinstance(loss_fn, nn.Module):
