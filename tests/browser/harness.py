@@ -8,6 +8,7 @@ present, console errors that are absent.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -247,6 +248,36 @@ _CELL_ERRORS = """() => {
   }
   return out;
 }"""
+
+
+_KERNEL_EXECUTE = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
+  let text = '';
+  const future = kernel.requestExecute({ code });
+  future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+  await future.done;
+  return text;
+}"""
+
+
+def kernel_value(page: Any, expression: str) -> Any:
+    """Evaluate ``expression`` in the open notebook's kernel and return its JSON value: lets a
+    browser test check that what a person did in the page reached Python."""
+    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
+    result = page.evaluate(_KERNEL_EXECUTE, code)
+    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
+    return json.loads(line[2:])
+
+
+def wait_kernel_value(page: Any, expression: str, expected: Any, tries: int = 60) -> None:
+    """Poll ``kernel_value`` until it equals ``expected`` (widget messages are asynchronous)."""
+    value = None
+    for _ in range(tries):
+        value = kernel_value(page, expression)
+        if value == expected:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
 
 
 def run_all_cells(page: Any, *, timeout: float = 120) -> None:

@@ -4,7 +4,6 @@ notebook changes what Python holds), hovering reads values, and the console stay
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import Any
 
@@ -44,22 +43,6 @@ def _drive(page: Any, root: Any) -> None:
     assert "x = 0 " in text + " " and "f(x) = 0.5" in text and "f′(x) = 0.25" in text, text
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    """Evaluate an expression in the notebook's kernel and return its JSON value."""
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
 @pytest.mark.parametrize("frontend", ["lab", "notebook7"])
@@ -72,15 +55,17 @@ def test_activation_explorer_in_jupyter(page: Any, console: harness.ConsoleLog,
     root.wait_for()
     _drive(page, root)
     # the choice made in the browser reached Python
-    assert _python_value(page, "w.activation") == "sigmoid"
+    assert harness.kernel_value(page, "w.activation") == "sigmoid"
     # a parameter changed from Python redraws the browser's plot with PyTorch's new curve
     root.locator("select.dlw-activation-select").select_option("leaky_relu")
     page.wait_for_timeout(300)
     canvas = root.locator("canvas")
     before = harness.canvas_signature(canvas)
-    _python_value(page, "setattr(w, 'negative_slope', 0.3) or w.negative_slope")
-    page.wait_for_function("(args) => true", arg=None)
-    page.wait_for_timeout(500)
+    harness.kernel_value(page, "setattr(w, 'negative_slope', 0.3) or w.negative_slope")
+    for _ in range(40):
+        if harness.canvas_signature(canvas) != before:
+            break
+        page.wait_for_timeout(250)
     assert harness.canvas_signature(canvas) != before, "new slope from Python was not drawn"
     harness.screenshot(root, f"activation_explorer_{frontend}")
     harness.assert_no_console_errors(console)

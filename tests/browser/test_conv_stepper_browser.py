@@ -59,32 +59,8 @@ def _wait_text(page: Any, root: Any, selector: str, needle: str) -> None:
                            arg=[root.locator(selector).element_handle(), needle])
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    """Evaluate an expression in the notebook's kernel and return its JSON value."""
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
-def _wait_python(page: Any, expression: str, expected: Any, tries: int = 40) -> None:
-    value = None
-    for _ in range(tries):
-        value = _python_value(page, expression)
-        if value == expected:
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
 
 
 def _step_and_hover(page: Any, root: Any) -> None:
@@ -123,9 +99,9 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     root.locator("canvas.dlw-canvas").wait_for()
     _step_and_hover(page, root)
     # the position reached with the keyboard is sent to Python when stepping stops
-    _wait_python(page, "list(w.position)", [1, 3])
+    harness.wait_kernel_value(page, "list(w.position)", [1, 3])
     # Python steps, the page follows
-    _python_value(page, "w.reset()")
+    harness.kernel_value(page, "w.reset()")
     _wait_text(page, root, ".dlw-sum", "out[0, 0, 0]")
 
     # edit an input cell: click it, type, Enter; torch recomputes in the kernel
@@ -136,8 +112,8 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     editor.wait_for(state="visible")
     editor.fill("5")
     editor.press("Enter")
-    _wait_python(page, "float(w.image[0, 2, 3])", 5.0)
-    assert _python_value(
+    harness.wait_kernel_value(page, "float(w.image[0, 2, 3])", 5.0)
+    assert harness.kernel_value(
         page, "bool(np.allclose(w.output, F.conv2d(torch.tensor(w.image)[None], "
               "torch.tensor(w.weight), padding=1)[0].numpy()))")
     page.wait_for_function("(el) => el.dataset.pending === 'false'", arg=root.element_handle())
@@ -148,21 +124,21 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     editor.wait_for(state="visible")
     editor.fill("-3")
     editor.press("Enter")
-    _wait_python(page, "float(w.weight[0, 0, 0, 0])", -3.0)
+    harness.wait_kernel_value(page, "float(w.weight[0, 0, 0, 0])", -3.0)
 
     # change the stride in the page: Python recomputes, the formula shows the numbers
     stride = root.locator("input.dlw-stride-h")
     stride.fill("2")
     stride.dispatch_event("change")
-    _wait_python(page, "list(w.stride)", [2, 1])
+    harness.wait_kernel_value(page, "list(w.stride)", [2, 1])
     _wait_text(page, root, ".dlw-conv-formula", "H_out = floor((8 + 2·1 − 1·(3−1) − 1) / 2) + 1")
-    assert _python_value(page, "list(w.output_shape)") == [1, 4, 8]
+    assert harness.kernel_value(page, "list(w.output_shape)") == [1, 4, 8]
     # a setting Python refuses is shown, and nothing changes
     dil = root.locator("input.dlw-dilation-h")
     dil.fill("9")
     dil.dispatch_event("change")
     _wait_text(page, root, ".dlw-conv-error", "larger than the padded input")
-    assert _python_value(page, "list(w.dilation)") == [1, 1]
+    assert harness.kernel_value(page, "list(w.dilation)") == [1, 1]
     assert root.locator("input.dlw-dilation-h").input_value() == "1"
 
     # activation + pooling view: the winner of each window; then the transposed view
@@ -171,7 +147,7 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     _wait_text(page, root, ".dlw-sum", "max(")
     assert "winner" in _text(root, ".dlw-sum")
     assert harness.canvas_signature(canvas) != before
-    _wait_python(page, "w.view", "pool")
+    harness.wait_kernel_value(page, "w.view", "pool")
     root.locator("button[data-view='transposed']").click()
     _wait_text(page, root, ".dlw-sum", "scatter y(0, 0)")
     harness.screenshot(root, "conv_stepper_lab")

@@ -5,7 +5,6 @@ show decodings, and the demo's scatter moves while it trains; Voilà renders and
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import Any
 
@@ -165,22 +164,6 @@ LAB_CELLS = [
 ]
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    """Evaluate an expression in the notebook's kernel and return its JSON value."""
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
 def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
@@ -205,25 +188,25 @@ def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     assert _hover(page, scatter, 0.3, 0.3)["how"] == "in browser"
     root.locator("select.dlw-latent-decode-path").select_option("kernel")
     page.wait_for_function("() => true")
-    assert _python_value(page, "w.decode_path") == "kernel"
+    assert harness.kernel_value(page, "w.decode_path") == "kernel"
     signatures = set()
     for fx, fy in [(0.25, 0.4), (0.7, 0.6), (0.5, 0.85)]:
         last = _hover(page, scatter, fx, fy)
         assert last["how"] == "kernel"
         signatures.add(harness.canvas_signature(decoded))
-        ref = _python_value(page, f"w.decode({last['z']}).reshape(-1).tolist()")
+        ref = harness.kernel_value(page, f"w.decode({last['z']}).reshape(-1).tolist()")
         np.testing.assert_allclose(last["out"], ref, atol=1e-6)
     assert len(signatures) == 3, "hovering through the kernel did not change the image"
     # a click reaches Python: it sets A and the focus, and Python's reconstruction is shown
-    proj = np.array(_python_value(page, "w.projection.tolist()"))
+    proj = np.array(harness.kernel_value(page, "w.projection.tolist()"))
     index, (px, py) = _isolated_point(proj)
     box = scatter.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + px, box["y"] + py)
     text = root.locator(".dlw-latent-panel-text")
     page.wait_for_function("(el) => el.textContent.includes('(MSE)')", arg=text.element_handle())
-    assert _python_value(page, "[w.focus, w.selected[0]]") == [index, index]
-    err = _python_value(page, f"w.reconstruction({index})[2]")
+    assert harness.kernel_value(page, "[w.focus, w.selected[0]]") == [index, index]
+    err = harness.kernel_value(page, f"w.reconstruction({index})[2]")
     shown = (text.text_content() or "").split("(MSE) = ")[1].split()[0]
     assert float(shown.replace("−", "-")) == pytest.approx(err, rel=1e-3)
     # the lattice of decodings over the visible region (through the kernel)
@@ -231,10 +214,10 @@ def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     root.locator("input.dlw-latent-lattice").check()
     page.wait_for_timeout(800)
     assert harness.canvas_signature(scatter) != before, "the lattice was not drawn"
-    assert _python_value(page, "w.show_lattice") is True
+    assert harness.kernel_value(page, "w.show_lattice") is True
     tile = page.evaluate(f"() => document.querySelector(\"{WIDGET}\").dlwStats.lattice()")
     v, k = tile["view"], tile["n"]
-    ref = _python_value(page, "w.decode_plane(__import__('dlwidgets.engine.latent', fromlist=['x'])"
+    ref = harness.kernel_value(page, "w.decode_plane(__import__('dlwidgets.engine.latent', fromlist=['x'])"
                               f".grid_points(({v['x0']}, {v['x1']}), ({v['y0']}, {v['y1']}), {k}))"
                               ".reshape(-1).tolist()")
     np.testing.assert_allclose(tile["values"], ref, atol=1e-5)  # the visible region, decoded
@@ -251,7 +234,7 @@ def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     assert harness.canvas_ink(strip) > 0.2
     # interpolation between two clicked points, computed by Python
     root.locator("button.dlw-latent-tab-interp").click()
-    _python_value(page, "w.select(1, 5) or 0")
+    harness.kernel_value(page, "w.select(1, 5) or 0")
     page.wait_for_function("(el) => el.textContent.includes('A = #1 → B = #5')",
                            arg=text.element_handle())
     assert harness.canvas_ink(root.locator("canvas.dlw-latent-panel")) > 0.1

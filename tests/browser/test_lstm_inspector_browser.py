@@ -30,32 +30,8 @@ CELLS = [
 ]
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    """Evaluate an expression in the notebook's kernel and return its JSON value."""
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
-def _wait_python(page: Any, expression: str, expected: Any, tries: int = 60) -> None:
-    value = None
-    for _ in range(tries):
-        value = _python_value(page, expression)
-        if value == expected:
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
 
 
 def _wait_text(page: Any, locator: Any, needle: str) -> None:
@@ -136,44 +112,44 @@ def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     root = page.locator(WIDGET).first
     root.wait_for()
     _drawn(root)
-    unit = _python_value(page, "w.unit")
+    unit = harness.kernel_value(page, "w.unit")
 
     # hover: the readout is PyTorch's value of that gate, step and unit
     for name, t, u in (("forget", 5, 3), ("c", 12, unit), ("output", 30, 0)):
         shown = _hover_value(page, root, name, t, u)
-        exact = _python_value(page, f"float(w.trace[{name!r}][0, 0, {t}, {u}])")
+        exact = harness.kernel_value(page, f"float(w.trace[{name!r}][0, 0, {t}, {u}])")
         assert abs(shown - exact) <= 1e-6 * max(1.0, abs(exact)), (name, t, u, shown, exact)
 
     # step with the button and the keyboard: the browser's step reaches Python
     _step_with_keys(page, root, 3)
-    _wait_python(page, "w.step", 3)
+    harness.wait_kernel_value(page, "w.step", 3)
     # play for a moment: the step advances
     root.locator(".dlw-play").click()
     page.wait_for_timeout(1200)
     root.locator(".dlw-play").click()
     page.wait_for_timeout(300)
-    assert _python_value(page, "w.step") > 3
+    assert harness.kernel_value(page, "w.step") > 3
 
     # unit picker
     root.locator(".dlw-lstm-unit-next").click()
-    _wait_python(page, "w.unit", unit + 1)
+    harness.wait_kernel_value(page, "w.unit", unit + 1)
     root.locator(".dlw-lstm-unit-prev").click()
-    _wait_python(page, "w.unit", unit)
+    harness.wait_kernel_value(page, "w.unit", unit)
 
     # drag across the text: the units ranked in the browser are Python's ranking
     ranked = _drag_tokens(page, root, 4, 7)
-    _wait_python(page, "w.selection", [4, 8])
-    expected = _python_value(page, "[int(u) for u in w.search_units(gate='c')[0][:8]]")
+    harness.wait_kernel_value(page, "w.selection", [4, 8])
+    expected = harness.kernel_value(page, "[int(u) for u in w.search_units(gate='c')[0][:8]]")
     assert ranked == expected
 
     # clamp: Python recomputes; the browser shows the intervention and the changed predictions
     root.locator(".dlw-step").first.click()
-    step = _python_value(page, "w.step")
+    step = harness.kernel_value(page, "w.step")
     root.locator("select.dlw-lstm-clamp-gate").select_option("forget")
     root.locator("input.dlw-lstm-clamp-value").fill("0")
     root.locator("button.dlw-lstm-clamp").click()
-    _wait_python(page, "w.clamp.get('gate')", "forget")
-    assert _python_value(page, "[w.clamp['unit'], w.clamp['start'], w.clamp['value']]") == [unit, step, 0.0]
+    harness.wait_kernel_value(page, "w.clamp.get('gate')", "forget")
+    assert harness.kernel_value(page, "[w.clamp['unit'], w.clamp['start'], w.clamp['value']]") == [unit, step, 0.0]
     _wait_text(page, root.locator(".dlw-lstm-clamp-info"), "clamped: forget")
     assert not root.locator("select.dlw-lstm-which").is_disabled()
     _hover_value(page, root, "forget", step + 2, unit)
@@ -183,10 +159,10 @@ def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     box = root.locator("input.dlw-lstm-input")
     box.fill("((ab)c)")
     box.press("Enter")
-    _wait_python(page, "w.tokens", list("((ab)c)"))
+    harness.wait_kernel_value(page, "w.tokens", list("((ab)c)"))
     page.wait_for_function("(el) => el.querySelectorAll('.dlw-lstm-tok').length === 7",
                            arg=root.element_handle())
-    assert _python_value(page, "w.clamp") == {}
+    assert harness.kernel_value(page, "w.clamp") == {}
     # a refused text is shown, the trace stays
     box.fill("(x)")
     box.press("Enter")

@@ -52,21 +52,6 @@ def _surface_point(root: Any, x: float, y: float, domain: list[float]) -> tuple[
     return box["x"] + px, box["y"] + py
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
 def _frame(root: Any) -> int:
@@ -106,39 +91,39 @@ def test_optimizer_race_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     _check_playback(page, root)
 
     # a click on the surface sets the start point in Python and re-runs the race from there
-    domain = _python_value(page, "race.domain")
+    domain = harness.kernel_value(page, "race.domain")
     canvas = root.locator("canvas.dlw-race-surface-canvas")
     before = harness.canvas_signature(canvas)
-    revision = _python_value(page, "race.revision")
+    revision = harness.kernel_value(page, "race.revision")
     page.mouse.click(*_surface_point(root, 1.0, 2.0, domain))
     page.wait_for_timeout(300)
     _wait_idle(page, root)
-    start = _python_value(page, "race.start")
+    start = harness.kernel_value(page, "race.start")
     assert abs(start[0] - 1.0) < 0.02 and abs(start[1] - 2.0) < 0.02, start
-    assert _python_value(page, "race.revision") > revision
-    first = _python_value(page, "race.trajectories['adam'][0].tolist()")
+    assert harness.kernel_value(page, "race.revision") > revision
+    first = harness.kernel_value(page, "race.trajectories['adam'][0].tolist()")
     assert first == start
     assert harness.canvas_signature(canvas) != before, "the new race was not drawn"
 
     # the adam learning-rate slider re-runs adam in the kernel (torch.optim.Adam, new lr)
-    lr_before = _python_value(page, "race.hyper['adam']['lr']")
+    lr_before = harness.kernel_value(page, "race.hyper['adam']['lr']")
     slider = root.locator(".dlw-race-panel[data-optimizer='adam'] .dlw-race-hyper-lr")
     assert slider.is_enabled()
     slider.fill("900")
     page.wait_for_timeout(300)
     _wait_idle(page, root)
-    lr_after = _python_value(page, "race.hyper['adam']['lr']")
+    lr_after = harness.kernel_value(page, "race.hyper['adam']['lr']")
     assert lr_after != lr_before and lr_after > lr_before
-    assert _python_value(page, "race.error") == ""
+    assert harness.kernel_value(page, "race.error") == ""
 
     # the explainer shows the gradient torch used at the current step, read from Python
     root.locator("input.dlw-race-explainer").check()
     root.locator(".dlw-scrub").fill("3")
     page.wait_for_function("(el) => el.dataset.frame === '3'", arg=root.element_handle())
-    assert _python_value(page, "race.explainer") is True
+    assert harness.kernel_value(page, "race.explainer") is True
     text = root.locator(".dlw-race-explain").text_content() or ""
     assert "first moment m [exp_avg]" in text and "second moment v [exp_avg_sq]" in text
-    g = _python_value(page, "race.result.grads[race.result.index('adam'), 3].tolist()")
+    g = harness.kernel_value(page, "race.result.grads[race.result.index('adam'), 3].tolist()")
     shown = f"{g[0]:.5g}".replace("-", "−")
     assert shown[:6] in text, (shown, text)
     harness.screenshot(root, "optimizer_race_lab")

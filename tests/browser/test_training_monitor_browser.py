@@ -6,7 +6,6 @@ finished run, hovers and rescales, with the buttons disabled and a hint."""
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
 import time
@@ -35,22 +34,6 @@ CELLS = [
 ]
 
 
-def _python_value(page: Any, expression: str) -> Any:
-    """Evaluate an expression in the notebook's kernel and return its JSON value."""
-    code = f"import json as _j; print('@@' + _j.dumps({expression}))"
-    result = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.context.sessionContext.session.kernel;
-          let text = '';
-          const future = kernel.requestExecute({ code });
-          future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
-          await future.done;
-          return text;
-        }""",
-        code,
-    )
-    line = next(ln for ln in result.splitlines() if ln.startswith("@@"))
-    return json.loads(line[2:])
 
 
 def _run_cell(page: Any, index: int) -> None:
@@ -114,10 +97,10 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         # Pause holds training between steps (in Python too); Resume continues
         root.locator("button.dlw-monitor-pause").click()
         _wait_status(page, root, "paused")
-        assert _python_value(page, "h.status") == "paused"
-        held = _python_value(page, "h.step_count")
+        assert harness.kernel_value(page, "h.status") == "paused"
+        held = harness.kernel_value(page, "h.step_count")
         page.wait_for_timeout(600)
-        assert _python_value(page, "h.step_count") == held
+        assert harness.kernel_value(page, "h.step_count") == held
         assert "Resume" in (root.locator("button.dlw-monitor-pause").text_content() or "")
         root.locator("button.dlw-monitor-pause").click()
         _wait_status(page, root, "running")
@@ -127,10 +110,10 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         harness.screenshot(root, "training_monitor_lab_running")
         root.locator("button.dlw-monitor-stop").click()
         _wait_status(page, root, "stopped")
-        assert _python_value(page, "h.stop_reason") == "stopped"
-        assert _python_value(page, "h.running") is False
-        steps = _python_value(page, "h.step_count")
-        assert _python_value(page, "h.monitor.steps['loss']['shape'][0]") == steps
+        assert harness.kernel_value(page, "h.stop_reason") == "stopped"
+        assert harness.kernel_value(page, "h.running") is False
+        steps = harness.kernel_value(page, "h.step_count")
+        assert harness.kernel_value(page, "h.monitor.steps['loss']['shape'][0]") == steps
         page.wait_for_timeout(300)
         assert _step(root) == steps, "the monitor does not show the last step Python took"
         assert root.locator("button.dlw-monitor-stop").is_disabled()
@@ -155,16 +138,16 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         # re-running the training cell while its training runs stops the old one cleanly,
         # even though the cell builds a new model (the registry knows the cell's id)
         _run_cell(page, 1)
-        assert _python_value(page, "h.running") is True
-        _python_value(page, "globals().__setitem__('h_old', h) or True")
+        assert harness.kernel_value(page, "h.running") is True
+        harness.kernel_value(page, "globals().__setitem__('h_old', h) or True")
         _run_cell(page, 1)
-        assert _python_value(page, "h_old.stop_reason") == "replaced"
-        assert _python_value(page, "h_old.running") is False
-        assert _python_value(page, "h.running and h is not h_old") is True
+        assert harness.kernel_value(page, "h_old.stop_reason") == "replaced"
+        assert harness.kernel_value(page, "h_old.running") is False
+        assert harness.kernel_value(page, "h.running and h is not h_old") is True
         harness.assert_no_console_errors(console)
     finally:
         try:
-            _python_value(page, "h.stop() or True")
+            harness.kernel_value(page, "h.stop() or True")
         except Exception:  # noqa: BLE001 - the kernel may already be gone
             pass
 
