@@ -21,7 +21,10 @@ _DRAWING = """(root) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     for (let i = 0; i < d.length; i += 97) { h = (h * 31 + d[i]) >>> 0; }
   }
-  return [h, root.textContent.length, root.querySelectorAll('svg *').length].join(':');
+  let m = 0;
+  const markup = root.innerHTML;
+  for (let i = 0; i < markup.length; i++) { m = (m * 31 + markup.charCodeAt(i)) >>> 0; }
+  return [h, m].join(':');
 }"""
 
 _INK = """(root) => {
@@ -56,24 +59,47 @@ def _settled_widgets(page: Any, timeout: float = 180) -> Any:
 
 
 def _interact(page: Any, root: Any) -> bool:
-    """Do what a student would: step a timeline, change a choice, or click the main canvas."""
+    """Do what a student would: step a timeline, change a choice, hover and click the main
+    drawing, or press a button; True when what is shown changed."""
     before = root.evaluate(_DRAWING)
-    step = root.locator("button.dlw-step:not([disabled])")
-    if step.count():
+    kind = root.get_attribute("data-dlw-widget")
+    row = root.locator("tr.dlw-summary-row:visible")
+    log_scale = root.locator("input.dlw-monitor-log:visible:not([disabled])")
+    step = root.locator("button.dlw-step:visible:not([disabled])")
+    select = root.locator("select:visible:not([disabled])")
+    canvas = root.locator("canvas:visible")
+    button = root.locator("button:visible:not([disabled])")
+    if kind == "model-summary" and row.count() > 1:
+        row.nth(1).click()  # select a layer: it is highlighted in the table and the diagram
+    elif kind == "training-monitor" and log_scale.count():
+        log_scale.first.click()  # log-scale loss axis
+    elif kind == "latent-explorer":
+        scatter = root.locator("canvas.dlw-latent-scatter")
+        scatter.scroll_into_view_if_needed()
+        box = scatter.bounding_box()
+        assert box is not None
+        for fx in (0.3, 0.6):  # move over the latent plane: the decoded image follows
+            page.mouse.move(box["x"] + 44 + 460 * fx, box["y"] + 10 + 460 * 0.5)
+            page.wait_for_timeout(300)
+    elif step.count():
         step.first.click()
+    elif select.count() and select.first.locator("option").count() > 1:
+        options = select.first.locator("option")
+        values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+        current = select.first.input_value()
+        select.first.select_option(next(v for v in values if v != current))
+    elif canvas.count():
+        canvas.first.scroll_into_view_if_needed()
+        box = canvas.first.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
+        page.mouse.move(x, y)
+        page.mouse.move(x + 3, y + 2)
+        page.mouse.click(x + 3, y + 2)
+    elif button.count():
+        button.first.click()
     else:
-        select = root.locator("select:not([disabled])")
-        if select.count() and select.first.locator("option").count() > 1:
-            options = select.first.locator("option")
-            values = [options.nth(i).get_attribute("value") for i in range(options.count())]
-            current = select.first.input_value()
-            select.first.select_option(next(v for v in values if v != current))
-        else:
-            canvas = root.locator("canvas").first
-            box = canvas.bounding_box()
-            assert box is not None
-            page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45)
-            page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45)
+        pytest.fail("the widget shows nothing a person could interact with")
     for _ in range(40):
         page.wait_for_timeout(250)
         if root.evaluate(_DRAWING) != before:
