@@ -127,6 +127,11 @@ def _isolated_env(home: pathlib.Path) -> dict[str, str]:
 def start_jupyter(root: pathlib.Path, home: pathlib.Path) -> Server:
     """JupyterLab 4 (which also serves Notebook 7 at /notebooks/) on a free port."""
     port, token = free_port(), "dlwidgets-test-token"
+    # No "get notified about Jupyter news?" pop-up over the widgets (it asks the internet).
+    labconfig = home / "config" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     log = home / "jupyter.log"
     cmd = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser",
@@ -349,13 +354,13 @@ def canvas_signature(locator: Any) -> int:
 DOCS_IMG = pathlib.Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-def screenshot(page_or_locator: Any, name: str) -> pathlib.Path:
+def screenshot(page_or_locator: Any, name: str, *, docs: bool = True) -> pathlib.Path:
     """Save a PNG under tests/browser/artifacts; with DLWIDGETS_DOCS_SCREENSHOTS=1 also into
     docs/img/, where the user guide shows them (that is how the docs' screenshots are made)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page_or_locator.screenshot(path=str(path))
-    if os.environ.get("DLWIDGETS_DOCS_SCREENSHOTS") == "1":
+    if docs and os.environ.get("DLWIDGETS_DOCS_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, DOCS_IMG / path.name)
     return path

@@ -101,4 +101,5 @@ def test_activation_explorer_exported(offline_page: tuple[Any, harness.ConsoleLo
     text = root.locator(".dlw-hover-readout").text_content() or ""
     # tanh(0) = 0, tanh'(0) = 1
     assert "f(x) = 0 " in text + " " and "f′(x) = 1" in text, text
+    harness.screenshot(root, "activation_explorer_export")
     harness.assert_no_console_errors(console)

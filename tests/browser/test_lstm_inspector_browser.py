@@ -222,4 +222,5 @@ def test_lstm_inspector_exported(offline_page: tuple[Any, harness.ConsoleLog],
     for selector in ("button.dlw-lstm-run", "input.dlw-lstm-input", "button.dlw-lstm-clamp"):
         control = root.locator(selector)
         assert control.is_disabled() and "kernel" in (control.get_attribute("title") or ""), selector
+    harness.screenshot(root, "lstm_inspector_export")
     harness.assert_no_console_errors(console)

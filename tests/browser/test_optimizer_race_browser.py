@@ -170,4 +170,5 @@ def test_optimizer_race_exported(offline_page: tuple[Any, harness.ConsoleLog],
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (harness.ARTIFACTS / "optimizer_race_fps.json").write_text(json.dumps(stats))
     print(f"optimizer race playback: {stats}")
+    harness.screenshot(root, "optimizer_race_export")
     harness.assert_no_console_errors(console)

@@ -126,5 +126,5 @@ def test_example_dashboard_in_voila(page: Any, console: harness.ConsoleLog, voil
         assert root.evaluate(_INK) > 0.005, f"widget {i} of {example.name} drew nothing"
     first = widgets.first
     assert _interact(page, first), f"{example.name}: the first widget did not respond to input"
-    harness.screenshot(page, f"voila_{example.stem}")
+    harness.screenshot(page, f"voila_{example.stem}", docs=False)
     harness.assert_no_console_errors(console)
