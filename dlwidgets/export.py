@@ -56,6 +56,9 @@ def _widget_entry(widget: Any) -> dict[str, Any]:
         raise ExportError(
             f"export_html takes dlwidgets widgets (anywidgets); got {type(widget).__name__}"
         )
+    prepare = getattr(widget, "before_export", None)
+    if callable(prepare):
+        prepare()
     busy = getattr(widget, "export_note", None)
     note = busy() if callable(busy) else None
     plain, paths, buffers = _remove_buffers(dict(widget.get_state()))

@@ -63,3 +63,28 @@ def test_too_large_page_is_refused_with_its_size(tmp_path: pathlib.Path,
     with pytest.raises(ExportError, match=r"would be \d+\.\d MB, over the 0 MB limit"):
         export_html(dlwidgets.ActivationExplorer(), tmp_path / "big.html")
     assert MAX_PAGE_BYTES > 10_000
+
+
+def test_a_widget_still_training_is_exported_as_it_is_and_the_page_says_so(
+        tmp_path: pathlib.Path) -> None:
+    import time
+
+    import torch
+
+    x = torch.randn(64, 4)
+    y = (x[:, 0] > 0).long()
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    monitor = dlwidgets.TrainingMonitor()
+    history = dlwidgets.fit(model, (x, y), epochs=100000, batch_size=8, monitor=monitor,
+                            block=False)
+    try:
+        deadline = time.monotonic() + 60
+        while history.step_count < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        path = export_html(monitor, tmp_path / "training.html")
+    finally:
+        history.stop()
+        history.wait(60)
+    [entry] = _entries(path)
+    assert "Exported while training" in (entry["note"] or "")
+    assert entry["state"]["steps"]  # the history so far is in the page

@@ -32,6 +32,9 @@ def bundle(name: str) -> pathlib.Path | str:
 class DLWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Base class: subclasses set ``_esm = bundle("<name>")`` and declare synced traits."""
 
+    def before_export(self) -> None:
+        """Bring synced state up to date before a static export reads it (e.g. mid-training)."""
+
     def export_note(self) -> str | None:
         """A line the static export shows above this widget (e.g. 'still training'), or None."""
         return None

@@ -180,6 +180,11 @@ class TrainingMonitor(DLWidget):
         if self._history is not None:
             self._history.resume()
 
+    def before_export(self) -> None:
+        """Mid-training, the history delivered so far goes into state for the export."""
+        if self._history is not None:
+            self._write_history()
+
     def export_note(self) -> str | None:
         """A note for the static export when it is taken mid-training."""
         h = self._history
