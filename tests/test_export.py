@@ -67,20 +67,14 @@ def test_too_large_page_is_refused_with_its_size(tmp_path: pathlib.Path,
 
 def test_a_widget_still_training_is_exported_as_it_is_and_the_page_says_so(
         tmp_path: pathlib.Path) -> None:
-    import time
+    from tests.training_helpers import tiny_data, tiny_model, wait_until
 
-    import torch
-
-    x = torch.randn(64, 4)
-    y = (x[:, 0] > 0).long()
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    x, y = tiny_data()
     monitor = dlwidgets.TrainingMonitor()
-    history = dlwidgets.fit(model, (x, y), epochs=100000, batch_size=8, monitor=monitor,
+    history = dlwidgets.fit(tiny_model(), (x, y), epochs=100000, batch_size=8, monitor=monitor,
                             block=False)
     try:
-        deadline = time.monotonic() + 60
-        while history.step_count < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: monitor.deltas_sent >= 1, "the monitor's first update")
         path = export_html(monitor, tmp_path / "training.html")
     finally:
         history.stop()

@@ -14,27 +14,7 @@ from torch import nn
 
 from dlwidgets.engine.datasets import epoch_permutation, load_dataset
 from dlwidgets.engine.fit import FitOptions, History, running_trainings, train
-
-WAIT = 60.0  # generous upper bound for polling; never a timing assertion
-
-
-def _data(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(n, 3, generator=g)
-    return x, (x[:, 0] > 0).long()
-
-
-def _model(seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2))
-
-
-def _until(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+from tests.training_helpers import WAIT, tiny_data, tiny_model, wait_until
 
 
 def _replay(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, *, lr: float,
@@ -55,12 +35,12 @@ def _replay(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, *, l
 
 
 def test_stop_leaves_the_model_at_a_finished_step() -> None:
-    x, y = _data()
-    model = _model()
+    x, y = tiny_data()
+    model = tiny_model()
     history = train(model, (x, y), FitOptions(optimizer="sgd", lr=0.05, epochs=100000,
                                               batch_size=8), block=False)
     assert isinstance(history, History) and history.running
-    _until(lambda: history.step_count >= 25, "25 steps")
+    wait_until(lambda: history.step_count >= 25, "25 steps")
     history.stop()
     history.stop()  # pressing stop twice is harmless
     history.wait(WAIT)
@@ -69,7 +49,7 @@ def test_stop_leaves_the_model_at_a_finished_step() -> None:
     steps = history.step_count
     assert steps >= 25 and "stopped by request" in history.message
     # the weights are exactly those after `steps` whole optimizer steps
-    reference = _model()
+    reference = tiny_model()
     _replay(reference, x, y, steps, lr=0.05, batch_size=8)
     for a, b in zip(model.parameters(), reference.parameters()):
         torch.testing.assert_close(a.detach(), b.detach(), atol=1e-6, rtol=1e-5)
@@ -78,12 +58,12 @@ def test_stop_leaves_the_model_at_a_finished_step() -> None:
 
 
 def test_pause_holds_between_steps_and_resume_finishes() -> None:
-    x, y = _data()
-    model = _model()
+    x, y = tiny_data()
+    model = tiny_model()
     history = train(model, (x, y), FitOptions(epochs=30, batch_size=8), block=False)
-    _until(lambda: history.step_count >= 3, "3 steps")
+    wait_until(lambda: history.step_count >= 3, "3 steps")
     history.pause()
-    _until(lambda: history.status == "paused", "paused status")
+    wait_until(lambda: history.status == "paused", "paused status")
     held = history.step_count
     before = [p.detach().clone() for p in model.parameters()]
     time.sleep(0.3)
@@ -100,21 +80,21 @@ def test_pause_holds_between_steps_and_resume_finishes() -> None:
 
 
 def test_stop_while_paused_ends_cleanly() -> None:
-    x, y = _data()
-    history = train(_model(), (x, y), FitOptions(epochs=1000, batch_size=8), block=False)
-    _until(lambda: history.step_count >= 2, "2 steps")
+    x, y = tiny_data()
+    history = train(tiny_model(), (x, y), FitOptions(epochs=1000, batch_size=8), block=False)
+    wait_until(lambda: history.step_count >= 2, "2 steps")
     history.pause()
-    _until(lambda: history.paused, "paused")
+    wait_until(lambda: history.paused, "paused")
     history.stop()
     history.wait(WAIT)
     assert history.stop_reason == "stopped"
 
 
 def test_rerunning_stops_the_previous_training_of_the_model() -> None:
-    x, y = _data()
-    model = _model()
+    x, y = tiny_data()
+    model = tiny_model()
     first = train(model, (x, y), FitOptions(epochs=100000, batch_size=8), block=False)
-    _until(lambda: first.step_count >= 2, "first training running")
+    wait_until(lambda: first.step_count >= 2, "first training running")
     second = train(model, (x, y), FitOptions(epochs=1, batch_size=8), block=False)
     # the first one ended before the second started (never two threads on one model)
     assert not first.running and first.stop_reason == "replaced"
@@ -124,11 +104,11 @@ def test_rerunning_stops_the_previous_training_of_the_model() -> None:
 
 
 def test_a_shared_key_replaces_a_training_of_another_model() -> None:
-    x, y = _data()
-    first = train(_model(), (x, y), FitOptions(epochs=100000), keys=["cell:abc"], block=False)
-    _until(lambda: first.step_count >= 1, "first training")
-    other = train(_model(1), (x, y), FitOptions(epochs=100000), block=False)
-    second = train(_model(2), (x, y), FitOptions(epochs=1), keys=["cell:abc"], block=False)
+    x, y = tiny_data()
+    first = train(tiny_model(), (x, y), FitOptions(epochs=100000), keys=["cell:abc"], block=False)
+    wait_until(lambda: first.step_count >= 1, "first training")
+    other = train(tiny_model(1), (x, y), FitOptions(epochs=100000), block=False)
+    second = train(tiny_model(2), (x, y), FitOptions(epochs=1), keys=["cell:abc"], block=False)
     assert first.stop_reason == "replaced"
     assert other.running  # an unrelated training goes on
     other.stop()
@@ -138,9 +118,9 @@ def test_a_shared_key_replaces_a_training_of_another_model() -> None:
 
 
 def test_nan_in_the_data_stops_at_the_step_that_diverged() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     x[20, 1] = float("nan")
-    model = _model()
+    model = tiny_model()
     history = train(model, (x, y), FitOptions(epochs=3, batch_size=8, shuffle=False))
     assert history.stop_reason == "diverged"
     assert history.diverged_at == 3  # samples 16..23 form the third batch
@@ -176,7 +156,7 @@ def test_an_error_later_in_training_is_reported_with_its_step() -> None:
                 raise RuntimeError("sensor unplugged")
             return self.lin(x)
 
-    x, y = _data()
+    x, y = tiny_data()
     history = train(Breaks(), (x, y), FitOptions(epochs=2, batch_size=8), block=False)
     with pytest.raises(RuntimeError, match="sensor unplugged"):
         history.wait(WAIT)
@@ -213,13 +193,13 @@ def test_images_given_to_a_dense_model_say_so() -> None:
 
 
 def test_float_labels_with_cross_entropy_ask_for_class_indices() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     with pytest.raises(ValueError, match=r"class indices as integers \(torch.long\).*y.long\(\)"):
-        train(_model(), (x, y.float()), FitOptions(loss="cross_entropy", epochs=1))
+        train(tiny_model(), (x, y.float()), FitOptions(loss="cross_entropy", epochs=1))
 
 
 def test_integer_targets_for_mse_and_broadcasting_shapes_are_refused() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     regressor = nn.Linear(3, 1)
     with pytest.raises(ValueError, match="needs float targets.*cross_entropy"):
         train(regressor, (x, y), FitOptions(loss="mse", epochs=1))
@@ -233,7 +213,7 @@ def test_labels_beyond_the_output_size_are_explained() -> None:
     x = torch.randn(30, 3)
     y = torch.arange(30) % 5
     with pytest.raises(ValueError, match="labels go from 0 to 4 .* 2 class scores"):
-        train(_model(), (x, y), FitOptions(epochs=1))
+        train(tiny_model(), (x, y), FitOptions(epochs=1))
 
 
 def test_a_model_returning_a_tuple_is_explained() -> None:
@@ -258,11 +238,11 @@ def test_a_model_returning_a_tuple_is_explained() -> None:
     (dict(device="tpu"), "unknown device"),
 ])
 def test_bad_options_are_refused_before_training(options: dict, message: str) -> None:
-    x, y = _data()
+    x, y = tiny_data()
     with pytest.raises((ValueError, TypeError), match=message):
-        train(_model(), (x, y), FitOptions(**options))
+        train(tiny_model(), (x, y), FitOptions(**options))
 
 
 def test_not_a_module() -> None:
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        train(lambda x: x, _data(), FitOptions())  # type: ignore[arg-type]
+        train(lambda x: x, tiny_data(), FitOptions())  # type: ignore[arg-type]

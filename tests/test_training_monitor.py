@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -13,27 +12,7 @@ from torch import nn
 import dlwidgets
 from dlwidgets.widgets._arrays import from_wire
 from dlwidgets.widgets.training_monitor import TrainingMonitor, encode_delta, records_to_columns
-
-WAIT = 60.0
-
-
-def _data(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(n, 3, generator=g)
-    return x, (x[:, 0] > 0).long()
-
-
-def _model(seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2))
-
-
-def _until(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+from tests.training_helpers import WAIT, tiny_data, tiny_model, wait_until
 
 
 def _state_columns(value: dict) -> dict[str, np.ndarray]:
@@ -46,9 +25,9 @@ def _click(widget: TrainingMonitor, kind: str) -> None:
 
 
 def test_state_after_training_holds_the_whole_history() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     monitor = TrainingMonitor("digits run")
-    history = dlwidgets.fit(_model(), (x, y), epochs=3, batch_size=16, val_data=(x[:20], y[:20]),
+    history = dlwidgets.fit(tiny_model(), (x, y), epochs=3, batch_size=16, val_data=(x[:20], y[:20]),
                             monitor=monitor, block=True)
     assert history.monitor is monitor and monitor.history is history
     assert monitor.status == "completed" and "completed 3 epochs (12 steps)" in monitor.message
@@ -75,45 +54,45 @@ def test_state_after_training_holds_the_whole_history() -> None:
 
 
 def test_stop_button_stops_training_and_keeps_the_history() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     monitor = TrainingMonitor()
-    history = dlwidgets.fit(_model(), (x, y), epochs=100000, batch_size=8, monitor=monitor,
+    history = dlwidgets.fit(tiny_model(), (x, y), epochs=100000, batch_size=8, monitor=monitor,
                             block=False)
-    _until(lambda: history.step_count >= 5, "5 steps")
+    wait_until(lambda: history.step_count >= 5, "5 steps")
     assert "Exported while training" in (monitor.export_note() or "")
     _click(monitor, "stop")
     _click(monitor, "stop")  # twice is harmless
     history.wait(WAIT)
     _click(monitor, "stop")  # and after the end too
     assert history.stop_reason == "stopped"
-    _until(lambda: monitor.status == "stopped", "stopped status in state")
+    wait_until(lambda: monitor.status == "stopped", "stopped status in state")
     steps = _state_columns(monitor.steps)
     assert len(steps["step"]) == history.step_count >= 5
     np.testing.assert_allclose(steps["loss"], history.steps["loss"], rtol=1e-6)
 
 
 def test_pause_and_resume_buttons() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     monitor = TrainingMonitor()
-    history = dlwidgets.fit(_model(), (x, y), epochs=40, batch_size=8, monitor=monitor,
+    history = dlwidgets.fit(tiny_model(), (x, y), epochs=40, batch_size=8, monitor=monitor,
                             block=False)
-    _until(lambda: history.step_count >= 2, "2 steps")
+    wait_until(lambda: history.step_count >= 2, "2 steps")
     _click(monitor, "pause")
-    _until(lambda: monitor.status == "paused", "paused status in state")
+    wait_until(lambda: monitor.status == "paused", "paused status in state")
     held = history.step_count
     _click(monitor, "sync")  # a view opened now gets everything so far
     assert len(_state_columns(monitor.steps)["step"]) == held
     _click(monitor, "resume")
     history.wait(WAIT)
     assert history.stop_reason == "completed" and history.step_count == 40 * 8
-    _until(lambda: monitor.status == "completed", "completed status")
+    wait_until(lambda: monitor.status == "completed", "completed status")
 
 
 def test_divergence_is_marked_in_state() -> None:
-    x, y = _data()
+    x, y = tiny_data()
     x[20, 0] = float("inf")
     monitor = TrainingMonitor()
-    history = dlwidgets.fit(_model(), (x, y), epochs=2, batch_size=8, shuffle=False,
+    history = dlwidgets.fit(tiny_model(), (x, y), epochs=2, batch_size=8, shuffle=False,
                             monitor=monitor, block=True)
     assert history.stop_reason == "diverged"
     assert monitor.status == "diverged" and monitor.diverged_step == 3
@@ -136,19 +115,19 @@ def test_error_in_training_shows_in_state_and_raises_when_blocking() -> None:
 
     monitor = TrainingMonitor()
     with pytest.raises(RuntimeError, match="pretend"):
-        dlwidgets.fit(Fails(), _data(), epochs=2, batch_size=8, monitor=monitor, block=True)
+        dlwidgets.fit(Fails(), tiny_data(), epochs=2, batch_size=8, monitor=monitor, block=True)
     assert monitor.status == "error" and "training failed at step 3" in monitor.message
 
 
 def test_a_monitor_is_reused_for_a_new_run_and_a_rerun_replaces_the_old() -> None:
-    x, y = _data()
-    model = _model()
+    x, y = tiny_data()
+    model = tiny_model()
     first_monitor, second_monitor = TrainingMonitor(), TrainingMonitor()
     first = dlwidgets.fit(model, (x, y), epochs=100000, monitor=first_monitor, block=False)
-    _until(lambda: first.step_count >= 2, "first run")
+    wait_until(lambda: first.step_count >= 2, "first run")
     second = dlwidgets.fit(model, (x, y), epochs=1, monitor=second_monitor, block=True)
     assert first.stop_reason == "replaced" and second.stop_reason == "completed"
-    _until(lambda: first_monitor.status == "replaced", "replaced status")
+    wait_until(lambda: first_monitor.status == "replaced", "replaced status")
     assert "new training" in first_monitor.message
     again = dlwidgets.fit(model, (x, y), epochs=2, monitor=second_monitor, block=True)
     assert second_monitor.run_id == 2 and second_monitor.history is again
@@ -156,11 +135,11 @@ def test_a_monitor_is_reused_for_a_new_run_and_a_rerun_replaces_the_old() -> Non
 
 
 def test_outside_a_notebook_fit_blocks_and_shows_no_monitor() -> None:
-    history = dlwidgets.fit(_model(), _data(), epochs=1)
+    history = dlwidgets.fit(tiny_model(), tiny_data(), epochs=1)
     assert history.monitor is None and history.stop_reason == "completed"
     assert "History(completed; 1/1 epochs, 2 steps" in repr(history)
     with pytest.raises(ValueError, match="monitor must be"):
-        dlwidgets.fit(_model(), _data(), monitor="yes")
+        dlwidgets.fit(tiny_model(), tiny_data(), monitor="yes")
 
 
 def test_delta_encoding_round_trips() -> None:
