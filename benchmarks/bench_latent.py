@@ -279,8 +279,8 @@ def bench_browser(quick: bool) -> None:
 
         kernel_medians = {}
         for nodelay in (False, True):
-            label = "with TCP_NODELAY on the server's websockets" if nodelay else \
-                "stock jupyter_server"
+            label = "with dlwidgets' server extension: TCP_NODELAY" if nodelay else \
+                "stock jupyter_server, extension disabled"
             print(f"\n== 3b. hover-to-image latency through the kernel (JupyterLab, {label}) ==")
             kernel_medians[nodelay] = bench_kernel(pw, harness, tmp / f"lab{int(nodelay)}",
                                                    model, x, y, quick, nodelay)
@@ -290,15 +290,10 @@ def bench_browser(quick: bool) -> None:
 
 
 # jupyter_server's websockets leave Nagle's algorithm on: a small reply written right after the
-# kernel's small "busy" status waits for the browser's delayed ACK (~40 ms on Linux).
-NODELAY_CONFIG = """import tornado.websocket as _ws
-_detach = _ws.WebSocketHandler._detach_stream
-def _detach_nodelay(self):
-    stream = _detach(self)
-    stream.set_nodelay(True)
-    return stream
-_ws.WebSocketHandler._detach_stream = _detach_nodelay
-"""
+# kernel's small "busy" status waits for the browser's delayed ACK (~40 ms on Linux). dlwidgets'
+# server extension (dlwidgets_server, enabled by pip) sets TCP_NODELAY; the stock run turns it
+# off in the user's config, as `jupyter server extension disable --user dlwidgets_server` does.
+DISABLE_EXTENSION = '{"ServerApp": {"jpserver_extensions": {"dlwidgets_server": false}}}'
 
 
 def bench_kernel(pw: Any, harness: Any, tmp: pathlib.Path, model: nn.Module, x: np.ndarray,
@@ -316,8 +311,10 @@ def bench_kernel(pw: Any, harness: Any, tmp: pathlib.Path, model: nn.Module, x: 
     nb = harness.write_notebook(nbdir, "bench.ipynb", cells)
     home = tmp / "home"
     (home / "config").mkdir(parents=True)
-    if nodelay:
-        (home / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+    if not nodelay:
+        confd = home / "config" / "jupyter_server_config.d"
+        confd.mkdir(parents=True)
+        (confd / "dlwidgets_server.json").write_text(DISABLE_EXTENSION)
     server = harness.start_jupyter(nbdir, home)
     try:
         browser = pw.chromium.launch(executable_path=harness.CHROMIUM,

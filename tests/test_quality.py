@@ -29,11 +29,11 @@ def _npm() -> str:
 
 
 def test_ruff() -> None:
-    _run([sys.executable, "-m", "ruff", "check", "dlwidgets", "tests", "benchmarks"])
+    _run([sys.executable, "-m", "ruff", "check", "dlwidgets", "dlwidgets_server", "tests", "benchmarks"])
 
 
 def test_mypy_on_the_package() -> None:
-    _run([sys.executable, "-m", "mypy", "dlwidgets"])
+    _run([sys.executable, "-m", "mypy", "dlwidgets", "dlwidgets_server"])
 
 
 def test_typescript_typecheck() -> None:
