@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .surface_grad import traced_gradient
 from .surfaces import Surface
 
 # --- textbook variants (not PyTorch's formulas; each is named for what it does) ---------------
@@ -848,7 +849,8 @@ def _guarded_surface(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     return guarded
 
 
-def _bare_step(opt: torch.optim.Optimizer, spec: OptimizerSpec) -> Callable[[], Any]:
+def _bare_step(opt: torch.optim.Optimizer, spec: OptimizerSpec, *,
+               grad_off: bool = False) -> Callable[[], Any]:
     """``opt.step`` without ``Optimizer``'s profiling wrapper when that wrapper would do nothing.
 
     ``torch.optim.Optimizer`` wraps every subclass's ``step`` in ``profile_hook_step``, which
@@ -857,6 +859,10 @@ def _bare_step(opt: torch.optim.Optimizer, spec: OptimizerSpec) -> Callable[[], 
     time (about 40% of a step on 2 parameters), so the race calls the class's own ``step``
     directly, the same code that does the update. Any registered hook, a user class, or a
     wrapper that does not look as expected falls back to ``opt.step``.
+
+    With ``grad_off`` (the caller steps with autograd off, as the traced race loop does), the
+    ``_use_grad`` wrapper inside, which only turns autograd off around the step, is skipped too
+    for optimizers that are not ``differentiable``.
     """
     from torch.optim import optimizer as torch_optimizer
 
@@ -870,6 +876,10 @@ def _bare_step(opt: torch.optim.Optimizer, spec: OptimizerSpec) -> Callable[[], 
             or getattr(inner, "__qualname__", "") not in
             {f"{c.__qualname__}.step" for c in type(opt).__mro__}):
         return opt.step
+    use_grad = getattr(inner, "__wrapped__", None)
+    if (grad_off and use_grad is not None and not opt.defaults.get("differentiable", False)
+            and getattr(getattr(inner, "__code__", None), "co_name", "") == "_use_grad"):
+        return functools.partial(use_grad, opt)
     return functools.partial(inner, opt)
 
 
@@ -879,29 +889,44 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
                                               list[dict[str, np.ndarray]]]:
     k, n = len(specs), pts.shape[0]
     fn = _guarded_surface(surface.fn)
-    # one storage for every optimizer's (n, 2) parameter: one forward/backward per step
-    store = torch.from_numpy(pts).to(dev, dtype).unsqueeze(0).repeat(k, 1, 1).contiguous()
-    params = [store[i] for i in range(k)]  # views; leaves (store does not require grad)
-    opts = [spec.build([p]) for spec, p in zip(specs, params)]
-    steppers = [_bare_step(opt, spec) for opt, spec in zip(opts, specs)]
     # a user's element-wise class might change p.grad in place: give it its own copy
     private = [spec.kind == "user" for spec in specs]
-    # per-step records are kept as lists of fresh tensors and stacked once at the end: the
-    # hot loop does as few tensor operations as possible (each costs microseconds)
-    positions = [store.clone()]
-    grads: list[torch.Tensor] = []
-    keys: list[list[str]] = []
-    states: list[dict[str, list[torch.Tensor]]] = [{} for _ in specs]
-    ones = torch.ones((k, n), dtype=dtype, device=dev)
-    with torch.enable_grad():
+    start = torch.from_numpy(pts).to(dev, dtype).unsqueeze(0).repeat(k, 1, 1).contiguous()
+    # torch.optim's own classes step on a gradient traced once from autograd (surface_grad.py),
+    # with autograd off; anything else (a user's class, a surface that cannot be traced) uses
+    # backward() every step
+    grad_fn = None if any(private) else traced_gradient(surface.fn, start)
+    mode = torch.inference_mode() if grad_fn is not None else torch.enable_grad()
+    with mode:
+        # one storage for every optimizer's (n, 2) parameter: one gradient call per step
+        store = start.clone()
+        params = [store[i] for i in range(k)]  # views; leaves (store does not require grad)
+        opts = [spec.build([p]) for spec, p in zip(specs, params)]
+        if dev.type == "cpu":
+            for opt in opts:  # what "foreach=None" resolves to on a CPU, decided once, not per step
+                for group in opt.param_groups:
+                    if "foreach" in group and group["foreach"] is None:
+                        group["foreach"] = False
+        steppers = [_bare_step(opt, spec, grad_off=grad_fn is not None)
+                    for opt, spec in zip(opts, specs)]
+        # per-step records are kept as lists of fresh tensors and stacked once at the end: the
+        # hot loop does as few tensor operations as possible (each costs microseconds)
+        positions = [store.clone()]
+        grads: list[torch.Tensor] = []
+        keys: list[list[str]] = []
+        states: list[dict[str, list[torch.Tensor]]] = [{} for _ in specs]
+        ones = torch.ones((k, n), dtype=dtype, device=dev)
         for t in range(steps):
-            leaf = store.detach().requires_grad_()
-            x, y = leaf.unbind(-1)
-            # d(sum of losses)/d(points): the seed gradient is 1 for every start's own loss,
-            # so each row of leaf.grad is that start's own gradient
-            fn(x, y).backward(ones)
-            g = leaf.grad
-            assert g is not None
+            if grad_fn is not None:
+                g = grad_fn(store)
+            else:
+                leaf = store.detach().requires_grad_()
+                x, y = leaf.unbind(-1)
+                # d(sum of losses)/d(points): the seed gradient is 1 for every start's own
+                # loss, so each row of leaf.grad is that start's own gradient
+                fn(x, y).backward(ones)
+                assert leaf.grad is not None
+                g = leaf.grad
             if noise_t is not None:
                 g += noise_t[t]
             grads.append(g)
@@ -921,10 +946,11 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
                     st = opts[i].state[params[i]]
                     for key in keys[i]:
                         states[i][key].append(st[key].clone() if n == 1 else st[key][0].clone())
-    traj = torch.stack(positions)  # (steps + 1, k, n, 2)
+        traj = torch.stack(positions)  # (steps + 1, k, n, 2)
+        end = store.clone()
     with torch.no_grad():  # the loss along every trail, in one batched call
         loss = fn(traj[..., 0], traj[..., 1])
-    _, g_end = _true_grad(surface, store)
+    _, g_end = _true_grad(surface, end)
     gnorm = torch.linalg.vector_norm(g_end, dim=-1)
     pos = traj.permute(1, 0, 2, 3).cpu().numpy().astype(np.float64)
     ls = loss.permute(1, 0, 2).cpu().numpy().astype(np.float64)
