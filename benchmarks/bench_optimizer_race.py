@@ -10,7 +10,8 @@ on all 256 starts instead of a measured subset scaled up; add ``--quick`` for a 
 2. Recompute after a slider change, through the widget (8 optimizers x 500 steps + a 256x256
    surface): the time from setting one optimizer's learning rate to the synced state being
    updated, median of repeated changes; plus a full recompute (new start: all 8 re-run).
-3. Network landscape grid 51x51: batched (torch.func.functional_call + vmap) against a loop of
+3. Network landscape grid 51x51: batched (an MLP: first layer as z* + a*z1 + b*z2, then one
+   baddbmm per layer over a chunk of grid points; other models: functional_call + vmap) against a loop of
    load-weights-and-evaluate, for MLPs 2-16-16-2 and 2-32-32-2 on 512 two-moons points and an
    MLP 64-64-10 on 1024 scikit-learn digits (generated or bundled, nothing downloaded).
 4. ``--browser``: playback frames per second in headless Chromium (/usr/bin/chromium
@@ -131,7 +132,7 @@ def _landscape_case(name: str, model: torch.nn.Module, x: torch.Tensor, y: torch
 def bench_landscape(resolution: int, repeat: int, quick: bool = False) -> None:
     from sklearn.datasets import load_digits, make_moons
 
-    print(f"[landscape] {resolution}x{resolution} grid, batched (functional_call + vmap) vs a "
+    print(f"[landscape] {resolution}x{resolution} grid, batched vs a "
           "loop of load-weights-and-evaluate, CPU")
     xm, ym = make_moons(256 if quick else 512, noise=0.2, random_state=0)
     for hidden in (16, 32):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -279,12 +280,33 @@ def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None
     betas = torch.linspace(-span, span, resolution, dtype=torch.float32, device=dev)
     bb, aa = torch.meshgrid(betas, alphas, indexing="ij")
 
-    def loss_at(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        params = {n: theta[n] + a * d1[n] + b * d2[n] for n in names}
-        return loss_fn(functional_call(net, (params, buffers), (x,)), y)
-
+    split = _linear_first_layer(net)
+    mlp = _mlp_layers(net)
     with torch.no_grad():
-        values = vmap(loss_at, chunk_size=chunk_size)(aa.reshape(-1), bb.reshape(-1))
+        if mlp is not None:
+            values = _mlp_grid(mlp, theta, d1, d2, x, y, loss_fn, aa.reshape(-1),
+                               bb.reshape(-1), chunk_size)
+        elif split is None:
+            def loss_at(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                params = {n: theta[n] + a * d1[n] + b * d2[n] for n in names}
+                return loss_fn(functional_call(net, (params, buffers), (x,)), y)
+        else:
+            # the first layer's output on the plane is z* + α·z₁ + β·z₂ (it is linear in its
+            # own weights): three forward passes of it replace one per grid point
+            first_name, first, rest = split
+            prefix = first_name + "."
+            mine = [n for n in names if n.startswith(prefix)]
+            z0, z1, z2 = (functional_call(first, {n[len(prefix):]: d[n] for n in mine}, (x,))
+                          for d in (theta, d1, d2))
+            rest_names = [n for n in names if not n.startswith(prefix)]
+
+            def loss_at(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                params = {n: theta[n] + a * d1[n] + b * d2[n] for n in rest_names}
+                z = z0 + a * z1 + b * z2
+                return loss_fn(functional_call(rest, (params, buffers), (z,)), y)
+
+        if mlp is None:
+            values = vmap(loss_at, chunk_size=chunk_size)(aa.reshape(-1), bb.reshape(-1))
         center = float(loss_fn(net(x), y))
     grid = values.reshape(resolution, resolution).float().cpu().numpy().astype(np.float64)
     return LandscapeResult(
@@ -293,6 +315,134 @@ def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None
         trajectory_loss=traj_loss, captured=captured, n_params=int(flat_theta.numel()),
         n_samples=int(len(x)), device=str(dev), elapsed_s=time.perf_counter() - t0,
     )
+
+
+def _linear_first_layer(net: nn.Module) -> tuple[str, nn.Module, nn.Module] | None:
+    """(name, first layer, the rest) when ``net`` is a plain Sequential starting with a dense or
+    convolution layer: that layer's output is then linear in its own weights and bias."""
+    if type(net).forward is not nn.Sequential.forward or len(net) < 2:  # type: ignore[arg-type]
+        return None
+    children = list(net.named_children())
+    name, first = children[0]
+    if not isinstance(first, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)) or \
+            list(first.buffers()) or type(first).forward not in (
+                nn.Linear.forward, nn.Conv1d.forward, nn.Conv2d.forward, nn.Conv3d.forward):
+        return None
+    return name, first, nn.Sequential(OrderedDict(children[1:]))
+
+
+#: Parameter-free modules that act on each number alone, so they apply to a (grid, N, h) batch.
+ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.ELU, nn.SiLU, nn.Softplus,
+               nn.Identity, nn.Dropout)
+
+
+def _mlp_layers(net: nn.Module) -> list[tuple[str, nn.Module]] | None:
+    """The (name, layer) list of a plain Sequential of dense layers and element-wise
+    activations that starts with a dense layer (what ``%%dl`` builds for an MLP), else None."""
+    if type(net).forward is not nn.Sequential.forward:
+        return None
+    layers = list(net.named_children())
+    if not layers or not isinstance(layers[0][1], nn.Linear):
+        return None
+    for _, layer in layers:
+        if type(layer) is nn.Linear:
+            continue
+        if not isinstance(layer, ELEMENTWISE) or any(True for _ in layer.parameters()) or \
+                any(True for _ in layer.buffers()):
+            return None
+    return layers
+
+
+class _Buffers:
+    """Scratch tensors reused from chunk to chunk. Allocating a fresh megabyte-sized
+    temporary per operation costs more than the arithmetic here (the allocator hands large
+    blocks back to the OS and every reuse page-faults): 2-3x the time of the whole grid."""
+
+    def __init__(self, like: torch.Tensor) -> None:
+        self.like = like
+        self.store: dict[str, torch.Tensor] = {}
+
+    def get(self, key: str, shape: tuple[int, ...]) -> torch.Tensor:
+        t = self.store.get(key)
+        if t is None or t.shape[1:] != shape[1:] or t.shape[0] < shape[0]:
+            t = self.store[key] = torch.empty(shape, dtype=self.like.dtype,
+                                              device=self.like.device)
+        return t[:shape[0]]
+
+
+def _on_plane(bufs: _Buffers, key: str, center: torch.Tensor, a: torch.Tensor,
+              d1: torch.Tensor, b: torch.Tensor, d2: torch.Tensor) -> torch.Tensor:
+    """center + a·d1 + b·d2 for a chunk's (G, 1, 1) coordinates, written into a reused buffer."""
+    out = bufs.get(key, (a.shape[0], *center.shape))
+    torch.addcmul(center, a.view(-1, *([1] * center.dim())), d1, out=out)
+    return out.addcmul_(b.view(-1, *([1] * center.dim())), d2)
+
+
+def _activate_(layer: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """An element-wise module applied in place where torch has the in-place form."""
+    if isinstance(layer, (nn.Identity, nn.Dropout)):  # the slice is evaluated in eval mode
+        return z
+    if type(layer) is nn.ReLU:
+        return z.relu_()
+    if type(layer) is nn.Tanh:
+        return z.tanh_()
+    if type(layer) is nn.Sigmoid:
+        return z.sigmoid_()
+    if type(layer) is nn.LeakyReLU:
+        return nn.functional.leaky_relu_(z, layer.negative_slope)
+    return layer(z)
+
+
+def _per_point_loss(bufs: _Buffers, loss_fn: LossFn, out: torch.Tensor,
+                    y: torch.Tensor) -> torch.Tensor:
+    """loss_fn(out[g], y) for every grid point g of out (G, N, C), as one batched call."""
+    g, n, c = out.shape
+    if loss_fn is default_loss and not y.is_floating_point():
+        # cross-entropy per sample: logsumexp of the logits minus the target's logit
+        lse = torch.logsumexp(out, dim=-1, out=bufs.get("lse", (g, n)))
+        index = y.view(1, n, 1).expand(g, n, 1)
+        picked = torch.gather(out, -1, index, out=bufs.get("picked", (g, n, 1)))
+        return lse.sub_(picked.squeeze(-1)).mean(1)
+    if loss_fn is default_loss:
+        target = y.reshape(1, n, c).to(out.dtype)
+        return out.sub_(target).square_().mean(dim=(1, 2))
+    return vmap(lambda o: loss_fn(o, y))(out)
+
+
+def _mlp_grid(layers: list[tuple[str, nn.Module]], theta: dict[str, torch.Tensor],
+              d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor], x: torch.Tensor,
+              y: torch.Tensor, loss_fn: LossFn, alphas: torch.Tensor, betas: torch.Tensor,
+              chunk_size: int) -> torch.Tensor:
+    """The loss at every (α, β) for an MLP, a chunk of grid points per batched matmul.
+
+    The first dense layer's output on the plane is z* + α·z₁ + β·z₂ (it is linear in its own
+    weights and bias), so it is computed three times, not once per grid point; every later
+    dense layer is one ``baddbmm`` (bias added inside the matrix product) over the chunk, and
+    every chunk reuses the same scratch tensors.
+    """
+    first = layers[0][0]
+    z0, z1, z2 = (nn.functional.linear(x, d[f"{first}.weight"], d.get(f"{first}.bias"))
+                  for d in (theta, d1, d2))
+    bufs = _Buffers(z0)
+    out = []
+    for s in range(0, len(alphas), chunk_size):
+        a, b = alphas[s:s + chunk_size], betas[s:s + chunk_size]
+        z = _on_plane(bufs, "z0", z0, a, z1, b, z2)  # (G, N, h)
+        for i, (name, layer) in enumerate(layers[1:]):
+            if not isinstance(layer, nn.Linear):
+                z = _activate_(layer, z)
+                continue
+            key = f"{name}.weight"
+            w = _on_plane(bufs, key, theta[key], a, d1[key], b, d2[key])
+            dest = bufs.get(f"z{i + 1}", (z.shape[0], z.shape[1], w.shape[1]))
+            if layer.bias is None:
+                z = torch.bmm(z, w.mT, out=dest)
+            else:
+                key = f"{name}.bias"
+                bias = _on_plane(bufs, key, theta[key], a, d1[key], b, d2[key])
+                z = torch.baddbmm(bias.unsqueeze(1), z, w.mT, out=dest)
+        out.append(_per_point_loss(bufs, loss_fn, z, y))
+    return torch.cat(out)
 
 
 def loss_landscape_loop(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
