@@ -8,7 +8,7 @@
 import { interpolateGreys, interpolateRdBu } from "d3-scale-chromatic";
 import { decodeArray, type TypedArray, type WireArray } from "./lib/arrays";
 import { createSurface, pointerPosition, type Surface } from "./lib/canvas";
-import { h, isStandalone, KERNEL_HINT, listen, needsKernel, widgetRoot, type ModelLike } from "./lib/dom";
+import { h, isStandalone, KERNEL_HINT, listen, needsKernel, ownKeys, widgetRoot, type ModelLike } from "./lib/dom";
 import { formatNumber } from "./lib/format";
 import { createTimeline, type Timeline } from "./lib/timeline";
 
@@ -1031,6 +1031,8 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     timeline.setFrame(start);
     timeline.bindKeys(stage);
   }
+  ownKeys(stage);
+  ownKeys(editor);
   stage.addEventListener("keydown", (event) => {
     if (!geom || !timeline) return;
     const cols = view() === "pool" && geom.pool ? geom.pool.out[1] : geom.out[1];

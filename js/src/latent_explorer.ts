@@ -13,7 +13,7 @@ import { scaleLinear } from "d3-scale";
 import { interpolateTurbo, interpolateViridis, schemeTableau10 } from "d3-scale-chromatic";
 import { decodeArray, decodeFloat, type WireArray } from "./lib/arrays";
 import { createSurface, pointerPosition, type Surface } from "./lib/canvas";
-import { h, isStandalone, KERNEL_HINT, listen, needsKernel, widgetRoot, type ModelLike } from "./lib/dom";
+import { h, isStandalone, KERNEL_HINT, listen, needsKernel, ownKeys, widgetRoot, type ModelLike } from "./lib/dom";
 import { formatNumber } from "./lib/format";
 import { makeMLP, mlpForward, mlpFromState, scratchFor, type MLP, type MLPLayer, type MLPScratch } from "./lib/mlp";
 
@@ -1671,6 +1671,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     requestLattice();
     requestDraw();
   });
+  ownKeys(scatter.canvas);
   scatter.canvas.addEventListener("keydown", (event) => {
     const step = 40;
     const moves: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };

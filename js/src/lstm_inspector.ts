@@ -10,7 +10,7 @@ import { scaleLinear, scaleLog, scaleSequential } from "d3-scale";
 import { interpolateRdBu, interpolateViridis } from "d3-scale-chromatic";
 import { decodeArray, type NdArray, type WireArray } from "./lib/arrays";
 import { createSurface, pointerPosition, type Surface } from "./lib/canvas";
-import { h, isStandalone, listen, needsKernel, widgetRoot, type ModelLike } from "./lib/dom";
+import { h, isStandalone, listen, needsKernel, ownKeys, widgetRoot, type ModelLike } from "./lib/dom";
 import { formatNumber } from "./lib/format";
 import { createTimeline, type Timeline } from "./lib/timeline";
 
@@ -559,6 +559,7 @@ function render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     model.send({ type: "text", text: textInput.value });
   };
   runButton.addEventListener("click", sendText);
+  ownKeys(textInput);
   textInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") sendText();
   });

@@ -308,6 +308,16 @@ def open_in_notebook7(page: Any, server: Server, notebook: pathlib.Path, *,
     run_all_cells(page, timeout=timeout)
 
 
+def open_in(frontend: str) -> Any:
+    """The opener of a notebook front end served by ``start_jupyter``: "lab" or "notebook7"."""
+    return {"lab": open_in_lab, "notebook7": open_in_notebook7}[frontend]
+
+
+def frontend_suffix(frontend: str) -> str:
+    """Screenshot name suffix: none for JupyterLab (the docs' pictures), "_nb7" otherwise."""
+    return "" if frontend == "lab" else "_nb7"
+
+
 def open_in_voila(page: Any, server: Server, notebook: pathlib.Path, *,
                   timeout: float = 120) -> None:
     rel = notebook.relative_to(server.root).as_posix()

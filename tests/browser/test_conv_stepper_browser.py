@@ -10,6 +10,8 @@ import json
 import pathlib
 from typing import Any
 
+import pytest
+
 from tests.browser import harness
 from tests.browser.conftest import open_export
 
@@ -90,10 +92,11 @@ def _step_and_hover(page: Any, root: Any) -> None:
     page.mouse.move(1, 1)
 
 
-def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                    jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "conv_stepper_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                    frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"conv_stepper_lab_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     root = page.locator(WIDGET)
     root.wait_for()
     root.locator("canvas.dlw-canvas").wait_for()
@@ -150,7 +153,7 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     harness.wait_kernel_value(page, "w.view", "pool")
     root.locator("button[data-view='transposed']").click()
     _wait_text(page, root, ".dlw-sum", "scatter y(0, 0)")
-    harness.screenshot(root, "conv_stepper_lab")
+    harness.screenshot(root, f"conv_stepper_lab{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
     harness.assert_no_console_errors(console)
 
 

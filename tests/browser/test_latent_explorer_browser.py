@@ -166,10 +166,11 @@ LAB_CELLS = [
 
 
 
-def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                       jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "latent_lab.ipynb", LAB_CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                       frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"latent_lab_{frontend}.ipynb", LAB_CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     root = page.locator(WIDGET)
     root.wait_for()
     scatter = root.locator("canvas.dlw-latent-scatter")
@@ -239,7 +240,7 @@ def test_latent_explorer_in_jupyterlab(page: Any, console: harness.ConsoleLog,
                            arg=text.element_handle())
     assert harness.canvas_ink(root.locator("canvas.dlw-latent-panel")) > 0.1
     page.add_style_tag(content=".Toastify { display: none !important; }")  # Lab's news toast
-    harness.screenshot(root, "latent_explorer")
+    harness.screenshot(root, f"latent_explorer{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
     harness.assert_no_console_errors(console)
 
 

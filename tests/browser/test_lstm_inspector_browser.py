@@ -10,6 +10,8 @@ import json
 import pathlib
 from typing import Any
 
+import pytest
+
 from tests.browser import harness
 from tests.browser.conftest import open_export
 
@@ -103,12 +105,13 @@ def _drag_tokens(page: Any, root: Any, a: int, b: int) -> list[int]:
     return [int(buttons.nth(k).get_attribute("data-unit") or -1) for k in range(buttons.count())]
 
 
-def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                      jupyter: harness.Server) -> None:
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                      frontend: str) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    nb = harness.write_notebook(jupyter.root, "lstm_inspector_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb, timeout=180)
+    nb = harness.write_notebook(jupyter.root, f"lstm_inspector_lab_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb, timeout=180)
     root = page.locator(WIDGET).first
     root.wait_for()
     _drawn(root)
@@ -177,7 +180,7 @@ def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     assert evil.locator("img").count() == 0
     page.wait_for_timeout(300)
     assert not dialogs, f"a token's HTML ran: {dialogs}"
-    harness.screenshot(root, "lstm_inspector_lab")
+    harness.screenshot(root, f"lstm_inspector_lab{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
     harness.assert_no_console_errors(console)
 
 

@@ -9,6 +9,8 @@ import json
 import pathlib
 from typing import Any
 
+import pytest
+
 from dlwidgets import ModelSummaryWidget, build, export_html
 from tests.browser import harness
 from tests.browser.conftest import open_export
@@ -75,10 +77,11 @@ def _row_index(root: Any, label: str) -> int:
     return int(row.get_attribute("data-row"))
 
 
-def test_model_summary_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                     jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "model_summary.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_model_summary_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                     frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"model_summary_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     roots = page.locator(WIDGET)
     roots.nth(1).wait_for()
     assert roots.count() == 2
@@ -97,7 +100,7 @@ def test_model_summary_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     assert root.locator("path.dlw-arc").count() == 1  # the residual skip
     labels = [t.text_content() for t in root.locator("text.dlw-unit-label").all()]
     assert labels[:3] == ["input", "conv+relu", "maxpool"]
-    harness.screenshot(root, "model_summary_lab")
+    harness.screenshot(root, f"model_summary_lab{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
 
     # fold the 'head' block: fewer rows, one glyph for the block, and Python knows
     rows_before, glyphs_before = _visible_rows(root), _glyphs(root)

@@ -11,6 +11,8 @@ import json
 import pathlib
 from typing import Any
 
+import pytest
+
 from tests.browser import harness
 from tests.browser.conftest import open_export
 
@@ -82,10 +84,11 @@ def _check_playback(page: Any, root: Any) -> None:
     assert "step 6" in (root.locator(".dlw-frame-label").text_content() or "")
 
 
-def test_optimizer_race_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                      jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "optimizer_race_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_optimizer_race_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                      frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"optimizer_race_lab_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     root = page.locator(WIDGET)
     root.wait_for()
     _check_playback(page, root)
@@ -126,7 +129,7 @@ def test_optimizer_race_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     g = harness.kernel_value(page, "race.result.grads[race.result.index('adam'), 3].tolist()")
     shown = f"{g[0]:.5g}".replace("-", "−")
     assert shown[:6] in text, (shown, text)
-    harness.screenshot(root, "optimizer_race_lab")
+    harness.screenshot(root, f"optimizer_race_lab{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
     harness.assert_no_console_errors(console)
 
 

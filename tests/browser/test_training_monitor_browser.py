@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+import pytest
 import torch
 
 from tests.browser import harness
@@ -70,10 +71,11 @@ def _wait_steps_beyond(page: Any, root: Any, step: int, timeout: float = 60) -> 
         timeout=timeout * 1000)
 
 
-def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                        jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "training_monitor_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                        frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"training_monitor_lab_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     try:
         monitors = page.locator(WIDGET)
         monitors.first.wait_for()
@@ -107,7 +109,7 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         _wait_steps_beyond(page, root, held + 5)
 
         # Stop stops the training in the kernel, at a finished step, keeping the history
-        harness.screenshot(root, "training_monitor_lab_running")
+        harness.screenshot(root, f"training_monitor_lab_running{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
         root.locator("button.dlw-monitor-stop").click()
         _wait_status(page, root, "stopped")
         assert harness.kernel_value(page, "h.stop_reason") == "stopped"
@@ -133,7 +135,7 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         page.mouse.move(box["x"] + 54 + 10, box["y"] + box["height"] / 2)
         page.wait_for_function("(el) => el.textContent.startsWith('step ')",
                                arg=bad.locator(".dlw-monitor-hover").element_handle())
-        harness.screenshot(bad, "training_monitor_lab_diverged")
+        harness.screenshot(bad, f"training_monitor_lab_diverged{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
 
         # re-running the training cell while its training runs stops the old one cleanly,
         # even though the cell builds a new model (the registry knows the cell's id)

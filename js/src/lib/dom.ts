@@ -27,6 +27,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 let styleInjected = false;
 
 /** Put the shared dlwidgets stylesheet into the document once (works in Lab, Voilà, exports). */
+/**
+ * Keys pressed inside `el` go to the widget, not to the notebook's shortcuts. JupyterLab and
+ * Notebook 7 (Lumino) match keyboard shortcuts on every keydown before the page sees it
+ * (Notebook 7 in the capture phase), so without this an arrow key meant to step a widget
+ * moves to another cell instead. Lumino skips shortcut matching for events from inside an
+ * element with this attribute.
+ */
+export function ownKeys(el: HTMLElement): void {
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+}
+
 export function injectStyle(): void {
   if (styleInjected || document.getElementById("dlwidgets-style")) {
     styleInjected = true;

@@ -1,7 +1,7 @@
 // Shared play / pause / step / scrub control for widgets that animate over frames
 // (optimizer race steps, convolution positions, LSTM time steps).
 
-import { h } from "./dom";
+import { h, ownKeys } from "./dom";
 
 /** Frame to show after `elapsedMs` of playing at `fps`, starting from `start` (pure, tested). */
 export function advance(start: number, elapsedMs: number, fps: number, frames: number, loop: boolean): number {
@@ -123,6 +123,7 @@ export function createTimeline(options: TimelineOptions): Timeline {
     bindKeys(target: HTMLElement) {
       keyTarget = target;
       if (!target.hasAttribute("tabindex")) target.tabIndex = 0;
+      ownKeys(target);
       target.addEventListener("keydown", keyHandler);
     },
     destroy() {
