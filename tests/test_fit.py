@@ -381,3 +381,40 @@ def test_builtin_two_class_set_with_bce_gets_float_targets() -> None:
         out = model(torch.as_tensor(data.x_val, dtype=torch.float32))
     expected = F.binary_cross_entropy(out, torch.as_tensor(data.y_val, dtype=torch.float32)[:, None])
     assert history.final("val_loss") == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_one_registry_serves_training_and_the_race() -> None:
+    """fit's names are the race's (less L-BFGS) with the same classes and starting settings;
+    a textbook variant trains like its class; named optimizers use the multi-tensor step."""
+    from dlwidgets.engine import optimizers as race
+    from dlwidgets.engine.optim import make_optimizer
+
+    assert set(OPTIMIZERS) == set(race.OPTIMIZERS) - {"lbfgs"}
+    for name, spec in OPTIMIZERS.items():
+        assert spec.cls is race.OPTIMIZERS[name].cls
+        assert spec.formula == race.OPTIMIZERS[name].formula
+    params = [nn.Parameter(torch.zeros(2))]
+    assert make_optimizer("adam", params).defaults["foreach"] is True
+    assert make_optimizer("momentum_ema", params).defaults["momentum"] == 0.9
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
+        make_optimizer("lbfgs", params)
+    x, y = _data()
+    ours, theirs = _model(), _model()
+    train(ours, (x, y), FitOptions(optimizer="adagrad_eps_inside", epochs=1, batch_size=16,
+                                   device="cpu"))
+    opt = race.EpsInsideAdagrad(theirs.parameters(), lr=0.01, eps=1e-8)
+    _hand_loop(theirs, x, y, opt, epochs=1, batch_size=16)
+    _assert_same_params(ours, theirs)
+
+
+def test_typos_are_suggested_by_edit_distance() -> None:
+    from dlwidgets.engine.datasets import typo_distance, unknown_name_message
+
+    assert typo_distance("adma", "adam") == 1  # two neighbours swapped
+    assert typo_distance("kitten", "sitting") == 3
+    assert typo_distance("", "ab") == 2 and typo_distance("same", "same") == 0
+    assert unknown_name_message("optimizer", "adma", ["adamax", "adam"]).endswith(
+        "did you mean 'adam'?")
+    assert unknown_name_message("optimizer", "rmsporp", ["rmsprop", "rprop"]).endswith(
+        "did you mean 'rmsprop'?")
+    assert "did you mean" not in unknown_name_message("dataset", "zzzzzz", ["digits", "iris"])

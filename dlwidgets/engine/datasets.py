@@ -240,10 +240,30 @@ _LOADERS = {
 def unknown_name_message(what: str, name: str, choices: Sequence[str]) -> str:
     """``unknown dataset 'digts': use one of ...; did you mean 'digits'?``"""
     message = f"unknown {what} {name!r}: use one of {', '.join(choices)}"
-    close = difflib.get_close_matches(str(name).lower(), list(choices), n=1)
+    word = str(name).strip().lower()
+    # a typo (one or two letters wrong, missing, extra or swapped) first, then the nearest
+    # by similarity: 'adma' is 'adam' with two letters swapped, though 'adamax' looks closer
+    typos = sorted((typo_distance(word, c), i, c) for i, c in enumerate(choices))
+    if typos and typos[0][0] <= min(2, len(word) // 3):
+        return message + f"; did you mean {typos[0][2]!r}?"
+    close = difflib.get_close_matches(word, list(choices), n=1)
     if close:
         message += f"; did you mean {close[0]!r}?"
     return message
+
+
+def typo_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def load_dataset(name: str, **options: Any) -> Dataset:
@@ -372,6 +392,10 @@ class DataSource:
         return self
 
 
+#: How many bytes of training samples ArraySource gathers per indexing call (see train_batches).
+GATHER_BYTES = 4 << 20
+
+
 class ArraySource(DataSource):
     """In-memory tensors, batched by indexing with a seeded permutation (no per-sample Python)."""
 
@@ -441,9 +465,16 @@ class ArraySource(DataSource):
                       world: int = 1) -> Iterator[Batch]:
         order = self._order(epoch, rank, world).to(self.x.device)
         x, y = self.x, self.y
-        for start in range(0, len(order), batch_size):
-            index = order[start:start + batch_size]
-            yield x[index], y[index]
+        # Gather many batches' samples with one indexing call and hand out slices of it: the
+        # same batches as indexing batch by batch, at two tensor operations per chunk instead
+        # of per step. A chunk is a whole number of batches of about GATHER_BYTES.
+        sample_bytes = max(1, x[0].numel() * x.element_size())
+        chunk = max(1, GATHER_BYTES // (sample_bytes * batch_size)) * batch_size
+        for first in range(0, len(order), chunk):
+            index = order[first:first + chunk]
+            xs, ys = x[index], y[index]
+            for start in range(0, len(index), batch_size):
+                yield xs[start:start + batch_size], ys[start:start + batch_size]
 
     def val_batches(self, batch_size: int) -> Iterator[Batch]:
         if self.x_val is None or self.y_val is None:

@@ -1,12 +1,14 @@
 """Optimizers, learning-rate schedules, L1/L2 penalties, gradient clipping and early stopping.
 
-Every named optimizer is exactly a ``torch.optim`` class with the settings listed in
-``OPTIMIZERS`` (nothing re-implemented), so what a student trains here is what PyTorch does.
+Every named optimizer is exactly a ``torch.optim`` class (or one of the race's clearly named
+textbook variants) with the settings listed in ``OPTIMIZERS``, which is derived from the race's
+registry in ``optimizers.py``: one list of names for training and for the race.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ import torch
 from torch import nn
 
 from .datasets import unknown_name_message
+from .optimizers import OPTIMIZERS as NAMED
+from .optimizers import resolve_optimizer
 
 
 @dataclass(frozen=True)
@@ -28,26 +32,26 @@ class OptimizerSpec:
     formula: str
 
 
-# The update rules, as torch implements them (g = gradient, η = lr); shown in docs/training.md.
-OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "sgd": OptimizerSpec(torch.optim.SGD, {}, 0.01, "w ← w − η·g"),
-    "momentum": OptimizerSpec(torch.optim.SGD, {"momentum": 0.9}, 0.01,
-                              "v ← μ·v + g (v = g on the first step);  w ← w − η·v"),
-    "nesterov": OptimizerSpec(torch.optim.SGD, {"momentum": 0.9, "nesterov": True}, 0.01,
-                              "v ← μ·v + g;  w ← w − η·(g + μ·v)"),
-    "adagrad": OptimizerSpec(torch.optim.Adagrad, {}, 0.01,
-                             "G ← G + g²;  w ← w − η·g / (√G + ε)"),
-    "rmsprop": OptimizerSpec(torch.optim.RMSprop, {}, 0.01,
-                             "s ← α·s + (1 − α)·g²;  w ← w − η·g / (√s + ε)"),
-    "adadelta": OptimizerSpec(torch.optim.Adadelta, {}, 1.0,
-                              "s ← ρs + (1−ρ)g²;  Δ = √(u + ε)/√(s + ε)·g;  u ← ρu + (1−ρ)Δ²;"
-                              "  w ← w − η·Δ"),
-    "adam": OptimizerSpec(torch.optim.Adam, {}, 0.001,
-                          "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  "
-                          "w ← w − η·m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)"),
-    "adamw": OptimizerSpec(torch.optim.AdamW, {}, 0.001,
-                           "Adam with decoupled weight decay: w ← w − η·λ·w before the Adam step"),
-}
+def _fit_spec(name: str) -> OptimizerSpec:
+    """A race registry entry (engine/optimizers.py) as fit uses it: the same class and
+    settings the race starts from, and a learning rate that suits a network rather than a
+    2-D surface (0.01 for the SGD family, the class's own default for the adaptive ones)."""
+    entry = NAMED[name]
+    race = resolve_optimizer(name)
+    settings = {k: v for k, v in race.kwargs().items() if k != "lr"}
+    if entry.lr_kind == "sgd":
+        default_lr = 0.01
+    elif entry.lr_kind == "fixed":
+        default_lr = entry.fixed_lr
+    else:
+        default_lr = float(inspect.signature(entry.cls).parameters["lr"].default)
+    return OptimizerSpec(entry.cls, settings, default_lr, entry.formula)
+
+
+# One registry of names for the race and for training: the race's, less L-BFGS (its step needs
+# a closure that re-evaluates the loss, which a mini-batch loop does not give).
+OPTIMIZERS: dict[str, OptimizerSpec] = {name: _fit_spec(name) for name in NAMED
+                                        if name != "lbfgs"}
 
 OptimizerArg = str | type | Callable[..., torch.optim.Optimizer] | torch.optim.Optimizer
 
@@ -92,6 +96,11 @@ def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
         if weight_decay:
             settings["weight_decay"] = weight_decay
         cls: Any = spec.cls
+        if "foreach" in inspect.signature(cls).parameters:
+            # the multi-tensor implementation: the same arithmetic as the per-tensor loop
+            # (equal results, tested), a few calls per step instead of a few per parameter;
+            # PyTorch picks it by itself on GPUs only
+            settings.setdefault("foreach", True)
         return cls(params, lr=spec.default_lr if lr is None else lr, **settings)
     if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
         if momentum is not None:
