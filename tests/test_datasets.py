@@ -152,6 +152,26 @@ def test_array_source_batches_follow_the_epoch_permutation() -> None:
     assert source.steps_per_epoch(4, rank=1, world=3) == 1
 
 
+def test_gathered_chunks_give_the_same_batches_as_indexing_each_batch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlwidgets.engine import datasets
+
+    x = torch.randn(103, 3, 2)
+    y = torch.randint(0, 5, (103,))
+    source = as_source((x, y), seed=3)
+    # 3 samples of 24 bytes each per chunk: batches of 2 come in chunks of 2, so the 52 batches
+    # cross many chunk boundaries; the default chunk holds the whole set
+    for gather_bytes in (24 * 3, datasets.GATHER_BYTES):
+        monkeypatch.setattr(datasets, "GATHER_BYTES", gather_bytes)
+        for rank, world in ((0, 1), (1, 2)):
+            order = shard_indices(epoch_permutation(103, 3, 4), rank, world)
+            got = list(source.train_batches(4, 2, rank, world))
+            want = [(x[order[i:i + 2]], y[order[i:i + 2]]) for i in range(0, len(order), 2)]
+            assert len(got) == len(want) == source.steps_per_epoch(2, rank, world)
+            for (xb, yb), (xw, yw) in zip(got, want):
+                assert torch.equal(xb, xw) and torch.equal(yb, yw)
+
+
 def test_numpy_float64_inputs_become_float32_and_int_labels_long() -> None:
     x = np.random.default_rng(0).normal(size=(6, 3))
     y = np.array([0, 1, 2, 0, 1, 2], dtype=np.int32)

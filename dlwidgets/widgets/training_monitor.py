@@ -43,22 +43,25 @@ class ColumnStore:
         self._capacity = 0
 
     def append(self, rows: Sequence[Record]) -> None:
-        if not rows:
+        if rows:
+            self.append_matrix(*records_matrix(rows))
+
+    def append_matrix(self, names: Sequence[str], matrix: np.ndarray) -> None:
+        """Rows already gathered by ``records_matrix`` (the same matrix a delta sends)."""
+        count = len(matrix)
+        if not count:
             return
-        need = self.n + len(rows)
+        need = self.n + count
         if need > self._capacity:
             self._capacity = max(64, 2 * need)
             for name, col in self.cols.items():
                 grown = np.full(self._capacity, np.nan)
                 grown[:self.n] = col[:self.n]
                 self.cols[name] = grown
-        for i, row in enumerate(rows, start=self.n):
-            for name, value in row.items():
-                if name == "kind" or not isinstance(value, (int, float)):
-                    continue
-                if name not in self.cols:
-                    self.cols[name] = np.full(self._capacity, np.nan)
-                self.cols[name][i] = value
+        for j, name in enumerate(names):
+            if name not in self.cols:
+                self.cols[name] = np.full(self._capacity, np.nan)
+            self.cols[name][self.n:need] = matrix[:, j]
         self.n = need
 
     def column(self, name: str) -> np.ndarray:
@@ -81,25 +84,40 @@ def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, Any]:
     return store.to_state()
 
 
-def encode_delta(run_id: int, start: int, batch: Sequence[Record]
+def records_matrix(rows: Sequence[Record]) -> tuple[list[str], np.ndarray]:
+    """The numeric fields of ``rows`` as (names, float64 matrix of rows × names), NaN where a
+    row lacks a field: one pass over the records, shared by the delta and the column store."""
+    names: list[str] = []
+    for name in dict.fromkeys(k for r in rows for k in r):
+        if name != "kind" and isinstance(next(r[name] for r in rows if name in r), (int, float)):
+            names.append(name)
+    matrix = np.array([[r.get(n, math.nan) for n in names] for r in rows], dtype=np.float64)
+    return names, matrix.reshape(len(rows), len(names))
+
+
+def split_kinds(batch: Sequence[Record]) -> dict[str, tuple[list[str], np.ndarray]]:
+    """{"steps": (names, matrix), "epochs": ...} for the kinds present in ``batch``."""
+    out = {}
+    for kind, key in (("step", "steps"), ("epoch", "epochs")):
+        rows = [r for r in batch if r.get("kind") == kind]
+        if rows:
+            out[key] = records_matrix(rows)
+    return out
+
+
+def encode_delta(run_id: int, start: int, batch: Sequence[Record],
+                 kinds: dict[str, tuple[list[str], np.ndarray]] | None = None
                  ) -> tuple[dict[str, Any], list[bytes]] | None:
     """The custom message for a batch of records, and its binary buffers.
 
     Each kind ("steps", "epochs") travels as one float64 row-major matrix (rows × columns, so
     step numbers stay exact) with its column names: one buffer per kind, whatever the columns.
+    ``kinds`` is ``split_kinds(batch)`` when the caller has it already.
     """
     content: dict[str, Any] = {"type": "delta", "run": run_id, "start": start}
     paths: list[list[str]] = []
     buffers: list[bytes] = []
-    for kind, key in (("step", "steps"), ("epoch", "epochs")):
-        rows = [r for r in batch if r.get("kind") == kind]
-        if not rows:
-            continue
-        names: list[str] = []
-        for r in rows:
-            names.extend(k for k, v in r.items()
-                         if k != "kind" and k not in names and isinstance(v, (int, float)))
-        matrix = np.array([[r.get(n, math.nan) for n in names] for r in rows], dtype=np.float64)
+    for key, (names, matrix) in (kinds if kinds is not None else split_kinds(batch)).items():
         content[key] = {"columns": names, "dtype": "float64", "shape": list(matrix.shape)}
         paths.append([key, "data"])
         buffers.append(matrix.tobytes())
@@ -246,11 +264,14 @@ class TrainingMonitor(DLWidget):
                 self.message = str(statuses[-1].get("message", ""))
 
     def _send_delta(self, start: int, batch: list[Record]) -> None:
+        kinds = split_kinds(batch)
         with self._state_lock:
-            self._steps.append([r for r in batch if r.get("kind") == "step"])
-            self._epochs.append([r for r in batch if r.get("kind") == "epoch"])
+            if "steps" in kinds:
+                self._steps.append_matrix(*kinds["steps"])
+            if "epochs" in kinds:
+                self._epochs.append_matrix(*kinds["epochs"])
         self._apply_status(batch)
-        encoded = encode_delta(self.run_id, start, batch)
+        encoded = encode_delta(self.run_id, start, batch, kinds)
         if encoded is not None:
             content, buffers = encoded
             self.send(content, buffers)
