@@ -39,13 +39,16 @@ def no_delay_connection_class(base: type) -> type:
 
         def connect(self) -> Any:
             handler = self.websocket_handler
-            handler.set_nodelay(True)
-            stream = getattr(handler.ws_connection, "stream", None)
-            sock = getattr(stream, "socket", None)
-            if sock is not None:
-                flag = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-                handler.log.info("dlwidgets_server: kernel websocket %s has TCP_NODELAY=%d",
-                                  getattr(handler, "kernel_id", "?"), flag)
+            try:
+                handler.set_nodelay(True)
+                stream = getattr(handler.ws_connection, "stream", None)
+                sock = getattr(stream, "socket", None)
+                if sock is not None:
+                    flag = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                    handler.log.info("dlwidgets_server: kernel websocket %s has TCP_NODELAY=%d",
+                                     getattr(handler, "kernel_id", "?"), flag)
+            except Exception as exc:  # a latency tweak must never cost the connection
+                handler.log.warning("dlwidgets_server: could not set TCP_NODELAY: %s", exc)
             return super().connect()
 
     NoDelayConnection.__name__ = f"NoDelay{base.__name__}"
