@@ -10,9 +10,10 @@ of a linear layer) of d is rescaled to the norm of the same filter of θ*,
 get a zero direction, as in the paper's ``ignore='biasbn'`` setting. That makes slices of
 networks with different weight scales comparable.
 
-The whole grid is evaluated in batch: ``torch.func.functional_call`` of the model with a
-parameter set built from (α, β), vectorised over grid points by ``torch.func.vmap`` (in chunks),
-on the GPU when there is one. ``loss_landscape_loop`` is the naive reference (load the weights
+The whole grid is evaluated in batch, in chunks of grid points, on the GPU when there is one:
+an MLP directly (``_mlp_grid``: the first layer as z* + α·z₁ + β·z₂, later layers as batched
+matrix products), any other model by ``torch.func.functional_call`` with a parameter set built
+from (α, β), vectorised over grid points by ``torch.func.vmap``. ``loss_landscape_loop`` is the naive reference (load the weights
 into the model, evaluate, repeat) that the tests and the benchmark compare with.
 
 The training trajectory θ₀ … θ_T is projected onto the slice by least squares,
@@ -27,7 +28,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -280,32 +280,16 @@ def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None
     betas = torch.linspace(-span, span, resolution, dtype=torch.float32, device=dev)
     bb, aa = torch.meshgrid(betas, alphas, indexing="ij")
 
-    split = _linear_first_layer(net)
     mlp = _mlp_layers(net)
     with torch.no_grad():
         if mlp is not None:
             values = _mlp_grid(mlp, theta, d1, d2, x, y, loss_fn, aa.reshape(-1),
                                bb.reshape(-1), chunk_size)
-        elif split is None:
+        else:
             def loss_at(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
                 params = {n: theta[n] + a * d1[n] + b * d2[n] for n in names}
                 return loss_fn(functional_call(net, (params, buffers), (x,)), y)
-        else:
-            # the first layer's output on the plane is z* + α·z₁ + β·z₂ (it is linear in its
-            # own weights): three forward passes of it replace one per grid point
-            first_name, first, rest = split
-            prefix = first_name + "."
-            mine = [n for n in names if n.startswith(prefix)]
-            z0, z1, z2 = (functional_call(first, {n[len(prefix):]: d[n] for n in mine}, (x,))
-                          for d in (theta, d1, d2))
-            rest_names = [n for n in names if not n.startswith(prefix)]
 
-            def loss_at(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-                params = {n: theta[n] + a * d1[n] + b * d2[n] for n in rest_names}
-                z = z0 + a * z1 + b * z2
-                return loss_fn(functional_call(rest, (params, buffers), (z,)), y)
-
-        if mlp is None:
             values = vmap(loss_at, chunk_size=chunk_size)(aa.reshape(-1), bb.reshape(-1))
         center = float(loss_fn(net(x), y))
     grid = values.reshape(resolution, resolution).float().cpu().numpy().astype(np.float64)
@@ -315,20 +299,6 @@ def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None
         trajectory_loss=traj_loss, captured=captured, n_params=int(flat_theta.numel()),
         n_samples=int(len(x)), device=str(dev), elapsed_s=time.perf_counter() - t0,
     )
-
-
-def _linear_first_layer(net: nn.Module) -> tuple[str, nn.Module, nn.Module] | None:
-    """(name, first layer, the rest) when ``net`` is a plain Sequential starting with a dense or
-    convolution layer: that layer's output is then linear in its own weights and bias."""
-    if type(net).forward is not nn.Sequential.forward or len(net) < 2:  # type: ignore[arg-type]
-        return None
-    children = list(net.named_children())
-    name, first = children[0]
-    if not isinstance(first, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)) or \
-            list(first.buffers()) or type(first).forward not in (
-                nn.Linear.forward, nn.Conv1d.forward, nn.Conv2d.forward, nn.Conv3d.forward):
-        return None
-    return name, first, nn.Sequential(OrderedDict(children[1:]))
 
 
 #: Parameter-free modules that act on each number alone, so they apply to a (grid, N, h) batch.

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .surface_grad import traced_gradient
+from .surface_grad import eager_gradient, traced_gradient
 from .surfaces import Surface
 
 # --- textbook variants (not PyTorch's formulas; each is named for what it does) ---------------
@@ -760,10 +760,7 @@ def _final_status(pos: np.ndarray, gnorm: np.ndarray, first_bad: np.ndarray,
 
 
 def _true_grad(surface: Surface, pts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    x = pts.detach().clone().requires_grad_()
-    z = _guarded_surface(surface.fn)(x[..., 0], x[..., 1])
-    (g,) = torch.autograd.grad(z.sum(), x)
-    return z.detach(), g
+    return eager_gradient(_guarded_surface(surface.fn), pts)
 
 
 def run_race(surface: Surface, specs: Sequence[OptimizerSpec], starts: Any, steps: int = 300, *,

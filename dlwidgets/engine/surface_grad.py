@@ -19,6 +19,7 @@ and the race uses ``backward()`` as before.
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from collections.abc import Callable
@@ -29,14 +30,16 @@ GradFn = Callable[[torch.Tensor], torch.Tensor]
 SurfaceFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def eager_gradient(fn: SurfaceFn, points: torch.Tensor) -> torch.Tensor:
-    """d(sum of fn over points)/d(points) by ``backward()``: each point's own gradient."""
+def eager_gradient(fn: SurfaceFn, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(fn at points, d(sum of fn over points)/d(points)) by ``backward()``: each point's own
+    value and gradient."""
     with torch.enable_grad():
         leaf = points.detach().clone().requires_grad_()
         x, y = leaf.unbind(-1)
-        fn(x, y).sum().backward()
+        values = fn(x, y)
+        values.sum().backward()
     assert leaf.grad is not None
-    return leaf.grad
+    return values.detach(), leaf.grad
 
 
 def _public_torch_calls(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
@@ -74,11 +77,9 @@ def _trace(fn: SurfaceFn, shape: tuple[int, ...], dtype: torch.dtype,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             aten = make_fx(torch.func.grad(summed), tracing_mode="fake")(example)
-            public = _public_torch_calls(make_fx(torch.func.grad(summed),
-                                                 tracing_mode="fake")(example))
     except Exception:  # any surface make_fx cannot trace keeps the eager path
         return None
-    return aten, public
+    return aten, _public_torch_calls(copy.deepcopy(aten))
 
 
 def traced_gradient(fn: SurfaceFn, points: torch.Tensor) -> GradFn | None:
@@ -92,7 +93,7 @@ def traced_gradient(fn: SurfaceFn, points: torch.Tensor) -> GradFn | None:
     for graph in (traced[1], traced[0]):  # the faster calls first, ATen's own as a fallback
         try:
             with torch.no_grad():
-                same = all(torch.equal(graph(p), eager_gradient(fn, p))
+                same = all(torch.equal(graph(p), eager_gradient(fn, p)[1])
                            for p in _probe_points(points.detach()))
         except Exception:
             same = False
