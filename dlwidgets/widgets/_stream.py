@@ -75,18 +75,16 @@ class ThrottledPublisher:
 
     # -- publisher thread --------------------------------------------------------------
     def _run(self) -> None:
+        # One timed sleep per slot while records flow: a push does not wake this thread (each
+        # wake-up takes the GIL from the training thread, which costs it more than the push).
+        # Only after a slot with nothing to send does the thread sleep until a push wakes it.
         last_send = 0.0
         last_history = time.monotonic()
         while True:
-            self._wake.wait()
-            stopping = self._stopping.is_set()
             wait = self._interval - (time.monotonic() - last_send)
-            if wait > 0 and not stopping:
-                # Let more records pile up until the next slot: this is the coalescing.
-                self._stopping.wait(wait)
-                stopping = self._stopping.is_set()
-            self._wake.clear()
-            self._flush()
+            # records that arrive meanwhile pile up until the next slot: the coalescing
+            stopping = self._stopping.wait(wait) if wait > 0 else self._stopping.is_set()
+            sent = self._flush()
             last_send = time.monotonic()
             if stopping:
                 self._write_full_history()
@@ -94,18 +92,27 @@ class ThrottledPublisher:
             if self._history_every and last_send - last_history >= self._history_every:
                 self._write_full_history()
                 last_history = last_send
+            if not sent:
+                self._wake.clear()
+                with self._lock:
+                    idle = self._sent == len(self._records)
+                if idle:
+                    self._wake.wait()
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Send the records not sent yet as one delta; whether there were any."""
         with self._lock:
             start = self._sent
             batch = self._records[start:]
             self._sent = len(self._records)
-        if batch:
-            try:
-                self._send_delta(start, batch)
-                self.messages_sent += 1
-            except BaseException as exc:  # never kill the publisher: keep the error to report
-                self.errors.append(exc)
+        if not batch:
+            return False
+        try:
+            self._send_delta(start, batch)
+            self.messages_sent += 1
+        except BaseException as exc:  # never kill the publisher: keep the error to report
+            self.errors.append(exc)
+        return True
 
     def _write_full_history(self) -> None:
         if self._write_history is None:
