@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# Convolution, step by step
@@ -116,14 +113,7 @@ stepper.weight[0, 0]"""),
 
 
 def main() -> pathlib.Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = CELLS
-    path = pathlib.Path(__file__).resolve().parent / "convolution.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(CELLS, "convolution")
 
 
 if __name__ == "__main__":

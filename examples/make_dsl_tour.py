@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# A tour of the `%%dl` model DSL
@@ -176,15 +173,9 @@ dense 10"""),
 ]
 
 
-def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = CELLS
-    path = pathlib.Path(__file__).resolve().parent / "dsl_tour.ipynb"
-    nbformat.write(nb, path)
-    print(f"wrote {path}")
+def main() -> pathlib.Path:
+    return write_notebook(CELLS, "dsl_tour")
 
 
 if __name__ == "__main__":
-    main()
+    print(main())

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# Latent spaces: encode, look, decode
@@ -129,13 +126,7 @@ print(page.name, f"{page.stat().st_size / 1e6:.1f} MB")"""),
 
 
 def main() -> pathlib.Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = CELLS
-    path = pathlib.Path(__file__).resolve().parent / "latent_space.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(CELLS, "latent_space")
 
 
 if __name__ == "__main__":

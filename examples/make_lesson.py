@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# From a neuron to an autoencoder
@@ -70,15 +67,9 @@ an image."""),
 ]
 
 
-def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = CELLS
-    out = pathlib.Path(__file__).with_name("lesson.ipynb")
-    nbformat.write(nb, out)
-    print(f"wrote {out}")
+def main() -> pathlib.Path:
+    return write_notebook(CELLS, "lesson")
 
 
 if __name__ == "__main__":
-    main()
+    print(main())

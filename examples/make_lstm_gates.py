@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# Inside an LSTM: gates, cell state, interventions, gradients
@@ -105,14 +102,7 @@ dlwidgets.LSTMInspector(clf, ids, tokens=list("(ab(c)d)((a)b)c(d)(a(b)c)abcd()"[
 
 
 def main() -> pathlib.Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = CELLS
-    path = pathlib.Path(__file__).resolve().parent / "lstm_gates.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(CELLS, "lstm_gates")
 
 
 if __name__ == "__main__":

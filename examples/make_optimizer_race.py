@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# Optimizers racing on loss surfaces
@@ -124,14 +121,9 @@ pca_slice"""),
 ]
 
 
-def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    out = pathlib.Path(__file__).with_suffix("").parent / "optimizer_race.ipynb"
-    nbformat.write(nb, out)
-    print(f"wrote {out}")
+def main() -> pathlib.Path:
+    return write_notebook(CELLS, "optimizer_race")
 
 
 if __name__ == "__main__":
-    main()
+    print(main())

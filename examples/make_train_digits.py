@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-import nbformat
-
-md = nbformat.v4.new_markdown_cell
-code = nbformat.v4.new_code_cell
+from notebook_writer import code, md, write_notebook
 
 CELLS = [
     md("""# Training a network on handwritten digits, live
@@ -106,15 +103,9 @@ the same `fit` runs under `torchrun` / DDP; see docs/training.md."""),
 ]
 
 
-def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = CELLS
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = pathlib.Path(__file__).with_name("train_digits.ipynb")
-    nbformat.write(nb, path)
-    print(f"wrote {path}")
+def main() -> pathlib.Path:
+    return write_notebook(CELLS, "train_digits")
 
 
 if __name__ == "__main__":
-    main()
+    print(main())
