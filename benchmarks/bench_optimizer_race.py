@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import statistics
 import sys
 import time
@@ -153,24 +154,6 @@ def bench_landscape(resolution: int, repeat: int, quick: bool = False) -> None:
         print("  GPU: not measured, no CUDA device in this session")
 
 
-MEASURE_FPS = """async ([seconds]) => {
-  const root = document.querySelector("[data-dlw-widget='optimizer-race']");
-  const play = root.querySelector('.dlw-play');
-  const d0 = Number(root.dataset.framesDrawn);
-  play.click();
-  const t0 = performance.now();
-  let frames = 0;
-  await new Promise((resolve) => {
-    const tick = (now) => { frames++; if (now - t0 < seconds * 1000) requestAnimationFrame(tick); else resolve(); };
-    requestAnimationFrame(tick);
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  const draws = Number(root.dataset.framesDrawn) - d0;
-  play.click();
-  return { fps: frames / elapsed, draws_per_s: draws / elapsed, draw_ms: Number(root.dataset.drawMs) };
-}"""
-
-
 def bench_browser(seconds: float, repeat: int) -> None:
     import tempfile
 
@@ -179,12 +162,15 @@ def bench_browser(seconds: float, repeat: int) -> None:
     from dlwidgets import export_html
     from dlwidgets.widgets.optimizer_race import OptimizerRace
 
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+    from tests.browser import harness
+
     race = OptimizerRace("rosenbrock", list(DEFAULT_RACE), steps=500, resolution=256)
     with tempfile.TemporaryDirectory() as tmp:
         path = export_html(race, f"{tmp}/race.html", title="fps")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(executable_path=harness.CHROMIUM,
+                                         args=harness.CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(path.resolve().as_uri())
             page.wait_for_selector("body[data-dlw-ready='true']")
@@ -193,7 +179,8 @@ def bench_browser(seconds: float, repeat: int) -> None:
             runs = []
             for _ in range(repeat):
                 page.fill(".dlw-scrub", "0")
-                runs.append(page.evaluate(MEASURE_FPS, [seconds]))
+                root = page.locator("[data-dlw-widget='optimizer-race']")
+                runs.append(harness.measure_playback(page, root, seconds))
             browser.close()
     fps = [r["fps"] for r in runs]
     draws = [r["draws_per_s"] for r in runs]

@@ -351,6 +351,32 @@ _CANVAS_SIGNATURE = """(canvas) => {
 }"""
 
 
+# Frames per second while a widget plays: requestAnimationFrame ticks counted for `seconds`,
+# and how many new frames the widget drew meanwhile (its `counter` data attribute) and the time
+# of its last draw (data-draw-ms). Playback is paused again if it is still running.
+_MEASURE_PLAYBACK = """async ([root, seconds, counter]) => {
+  const play = root.querySelector('.dlw-play');
+  const d0 = Number(root.dataset[counter]);
+  play.click();
+  const t0 = performance.now();
+  let frames = 0;
+  await new Promise((resolve) => {
+    const tick = (now) => { frames++; if (now - t0 < seconds * 1000) requestAnimationFrame(tick); else resolve(); };
+    requestAnimationFrame(tick);
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  const draws = Number(root.dataset[counter]) - d0;
+  if (play.textContent.includes('Pause')) play.click();
+  return { fps: frames / elapsed, draws_per_s: draws / elapsed, draw_ms: Number(root.dataset.drawMs) };
+}"""
+
+
+def measure_playback(page: Any, root: Any, seconds: float = 3.0,
+                     counter: str = "framesDrawn") -> dict[str, float]:
+    """{fps, draws_per_s, draw_ms} of the widget ``root`` (a locator) playing for ``seconds``."""
+    return page.evaluate(_MEASURE_PLAYBACK, [root.element_handle(), seconds, counter])
+
+
 def canvas_ink(locator: Any) -> float:
     """Fraction of a canvas' pixels that differ from its background colour."""
     return float(locator.evaluate(_CANVAS_INK))

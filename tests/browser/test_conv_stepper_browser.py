@@ -22,23 +22,6 @@ CELLS = [
     "w = dlwidgets.ConvStepper('digit:3', 'sobel_x', padding=1)\nw",
 ]
 
-MEASURE_FPS = """async (root) => {
-  const play = root.querySelector('.dlw-play');
-  play.click();
-  const d0 = Number(root.dataset.draws);
-  const t0 = performance.now();
-  let frames = 0;
-  await new Promise((resolve) => {
-    const tick = (now) => { frames++; if (now - t0 < 3000) requestAnimationFrame(tick); else resolve(); };
-    requestAnimationFrame(tick);
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  const draws = Number(root.dataset.draws) - d0;
-  play.click();
-  return { fps: frames / seconds, draws_per_s: draws / seconds, draw_ms: Number(root.dataset.drawMs) };
-}"""
-
-
 def _panels(root: Any) -> dict[str, dict[str, float]]:
     raw = root.locator(".dlw-conv-stage").get_attribute("data-panels")
     assert raw, "the stage does not describe its panels"
@@ -217,7 +200,7 @@ def test_conv_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
 
     # playback speed of the 64×64 stepper (figure recorded in benchmarks/README.md)
     big.scroll_into_view_if_needed()
-    figures = page.evaluate(MEASURE_FPS, big.element_handle())
+    figures = harness.measure_playback(page, big, 3.0, counter="draws")
     assert figures["draws_per_s"] > 0, "playing did not draw"
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (harness.ARTIFACTS / "conv_stepper_fps.json").write_text(json.dumps(figures, indent=1))

@@ -26,23 +26,6 @@ CELLS = [
     "race = dlwidgets.OptimizerRace('rosenbrock', ['sgd', 'momentum', 'adam'], steps=120)\nrace",
 ]
 
-MEASURE_FPS = """async ([root, seconds]) => {
-  const play = root.querySelector('.dlw-play');
-  const d0 = Number(root.dataset.framesDrawn);
-  play.click();
-  const t0 = performance.now();
-  let frames = 0;
-  await new Promise((resolve) => {
-    const tick = (now) => { frames++; if (now - t0 < seconds * 1000) requestAnimationFrame(tick); else resolve(); };
-    requestAnimationFrame(tick);
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  const draws = Number(root.dataset.framesDrawn) - d0;
-  if (play.textContent.includes('Pause')) play.click();
-  return { fps: frames / elapsed, draws_per_s: draws / elapsed, draw_ms: Number(root.dataset.drawMs) };
-}"""
-
-
 def _surface_point(root: Any, x: float, y: float, domain: list[float]) -> tuple[float, float]:
     canvas = root.locator("canvas.dlw-race-surface-canvas")
     canvas.scroll_into_view_if_needed()
@@ -168,7 +151,7 @@ def test_optimizer_race_exported(offline_page: tuple[Any, harness.ConsoleLog],
     # frames per second of playback: 8 trails over a 256 x 256 heatmap (reported only)
     root.locator(".dlw-race-speed").select_option("2")
     root.locator(".dlw-scrub").fill("0")
-    stats = page.evaluate(MEASURE_FPS, [root.element_handle(), 2.0])
+    stats = harness.measure_playback(page, root, 2.0)
     assert stats["draws_per_s"] > 0, "playback drew nothing"
     harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (harness.ARTIFACTS / "optimizer_race_fps.json").write_text(json.dumps(stats))
