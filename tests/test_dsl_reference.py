@@ -17,18 +17,7 @@ import torch.nn.functional as F
 
 from dlwidgets import build
 from dlwidgets.dsl import VAE, Autoencoder, vae_loss
-
-LENET = """
-input 1x28x28
-conv 6 5x5 pad=2 tanh
-avgpool 2
-conv 16 5x5 tanh
-avgpool 2
-flatten
-dense 120 tanh
-dense 84 tanh
-dense 10
-"""
+from tests.dsl_models import LENET
 
 VGG11 = """
 input 3x224x224

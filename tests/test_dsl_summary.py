@@ -9,17 +9,7 @@ import traitlets
 
 import dlwidgets
 from dlwidgets import ModelSummary, ModelSummaryWidget, build, summary
-
-LENET = """input 1x28x28
-conv 6 5x5 pad=2 tanh
-avgpool 2
-conv 16 5x5 tanh
-avgpool 2
-flatten
-dense 120 tanh
-dense 84 tanh
-dense 10
-"""
+from tests.dsl_models import LENET
 
 
 def test_rows_of_a_dsl_model_without_an_input() -> None:

@@ -11,18 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from dlwidgets.dsl import DSLError
 from dlwidgets.dsl.errors import set_full_tracebacks
-
-LENET_CELL = """%%dl lenet
-input 1x28x28
-conv 6 5x5 pad=2 tanh
-avgpool 2
-conv 16 5x5 tanh
-avgpool 2
-flatten
-dense 120 tanh
-dense 84 tanh
-dense 10
-"""
+from tests.dsl_models import LENET_CELL
 
 
 @pytest.fixture(scope="module")
