@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 
 import numpy as np
@@ -73,9 +74,21 @@ def test_named_optimizer_is_torch_optim(name: str) -> None:
     lr = spec.default_lr
     history = train(ours, (x, y), FitOptions(optimizer=name, epochs=2, batch_size=16,
                                              device="cpu"))
+    built = history.info["optimizer_implementation"]
+    # bit for bit the torch.optim step fit chose (fused or multi-tensor) ...
+    same = _model()
+    fastest = {k: True for k in ("fused", "foreach") if built == k}
+    opt = spec.cls(same.parameters(), lr=lr, **spec.settings, **fastest)  # type: ignore[call-arg]
+    _hand_loop(same, x, y, opt, epochs=2, batch_size=16)
+    for pa, pb in zip(ours.parameters(), same.parameters()):
+        assert torch.equal(pa, pb)
+    # ... and torch's default per-tensor loop (equal, or up to rounding in the last bits)
     opt = spec.cls(theirs.parameters(), lr=lr, **spec.settings)  # type: ignore[call-arg]
     _hand_loop(theirs, x, y, opt, epochs=2, batch_size=16)
     _assert_same_params(ours, theirs)
+    assert built == ("fused" if "fused" in inspect.signature(spec.cls).parameters
+                     else "foreach" if "foreach" in inspect.signature(spec.cls).parameters
+                     else "loop")
     assert history.stop_reason == "completed"
     assert len(history.steps["loss"]) == 2 * math.ceil(40 / 16)
     assert np.all(history.steps["lr"] == lr)
@@ -394,7 +407,12 @@ def test_one_registry_serves_training_and_the_race() -> None:
         assert spec.cls is race.OPTIMIZERS[name].cls
         assert spec.formula == race.OPTIMIZERS[name].formula
     params = [nn.Parameter(torch.zeros(2))]
-    assert make_optimizer("adam", params).defaults["foreach"] is True
+    assert make_optimizer("adam", params).defaults["fused"] is True
+    assert make_optimizer("rmsprop", params).defaults["foreach"] is True
+    chosen = make_optimizer("adam", params, options={"foreach": False}).defaults
+    assert chosen["foreach"] is False and not chosen["fused"]  # the user's choice stands
+    assert make_optimizer("adam", [nn.Parameter(torch.zeros(2, dtype=torch.long),
+                                                requires_grad=False)]).defaults["foreach"]
     assert make_optimizer("momentum_ema", params).defaults["momentum"] == 0.9
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
         make_optimizer("lbfgs", params)

@@ -15,23 +15,17 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-import torch.nn.functional as F
-from torch import nn
 
 from dlwidgets.engine.datasets import epoch_permutation, shard_indices
-
-N, BATCH, EPOCHS, LR = 52, 6, 2, 0.2
-
-
-def _data() -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(N, 4, generator=g)
-    return x, (x[:, 0] - x[:, 1] > 0).long()
-
-
-def _model() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+from tests.training_helpers import (
+    DDP_BATCH,
+    DDP_EPOCHS,
+    DDP_LR,
+    DDP_N,
+    ddp_data,
+    ddp_model,
+    union_sgd,
+)
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:
@@ -43,11 +37,11 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
 
     result: dict = {}
     try:
-        x, y = _data()
+        x, y = ddp_data()
         # 1. plain training; monitor=True asks for a monitor, which only rank 0 gets
-        model = _model()
-        h = dlwidgets.fit(model, (x, y), optimizer="sgd", lr=LR, epochs=EPOCHS,
-                          batch_size=BATCH, monitor=True)
+        model = ddp_model()
+        h = dlwidgets.fit(model, (x, y), optimizer="sgd", lr=DDP_LR, epochs=DDP_EPOCHS,
+                          batch_size=DDP_BATCH, monitor=True)
         result["params"] = [p.detach().clone() for p in model.parameters()]
         result["info"] = h.info
         result["status"] = h.stop_reason
@@ -58,14 +52,14 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
             result["monitor_status"] = h.monitor.status
         # 2. a NaN only rank 1 sees: both ranks stop at the same step
         xb = x.clone()
-        bad = int(shard_indices(epoch_permutation(N, 0, 0), 1, world)[3 * BATCH])
+        bad = int(shard_indices(epoch_permutation(DDP_N, 0, 0), 1, world)[3 * DDP_BATCH])
         xb[bad, 0] = float("nan")
-        h = dlwidgets.fit(_model(), (xb, y), optimizer="sgd", lr=LR, epochs=EPOCHS,
-                          batch_size=BATCH, monitor=False)
+        h = dlwidgets.fit(ddp_model(), (xb, y), optimizer="sgd", lr=DDP_LR, epochs=DDP_EPOCHS,
+                          batch_size=DDP_BATCH, monitor=False)
         result["nan"] = (h.stop_reason, h.diverged_at, h.step_count)
         # 3. stop asked on rank 0 only (the monitor's button): both ranks stop together
-        h = dlwidgets.fit(_model(), (x, y), optimizer="sgd", lr=LR, epochs=100000,
-                          batch_size=BATCH, monitor=False, block=rank != 0)
+        h = dlwidgets.fit(ddp_model(), (x, y), optimizer="sgd", lr=DDP_LR, epochs=100000,
+                          batch_size=DDP_BATCH, monitor=False, block=rank != 0)
         if rank == 0:
             while h.step_count < 7:
                 time.sleep(0.005)
@@ -105,19 +99,7 @@ def test_fit_under_ddp_with_two_processes(tmp_path: pathlib.Path) -> None:
     for a, b in zip(results[0]["params"], results[1]["params"]):
         assert torch.equal(a, b)
     # ... equal to single-process SGD on the union of the two ranks' batches
-    x, y = _data()
-    reference = _model()
-    opt = torch.optim.SGD(reference.parameters(), lr=LR)
-    steps = 0
-    for epoch in range(EPOCHS):
-        order = epoch_permutation(N, 0, epoch)
-        shards = [shard_indices(order, r, world) for r in range(world)]
-        for start in range(0, len(shards[0]), BATCH):
-            idx = torch.cat([s[start:start + BATCH] for s in shards])
-            opt.zero_grad()
-            F.cross_entropy(reference(x[idx]), y[idx]).backward()
-            opt.step()
-            steps += 1
+    reference, steps = union_sgd(world)
     for ours, theirs in zip(results[0]["params"], reference.parameters()):
         torch.testing.assert_close(ours, theirs.detach(), atol=1e-5, rtol=1e-5)
 

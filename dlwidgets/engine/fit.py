@@ -41,6 +41,7 @@ from .optim import (
     ScheduleArg,
     as_early_stopping,
     clip_gradients,
+    implementation,
     make_optimizer,
     make_schedule,
     penalty,
@@ -861,8 +862,12 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     wrapped: nn.Module | None = None
-    if isinstance(model, DDP):
-        wrapped, model = model, model.module
+    # Already distributed: a DDP, or a launcher's wrapper around one (Lightning Fabric's
+    # fabric.setup(model)). Its forward is used as it is; the plain module inside is trained,
+    # evaluated and keyed.
+    inner = next((m for m in model.modules() if isinstance(m, DDP)), None)
+    if inner is not None:
+        wrapped, model = model, inner.module
     source = as_source(data, val_data=opts.val_data, batch_size=opts.batch_size, seed=opts.seed,
                        shuffle=opts.shuffle, layout=layout_for(model) if isinstance(
                            data, str) else None)
@@ -894,7 +899,8 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
         "model": type(model).__name__, "parameters": int(n_params), "data": source.name,
         "train_samples": source.n_train, "has_val": source.has_val, "loss": loss_name,
         "optimizer": opts.optimizer if isinstance(opts.optimizer, str) else
-        type(optimizer).__name__, "lr": optimizer.param_groups[0]["lr"], "epochs": opts.epochs,
+        type(optimizer).__name__, "optimizer_implementation": implementation(optimizer),
+        "lr": optimizer.param_groups[0]["lr"], "epochs": opts.epochs,
         "batch_size": opts.batch_size, "steps_per_epoch": steps_per_epoch,
         "total_steps": None if steps_per_epoch is None else steps_per_epoch * opts.epochs,
         "device": str(dev), "metrics": list(metrics), "rank": rank, "world_size": world,

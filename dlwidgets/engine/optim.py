@@ -53,6 +53,47 @@ def _fit_spec(name: str) -> OptimizerSpec:
 OPTIMIZERS: dict[str, OptimizerSpec] = {name: _fit_spec(name) for name in NAMED
                                         if name != "lbfgs"}
 
+def fastest_implementation(cls: type[torch.optim.Optimizer], params: list[nn.Parameter],
+                           settings: dict[str, Any]) -> dict[str, bool]:
+    """The settings that pick torch's fastest step for a named optimizer, unless the user chose.
+
+    ``fused=True`` (one kernel per step: SGD, Adam, AdamW and Adagrad, on CPU and GPU) where the
+    class has it and every parameter is a floating tensor on a device with fused kernels; it
+    rounds like the per-tensor loop up to a last bit (tested). Otherwise ``foreach=True`` (the
+    multi-tensor step: the per-tensor loop's arithmetic exactly, a few calls per step instead of
+    a few per parameter tensor). PyTorch itself picks foreach only on GPUs and fused never.
+    """
+    if "fused" in settings or "foreach" in settings:
+        return {}
+    accepted = inspect.signature(cls).parameters
+    if "fused" in accepted and params and all(
+            p.is_floating_point() and p.device.type in _FUSED_DEVICES for p in params):
+        return {"fused": True}
+    if "foreach" in accepted:
+        return {"foreach": True}
+    return {}
+
+
+def implementation(optimizer: torch.optim.Optimizer) -> str:
+    """Which torch step an optimizer runs: "fused", "foreach" (multi-tensor) or "loop"."""
+    defaults = optimizer.defaults
+    if defaults.get("fused"):
+        return "fused"
+    if defaults.get("foreach"):
+        return "foreach"
+    return "loop"
+
+
+def _fused_devices() -> frozenset[str]:
+    try:  # torch's own list (private, so read defensively)
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+        return frozenset(_get_fused_kernels_supported_devices())
+    except (ImportError, AttributeError):
+        return frozenset({"cpu", "cuda"})
+
+
+_FUSED_DEVICES = _fused_devices()
+
 OptimizerArg = str | type | Callable[..., torch.optim.Optimizer] | torch.optim.Optimizer
 
 
@@ -96,11 +137,7 @@ def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
         if weight_decay:
             settings["weight_decay"] = weight_decay
         cls: Any = spec.cls
-        if "foreach" in inspect.signature(cls).parameters:
-            # the multi-tensor implementation: the same arithmetic as the per-tensor loop
-            # (equal results, tested), a few calls per step instead of a few per parameter;
-            # PyTorch picks it by itself on GPUs only
-            settings.setdefault("foreach", True)
+        settings.update(fastest_implementation(cls, params, settings))
         return cls(params, lr=spec.default_lr if lr is None else lr, **settings)
     if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
         if momentum is not None:
