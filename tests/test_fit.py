@@ -95,6 +95,33 @@ def test_named_optimizer_is_torch_optim(name: str) -> None:
     assert isinstance(history.info["lr"], float)
 
 
+def test_sparse_gradients_get_the_multi_tensor_step() -> None:
+    """Fused kernels take no sparse gradients: a model with nn.Embedding(sparse=True) trains with
+    foreach instead, and equals torch's default SGD."""
+    class Bag(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.embed = nn.Embedding(10, 4, sparse=True)
+            self.out = nn.Linear(4, 2)
+
+        def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+            return self.out(self.embed(tokens).mean(1))
+
+    g = torch.Generator().manual_seed(1)
+    tokens = torch.randint(0, 10, (24, 3), generator=g)
+    labels = (tokens[:, 0] > 4).long()
+    ours, theirs = Bag(), Bag()
+    history = train(ours, (tokens, labels), FitOptions(optimizer="sgd", lr=0.1, epochs=2,
+                                                       batch_size=8, device="cpu"))
+    assert history.stop_reason == "completed"
+    assert history.info["optimizer_implementation"] == "foreach"
+    _hand_loop(theirs, tokens, labels, torch.optim.SGD(theirs.parameters(), lr=0.1), epochs=2,
+               batch_size=8)
+    for pa, pb in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(pa, pb)
+
+
 def test_named_settings_are_the_documented_ones() -> None:
     params = [nn.Parameter(torch.zeros(2))]
     from dlwidgets.engine.optim import make_optimizer
@@ -398,7 +425,8 @@ def test_builtin_two_class_set_with_bce_gets_float_targets() -> None:
 
 def test_one_registry_serves_training_and_the_race() -> None:
     """fit's names are the race's (less L-BFGS) with the same classes and starting settings;
-    a textbook variant trains like its class; named optimizers use the multi-tensor step."""
+    a textbook variant trains like its class; named optimizers take the fused or multi-tensor
+    step."""
     from dlwidgets.engine import optimizers as race
     from dlwidgets.engine.optim import make_optimizer
 

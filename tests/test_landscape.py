@@ -78,7 +78,8 @@ def test_model_is_left_untouched() -> None:
     # evaluated in eval mode: dropout off, so the centre equals the eval-mode loss
     model.eval()
     x, y = _data()
-    assert r.center_loss == pytest.approx(float(nn.functional.cross_entropy(model(x), y)), rel=1e-6)
+    expected = nn.functional.cross_entropy(model(x), y).detach()
+    assert r.center_loss == pytest.approx(float(expected), rel=1e-6)
 
 
 def test_trajectory_projection_recovers_known_coordinates() -> None:

@@ -862,11 +862,12 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     wrapped: nn.Module | None = None
-    # Already distributed: a DDP, or a launcher's wrapper around one (Lightning Fabric's
-    # fabric.setup(model)). Its forward is used as it is; the plain module inside is trained,
-    # evaluated and keyed.
+    # Already distributed: a DDP, or a launcher's wrapper around one that adds no parameters
+    # (Lightning Fabric's fabric.setup(model)). Its forward is used as it is; the plain module
+    # inside is trained, evaluated and keyed.
     inner = next((m for m in model.modules() if isinstance(m, DDP)), None)
-    if inner is not None:
+    if inner is not None and ({id(p) for p in model.parameters()}
+                              == {id(p) for p in inner.parameters()}):
         wrapped, model = model, inner.module
     source = as_source(data, val_data=opts.val_data, batch_size=opts.batch_size, seed=opts.seed,
                        shuffle=opts.shuffle, layout=layout_for(model) if isinstance(
@@ -886,7 +887,9 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     if not params:
         raise ValueError("the model has no trainable parameters (all requires_grad=False)")
     optimizer = make_optimizer(opts.optimizer, params, lr=opts.lr, momentum=opts.momentum,
-                               weight_decay=opts.weight_decay, options=opts.optimizer_options)
+                               weight_decay=opts.weight_decay, options=opts.optimizer_options,
+                               sparse_grads=any(getattr(m, "sparse", False) is True
+                                                for m in model.modules()))
     steps_per_epoch = source.steps_per_epoch(opts.batch_size, rank, world)
     schedule = make_schedule(opts.schedule, optimizer, epochs=opts.epochs,
                              steps_per_epoch=steps_per_epoch, every=opts.schedule_every)

@@ -53,20 +53,35 @@ def _fit_spec(name: str) -> OptimizerSpec:
 OPTIMIZERS: dict[str, OptimizerSpec] = {name: _fit_spec(name) for name in NAMED
                                         if name != "lbfgs"}
 
+
+def _fused_devices() -> frozenset[str]:
+    try:  # torch's own list (private, so read defensively)
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+        return frozenset(_get_fused_kernels_supported_devices())
+    except (ImportError, AttributeError):
+        return frozenset({"cuda"})
+
+
+_FUSED_DEVICES = _fused_devices()
+
+
 def fastest_implementation(cls: type[torch.optim.Optimizer], params: list[nn.Parameter],
-                           settings: dict[str, Any]) -> dict[str, bool]:
+                           settings: dict[str, Any], *,
+                           sparse_grads: bool = False) -> dict[str, bool]:
     """The settings that pick torch's fastest step for a named optimizer, unless the user chose.
 
     ``fused=True`` (one kernel per step: SGD, Adam, AdamW and Adagrad, on CPU and GPU) where the
     class has it and every parameter is a floating tensor on a device with fused kernels; it
     rounds like the per-tensor loop up to a last bit (tested). Otherwise ``foreach=True`` (the
-    multi-tensor step: the per-tensor loop's arithmetic exactly, a few calls per step instead of
-    a few per parameter tensor). PyTorch itself picks foreach only on GPUs and fused never.
+    multi-tensor step: the per-tensor loop's results, NAdam's up to rounding; a few calls per
+    step instead of a few per parameter tensor). PyTorch itself picks foreach only on GPUs and
+    fused never. Fused kernels take no sparse gradients (``nn.Embedding(sparse=True)``): such
+    models get foreach.
     """
     if "fused" in settings or "foreach" in settings:
         return {}
     accepted = inspect.signature(cls).parameters
-    if "fused" in accepted and params and all(
+    if "fused" in accepted and params and not sparse_grads and all(
             p.is_floating_point() and p.device.type in _FUSED_DEVICES for p in params):
         return {"fused": True}
     if "foreach" in accepted:
@@ -84,23 +99,13 @@ def implementation(optimizer: torch.optim.Optimizer) -> str:
     return "loop"
 
 
-def _fused_devices() -> frozenset[str]:
-    try:  # torch's own list (private, so read defensively)
-        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-        return frozenset(_get_fused_kernels_supported_devices())
-    except (ImportError, AttributeError):
-        return frozenset({"cpu", "cuda"})
-
-
-_FUSED_DEVICES = _fused_devices()
-
 OptimizerArg = str | type | Callable[..., torch.optim.Optimizer] | torch.optim.Optimizer
 
 
 def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
                    lr: float | None = None, momentum: float | None = None,
-                   weight_decay: float = 0.0,
-                   options: dict[str, Any] | None = None) -> torch.optim.Optimizer:
+                   weight_decay: float = 0.0, options: dict[str, Any] | None = None,
+                   sparse_grads: bool = False) -> torch.optim.Optimizer:
     """Build the optimizer named (or given) by ``optimizer`` over ``params``.
 
     ``optimizer`` is a name from ``OPTIMIZERS``, a ``torch.optim.Optimizer`` subclass (called as
@@ -137,7 +142,7 @@ def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
         if weight_decay:
             settings["weight_decay"] = weight_decay
         cls: Any = spec.cls
-        settings.update(fastest_implementation(cls, params, settings))
+        settings.update(fastest_implementation(cls, params, settings, sparse_grads=sparse_grads))
         return cls(params, lr=spec.default_lr if lr is None else lr, **settings)
     if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
         if momentum is not None:
