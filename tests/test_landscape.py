@@ -78,8 +78,9 @@ def test_model_is_left_untouched() -> None:
     # evaluated in eval mode: dropout off, so the centre equals the eval-mode loss
     model.eval()
     x, y = _data()
-    expected = nn.functional.cross_entropy(model(x), y).detach()
-    assert r.center_loss == pytest.approx(float(expected), rel=1e-6)
+    with torch.no_grad():
+        expected = float(nn.functional.cross_entropy(model(x), y))
+    assert r.center_loss == pytest.approx(expected, rel=1e-6)
 
 
 def test_trajectory_projection_recovers_known_coordinates() -> None:
@@ -147,7 +148,8 @@ def test_dataloader_and_regression_targets() -> None:
     model = nn.Linear(3, 1)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
     r = loss_landscape_2d(model, loader, resolution=5, device="cpu")
-    direct = float(nn.functional.mse_loss(model(x).squeeze(1), y))
+    with torch.no_grad():
+        direct = float(nn.functional.mse_loss(model(x).squeeze(1), y))
     assert r.center_loss == pytest.approx(direct, rel=1e-6)
 
 
