@@ -220,3 +220,27 @@ def test_fit_on_device_with_data_on_cpu(gpu_device: str, where: str) -> None:
     np.testing.assert_allclose(history.steps["loss"], cpu.steps["loss"], rtol=1e-4, atol=1e-5)
     for a, b in zip(model.parameters(), ref.parameters()):
         torch.testing.assert_close(a.detach().cpu(), b.detach(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("proj", [0, 6])
+def test_fused_cuda_lstm_cell_equals_the_step_loop(gpu_device: str, proj: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CUDA a one-direction LSTM trace takes PyTorch's fused cell; every gate, c and h
+    equal the general step loop's (on the CPU both sides take the step loop)."""
+    from dlwidgets.engine import recurrent as rec
+
+    if gpu_device == "cuda":  # the fused path is really taken there
+        assert rec._FUSED_CELL is not None
+    torch.manual_seed(0)
+    lstm = nn.LSTM(7, 10, num_layers=2, proj_size=proj).to(gpu_device)
+    x = torch.randn(40, 3, 7, device=gpu_device)
+    fused = rec.recompute(lstm, x, device=gpu_device)
+    monkeypatch.setattr(rec, "FUSED_CUDA_CELL", False)
+    loop = rec.recompute(lstm, x, device=gpu_device)
+    assert set(fused.states) == set(loop.states)
+    for key in loop.states:
+        torch.testing.assert_close(fused.states[key], loop.states[key], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fused.output, loop.output, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        out, _ = lstm(x)
+    assert (fused.output - out).abs().max().item() <= 1e-4

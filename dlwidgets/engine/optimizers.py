@@ -899,11 +899,13 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
         store = start.clone()
         params = [store[i] for i in range(k)]  # views; leaves (store does not require grad)
         opts = [spec.build([p]) for spec, p in zip(specs, params)]
-        if dev.type == "cpu":
-            for opt in opts:  # what "foreach=None" resolves to on a CPU, decided once, not per step
-                for group in opt.param_groups:
-                    if "foreach" in group and group["foreach"] is None:
-                        group["foreach"] = False
+        # foreach=None would group the parameter tensors every step; with one (n, 2) tensor per
+        # optimizer the per-tensor step does the same kernels without that Python work, on every
+        # device (on a CPU it is also what None resolves to). Decided once, not per step.
+        for opt in opts:
+            for group in opt.param_groups:
+                if "foreach" in group and group["foreach"] is None:
+                    group["foreach"] = False
         steppers = [_bare_step(opt, spec, grad_off=grad_fn is not None)
                     for opt, spec in zip(opts, specs)]
         # per-step records are kept as lists of fresh tensors and stacked once at the end: the
@@ -911,7 +913,7 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
         positions = [store.clone()]
         grads: list[torch.Tensor] = []
         keys: list[list[str]] = []
-        states: list[dict[str, list[torch.Tensor]]] = [{} for _ in specs]
+        snapshots: list[list[torch.Tensor]] = [[] for _ in specs]  # (keys, 2) per step
         ones = torch.ones((k, n), dtype=dtype, device=dev)
         for t in range(steps):
             if grad_fn is not None:
@@ -938,11 +940,12 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
             if record_state:
                 if t == 0:
                     keys = [_record_keys(opts[i], params[i]) for i in range(k)]
-                    states = [{key: [] for key in keys[i]} for i in range(k)]
                 for i in range(k):
+                    # the first start's state, all keys in one stack: one kernel per optimizer
+                    # and step (a clone per key is one copy each, a memcpy call on CUDA)
                     st = opts[i].state[params[i]]
-                    for key in keys[i]:
-                        states[i][key].append(st[key].clone() if n == 1 else st[key][0].clone())
+                    if keys[i]:
+                        snapshots[i].append(torch.stack([st[key][0] for key in keys[i]]))
         traj = torch.stack(positions)  # (steps + 1, k, n, 2)
         end = store.clone()
     with torch.no_grad():  # the loss along every trail, in one batched call
@@ -955,8 +958,10 @@ def _run_batched(surface: Surface, specs: Sequence[OptimizerSpec], pts: np.ndarr
         gr = torch.stack(grads)[:, :, 0].permute(1, 0, 2).cpu().numpy().astype(np.float64)
     else:
         gr = np.zeros((k, 0, 2))
-    st_np = [{key: torch.stack(v).reshape(steps, 2).cpu().numpy().astype(np.float64)
-              for key, v in d.items()} for d in states]
+    st_np: list[dict[str, np.ndarray]] = []
+    for i in range(k):
+        snap = torch.stack(snapshots[i]).cpu().numpy().astype(np.float64) if snapshots[i] else None
+        st_np.append({key: snap[:, j] for j, key in enumerate(keys[i])} if snap is not None else {})
     return pos, ls, gnorm.cpu().numpy().astype(np.float64), gr, st_np
 
 

@@ -291,12 +291,55 @@ def _apply(x: torch.Tensor, mask: Any, lo: int, hi: int, inplace: bool) -> torch
 # sigmoid covers the first 3H columns and one tanh the last H.
 
 
+# On CUDA each step of the loop below is launch-bound (seven kernels, each a few microseconds
+# of Python and driver time). There, a one-direction LSTM without clamps takes PyTorch's own
+# fused cell, the kernel nn.LSTMCell runs on CUDA: one kernel per step computes the four gate
+# activations, c and h, and hands back the activated gates ("workspace", in PyTorch's i, f, g, o
+# order). The same arithmetic; tests/test_gpu.py checks both paths agree on a GPU.
+FUSED_CUDA_CELL = True
+_FUSED_CELL = getattr(getattr(torch.ops.aten, "_thnn_fused_lstm_cell", None), "default", None)
+
+
+def _fused_cell_usable(xp: torch.Tensor, masks: _Masks) -> bool:
+    return (FUSED_CUDA_CELL and xp.is_cuda and xp.shape[1] == 1 and not masks.clamps
+            and _FUSED_CELL is not None)
+
+
+def _native_order(t: torch.Tensor) -> torch.Tensor:
+    """Gate columns i, f, o, g <-> PyTorch's i, f, g, o (the swap is its own inverse)."""
+    chunks = t.chunk(4, -1)
+    return torch.cat([chunks[k] for k in _LSTM_ORDER], -1)
+
+
+def _lstm_fused_cuda(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, c0: torch.Tensor,
+                     bufs: dict[str, torch.Tensor]) -> dict[str, Any]:
+    x_nat = _native_order(xp[:, 0])
+    whh = _native_order(w.w_hh_t[0])
+    whr = None if w.w_hr_t is None else w.w_hr_t[0]
+    hs = bufs["h"]
+    h, c = h0[0], c0[0]
+    acts, cells, outs = [], [], []
+    assert _FUSED_CELL is not None
+    for s in range(xp.shape[0]):
+        out, c, act = _FUSED_CELL(x_nat[s], torch.mm(h, whh), c)
+        h = out if whr is None else torch.mm(out, whr, out=hs[s, 0])
+        acts.append(act)
+        cells.append(c)
+        outs.append(out)
+    bufs["c"][:, 0].copy_(torch.stack(cells))
+    bufs.get("m", hs)[:, 0].copy_(torch.stack(outs))
+    xp[:, 0].copy_(_native_order(torch.stack(acts)))
+    return {"acts": xp, **bufs}
+
+
 def _lstm_loop(xp: torch.Tensor, w: _LayerWeights, h0: torch.Tensor, c0: torch.Tensor,
                masks: _Masks, bufs: dict[str, torch.Tensor] | None) -> dict[str, Any]:
     steps, num_dirs, batch, gates = xp.shape
     hid = gates // 4
     whh, whr = w.w_hh_t, w.w_hr_t
     h, c = h0, c0
+    if bufs is not None and _fused_cell_usable(xp, masks):
+        return _lstm_fused_cuda(xp, w, h0, c0, bufs)
     if bufs is not None:
         cs, hs = bufs["c"], bufs["h"]
         ms = bufs.get("m", hs)

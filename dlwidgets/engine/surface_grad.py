@@ -44,7 +44,15 @@ def eager_gradient(fn: SurfaceFn, points: torch.Tensor) -> tuple[torch.Tensor, t
 
 def _public_torch_calls(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
     """Call ``torch.<op>`` instead of ``torch.ops.aten.<op>.<overload>`` where it exists."""
-    for node in gm.graph.nodes:
+    for node in list(gm.graph.nodes):
+        # autograd's backward of x**2 is 2 * x**1.0: pow(x, 1.0) is x exactly, and on CUDA it
+        # costs a copy call per step; the check against eager autograd below still applies
+        if (node.op == "call_function" and node.target is torch.ops.aten.pow.Tensor_Scalar
+                and len(node.args) == 2 and node.args[1] == 1.0
+                and isinstance(node.args[0], torch.fx.Node)):
+            node.replace_all_uses_with(node.args[0])
+            gm.graph.erase_node(node)
+            continue
         if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
             public = getattr(torch, node.target.overloadpacket.__name__, None)
             if callable(public):
