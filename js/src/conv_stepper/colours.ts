@@ -1,62 +1,62 @@
-// Colours of cell values: diverging blue-white-red for signed data, greys otherwise.
+// Colours of cell values: diverging blue-white-red for signed data, greys otherwise, both from the
+// shared colour tables (lib/colour.ts). Cell colours show data, so they stay the same in light
+// and dark themes; everything drawn on the page itself takes the theme (lib/theme.ts).
 
-import { interpolateGreys, interpolateRdBu } from "d3-scale-chromatic";
+import { colourTable, divergingTable, tableColour, tableIndex } from "../lib/colour";
 
-/** Highlight colours: hovered cells, the sliding window, the pooling winner. */
-export const HOVER = "#e8590c";
-export const WINDOW = "#2f6fdf";
+/** Pooling winner: amber reads on both themes and differs from the window and hover accents. */
 export const WINNER = "#f59f00";
 
-/** Position 0..255 of v on the colour scale: signed values diverge around 0, others run 0..max. */
-export function colorIndex(v: number, maxAbs: number, signed: boolean): number {
-  const m = maxAbs > 0 ? maxAbs : 1;
-  const t = signed ? 0.5 + Math.max(-1, Math.min(1, v / m)) / 2 : Math.max(0, Math.min(1, v / m));
-  return Math.round(t * 255);
-}
+/** A NaN or ±∞ cell: RGBA bytes for the pixel painter, CSS for cells drawn one by one. */
+export const MISSING_RGBA: readonly [number, number, number, number] = [241, 241, 241, 255];
+const MISSING_CSS = "#f1f3f5";
 
-function buildLut(interp: (t: number) => string, flip: boolean, squeeze = 1): Uint8ClampedArray {
-  const lut = new Uint8ClampedArray(256 * 3);
-  for (let k = 0; k < 256; k++) {
-    const t = k / 255;
-    const rgb = interp(flip ? 1 - t * squeeze : t * squeeze).match(/\d+/g)!.map(Number);
-    lut.set(rgb.slice(0, 3), k * 3);
-  }
-  return lut;
-}
+/** Text on a coloured cell: it contrasts with the cell's data colour, not with the page. */
+const TEXT_ON_DARK_CELL = "#ffffff";
+const TEXT_ON_LIGHT_CELL = "#1f2933";
 
-interface Luts {
+export const TABLE_SIZE = 256;
+
+interface Tables {
   signed: Uint8ClampedArray;
   plain: Uint8ClampedArray;
   css: { signed: string[]; plain: string[] };
 }
-let LUTS: Luts | null = null;
+let TABLES: Tables | null = null;
 
-/** RGB lookup tables (3 bytes per entry) and their CSS strings, built on first use. */
-export function luts(): Luts {
-  if (!LUTS) {
+/** RGBA tables (built on first use) and their CSS strings, so drawing cells parses nothing. */
+export function tables(): Tables {
+  if (!TABLES) {
     // signed: blue (negative) – white – red (positive); plain: black (0) to near-white (max),
     // a bright stroke on a dark page, like the digits
-    const signed = buildLut(interpolateRdBu, true);
-    const plain = buildLut(interpolateGreys, true, 0.92);
-    const css = (lut: Uint8ClampedArray) => Array.from({ length: 256 }, (_, k) => `rgb(${lut[k * 3]},${lut[k * 3 + 1]},${lut[k * 3 + 2]})`);
-    LUTS = { signed, plain, css: { signed: css(signed), plain: css(plain) } };
+    const signed = divergingTable(TABLE_SIZE);
+    const plain = colourTable("greys", TABLE_SIZE, { reverse: true, range: [0, 0.92] });
+    const css = (t: Uint8ClampedArray) => Array.from({ length: TABLE_SIZE }, (_, k) => tableColour(t, k));
+    TABLES = { signed, plain, css: { signed: css(signed), plain: css(plain) } };
   }
-  return LUTS;
+  return TABLES;
+}
+
+/** Value range mapped onto the table: ±maxAbs when signed, else 0..maxAbs. */
+export function valueRange(maxAbs: number, signed: boolean): [number, number] {
+  const m = maxAbs > 0 ? maxAbs : 1;
+  return signed ? [-m, m] : [0, m];
 }
 
 /** CSS colour of v: diverging blue-white-red when signed, else greys. */
 export function cellColor(v: number, maxAbs: number, signed: boolean): string {
-  if (!Number.isFinite(v)) return "#f1f3f5";
-  const l = luts().css;
-  return (signed ? l.signed : l.plain)[colorIndex(v, maxAbs, signed)];
+  if (!Number.isFinite(v)) return MISSING_CSS;
+  const [lo, hi] = valueRange(maxAbs, signed);
+  const css = tables().css;
+  return (signed ? css.signed : css.plain)[tableIndex(v, lo, hi, TABLE_SIZE)];
 }
 
 /** Text colour readable on cellColor(v, ...). */
 export function textColor(v: number, maxAbs: number, signed: boolean): string {
   const m = maxAbs > 0 ? maxAbs : 1;
   const t = v / m;
-  if (signed) return Math.abs(t) > 0.55 ? "#ffffff" : "#1f2933";
-  return t < 0.5 ? "#ffffff" : "#1f2933";
+  if (signed) return Math.abs(t) > 0.55 ? TEXT_ON_DARK_CELL : TEXT_ON_LIGHT_CELL;
+  return t < 0.5 ? TEXT_ON_DARK_CELL : TEXT_ON_LIGHT_CELL;
 }
 
 export function maxAbsOf(data: ArrayLike<number>, start = 0, end = data.length): number {

@@ -1,15 +1,29 @@
-// One frame: clear the canvas and draw the current view.
+// One frame: read the theme, clear the canvas and draw the current view.
 
+import { readTheme } from "../lib/theme";
 import { drawConv } from "./conv_view";
 import { drawPool } from "./pool_view";
 import { viewOf, type Stepper } from "./state";
 import { drawTransposed } from "./transposed_view";
 
+/** Read the page colours for this draw; cached grids drawn in other colours are dropped. */
+function takeTheme(s: Stepper) {
+  const st = s.state;
+  st.theme = readTheme(s.ui.root);
+  const key = [st.theme.bg, st.theme.fg, st.theme.muted, st.theme.monoFont].join("|");
+  if (key !== st.themeKey) {
+    st.themeKey = key;
+    st.cache = new Map();
+    st.result.key = "";
+  }
+}
+
 function paint(s: Stepper, now: number) {
   const { ctx, width, height } = s.surface;
   const st = s.state;
+  takeTheme(s);
   ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = "#ffffff";
+  ctx.fillStyle = st.theme.bg;
   ctx.fillRect(0, 0, width, height);
   st.drawn++;
   s.ui.root.dataset.draws = String(st.drawn);

@@ -11,6 +11,7 @@
 import type { RenderProps } from "@anywidget/types";
 import { createSurface } from "../lib/canvas";
 import { isStandalone, listen, ownKeys } from "../lib/dom";
+import { onThemeChange } from "../lib/theme";
 import { bindControls, syncControls } from "./controls";
 import { buildGallery } from "./gallery";
 import { framesFor } from "./geometry";
@@ -120,9 +121,15 @@ function render({ model, el }: Pick<RenderProps<ConvStepperModel>, "model" | "el
   ownKeys(s.ui.editor);
   bindRowKeys(s);
   const unlisten = listenToModel(s);
+  // JupyterLab switching light/dark: thumbnails and canvas are redrawn in the new colours
+  const unwatchTheme = onThemeChange(s.ui.root, () => {
+    buildGallery(s);
+    s.requestDraw();
+  });
   loadTrace(s);
   return () => {
     unlisten();
+    unwatchTheme();
     s.state.timeline?.destroy();
     if (s.state.raf) cancelAnimationFrame(s.state.raf);
     if (s.state.syncTimer) clearTimeout(s.state.syncTimer);

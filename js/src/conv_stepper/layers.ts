@@ -7,7 +7,7 @@ import type { Panel } from "./layout";
 import type { Stepper } from "./state";
 import type { Nd } from "./trace";
 
-/** The cached grid image under `key`, made on first use (the cache is dropped on relayout). */
+/** The cached grid image under `key`, made on first use (dropped on relayout and theme change). */
 export function cachedGrid(s: Stepper, key: string, make: () => GridImage): GridImage {
   let img = s.state.cache.get(key);
   if (!img) {
@@ -37,7 +37,7 @@ export function inputImage(s: Stepper, c: number, p: Panel): GridImage {
     const signed = hasNegative(tr.padded.data);
     const m = maxAbsOf(tr.padded.data);
     const base = c * size;
-    return drawGrid(hp, wp, p.cell, (r, q) => tr.padded.data[base + r * wp + q], m, signed, {
+    return drawGrid({ values: tr.padded.data, base, rows: hp, cols: wp }, p.cell, m, signed, s.state.theme, {
       faded: (r, q) => inPadding(g, r, q),
     });
   });
@@ -49,6 +49,6 @@ export function mapImage(s: Stepper, key: string, arr: Nd, f: number, rows: numb
     const base = f * rows * cols;
     const m = maxAbsOf(arr.data, base, base + rows * cols);
     const signed = hasNegative(arr.data, base, base + rows * cols);
-    return drawGrid(rows, cols, cell, (r, c) => arr.data[base + r * cols + c], m, signed, { text });
+    return drawGrid({ values: arr.data, base, rows, cols }, cell, m, signed, s.state.theme, { text });
   });
 }

@@ -1,14 +1,17 @@
-// Canvas primitives shared by the three views: titles, outlines, small grids, operators.
+// Canvas primitives shared by the three views: titles, outlines, small grids, operators. Page
+// colours come from the theme the caller read for this draw.
 
+import { withAlpha } from "../lib/colour";
+import { font, type Theme } from "../lib/theme";
 import { cellColor, textColor } from "./colours";
 import { cellText, glide } from "./geometry";
 import type { GridImage } from "./grid";
 import { LAYOUT, type Panel } from "./layout";
 import type { Stepper } from "./state";
 
-export function panelTitle(ctx: CanvasRenderingContext2D, p: Panel, text: string) {
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "12px system-ui, sans-serif";
+export function panelTitle(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel, text: string) {
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 12);
   ctx.textAlign = "left";
   ctx.textBaseline = "bottom";
   ctx.fillText(text, p.x, p.y - p.deck - 6);
@@ -21,17 +24,17 @@ export function outline(ctx: CanvasRenderingContext2D, p: Panel, r: number, c: n
   ctx.strokeRect(p.x + c * p.cell + width / 2 - 0.5, p.y + r * p.cell + width / 2 - 0.5, cols * p.cell - width + 1, rows * p.cell - width + 1);
 }
 
-function emptyGrid(ctx: CanvasRenderingContext2D, p: Panel) {
-  ctx.fillStyle = "#f5f7fa";
+function emptyGrid(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel) {
+  ctx.fillStyle = theme.panel;
   ctx.fillRect(p.x, p.y, p.cols * p.cell, p.rows * p.cell);
-  ctx.strokeStyle = "#d9e2ec";
+  ctx.strokeStyle = theme.border;
   ctx.lineWidth = 1;
   ctx.strokeRect(p.x + 0.5, p.y + 0.5, p.cols * p.cell - 1, p.rows * p.cell - 1);
 }
 
 /** Draw the first `count` cells (row-major) of a cached map image. */
-export function progressive(ctx: CanvasRenderingContext2D, p: Panel, img: GridImage, count: number) {
-  emptyGrid(ctx, p);
+export function progressive(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel, img: GridImage, count: number) {
+  emptyGrid(ctx, theme, p);
   const full = Math.floor(count / p.cols);
   const rest = count % p.cols;
   ctx.save();
@@ -44,9 +47,9 @@ export function progressive(ctx: CanvasRenderingContext2D, p: Panel, img: GridIm
 }
 
 /** A small grid (kernel, products, window) drawn straight onto the canvas every frame. */
-export function smallGrid(ctx: CanvasRenderingContext2D, p: Panel, value: (r: number, c: number) => number, maxAbs: number, signed: boolean, faded?: (r: number, c: number) => boolean) {
+export function smallGrid(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel, value: (r: number, c: number) => number, maxAbs: number, signed: boolean, faded?: (r: number, c: number) => boolean) {
   const fontPx = Math.max(8, Math.min(12, Math.floor(p.cell * 0.32)));
-  ctx.font = `${fontPx}px ui-monospace, Menlo, Consolas, monospace`;
+  ctx.font = font(theme, fontPx, "", true);
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
   for (let r = 0; r < p.rows; r++) {
@@ -57,25 +60,25 @@ export function smallGrid(ctx: CanvasRenderingContext2D, p: Panel, value: (r: nu
       ctx.fillStyle = cellColor(v, maxAbs, signed);
       ctx.fillRect(x, y, p.cell, p.cell);
       if (faded?.(r, c)) {
-        ctx.fillStyle = "rgba(255,255,255,0.6)";
+        ctx.fillStyle = withAlpha(theme.bg, 0.6);
         ctx.fillRect(x, y, p.cell, p.cell);
       }
       if (p.cell >= 20) {
-        ctx.fillStyle = faded?.(r, c) ? "#616e7c" : textColor(v, maxAbs, signed);
+        ctx.fillStyle = faded?.(r, c) ? theme.muted : textColor(v, maxAbs, signed);
         ctx.fillText(cellText(v), x + p.cell / 2, y + p.cell / 2 + 0.5);
       }
     }
   }
-  ctx.strokeStyle = "rgba(31,41,51,0.25)";
+  ctx.strokeStyle = withAlpha(theme.fg, 0.25);
   ctx.lineWidth = 1;
   for (let r = 0; r < p.rows; r++) for (let c = 0; c < p.cols; c++) ctx.strokeRect(p.x + c * p.cell + 0.5, p.y + r * p.cell + 0.5, p.cell - 1, p.cell - 1);
 }
 
 /** An operator sign (⊙, =, →) between two panels. */
-export function operator(ctx: CanvasRenderingContext2D, a: Panel | undefined, b: Panel | undefined, text: string) {
+export function operator(ctx: CanvasRenderingContext2D, theme: Theme, a: Panel | undefined, b: Panel | undefined, text: string) {
   if (!a || !b) return;
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "18px system-ui, sans-serif";
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 18);
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
   const x = (a.x + a.cols * a.cell + a.deck + b.x) / 2;
@@ -84,25 +87,25 @@ export function operator(ctx: CanvasRenderingContext2D, a: Panel | undefined, b:
 }
 
 /** The step line under the panels. */
-export function footer(ctx: CanvasRenderingContext2D, height: number, text: string) {
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "12px system-ui, sans-serif";
+export function footer(ctx: CanvasRenderingContext2D, theme: Theme, height: number, text: string) {
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 12);
   ctx.textAlign = "left";
   ctx.textBaseline = "bottom";
   ctx.fillText(text, LAYOUT.margin, height - LAYOUT.margin + 8);
 }
 
 /** The unpadded input's border on a padded-grid panel. */
-export function inputBorder(ctx: CanvasRenderingContext2D, p: Panel, top: number, left: number, rows: number, cols: number) {
-  ctx.strokeStyle = "#1f2933";
+export function inputBorder(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel, top: number, left: number, rows: number, cols: number) {
+  ctx.strokeStyle = theme.fg;
   ctx.lineWidth = 1.5;
   ctx.strokeRect(p.x + left * p.cell, p.y + top * p.cell, cols * p.cell, rows * p.cell);
 }
 
 /** Shade the rows at the bottom and columns at the right that the stride never reaches. */
-export function droppedBorder(ctx: CanvasRenderingContext2D, p: Panel, rows: number, cols: number, dr: number, dc: number) {
+export function droppedBorder(ctx: CanvasRenderingContext2D, theme: Theme, p: Panel, rows: number, cols: number, dr: number, dc: number) {
   if (!dr && !dc) return;
-  ctx.fillStyle = "rgba(201,42,42,0.28)";
+  ctx.fillStyle = withAlpha(theme.negative, 0.28);
   if (dr) ctx.fillRect(p.x, p.y + (rows - dr) * p.cell, cols * p.cell, dr * p.cell);
   if (dc) ctx.fillRect(p.x + (cols - dc) * p.cell, p.y, dc * p.cell, (rows - dr) * p.cell);
 }

@@ -4,6 +4,7 @@
 import type { AnyModel } from "@anywidget/types";
 import type { WireArray } from "../lib/arrays";
 import type { Surface } from "../lib/canvas";
+import { LIGHT_THEME, type Theme } from "../lib/theme";
 import type { Timeline } from "../lib/timeline";
 import type { GridImage } from "./grid";
 import type { Panel } from "./layout";
@@ -120,6 +121,10 @@ export interface ViewState {
   /** Current frame of each view, kept when switching views. */
   frames: Record<ViewName, number>;
   hover: Hover | null;
+  /** Page colours, read from the --dlw-* variables once per draw. */
+  theme: Theme;
+  /** The theme colours the cached grids were drawn with; a change drops them. */
+  themeKey: string;
   /** Offscreen grids of the current layout, drawn once and blitted every frame. */
   cache: Map<string, GridImage>;
   /** Colour ranges of the current trace, computed once per trace. */
@@ -146,6 +151,8 @@ export function createViewState(): ViewState {
     panels: [],
     frames: { conv: 0, pool: 0, transposed: 0 },
     hover: null,
+    theme: { ...LIGHT_THEME },
+    themeKey: "",
     cache: new Map(),
     stats: new Map(),
     shown: { r: 0, c: 0, from: { r: 0, c: 0 }, t0: 0 },
