@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  cellAt,
-  cellColor,
-  cellSize,
-  cellText,
-  feedsAxis,
-  feedsOf,
-  formulaText,
-  framesFor,
-  glide,
-  layoutPanels,
-  outputSize,
-  sumExpression,
-  windowOf,
-  type Geometry,
-} from "../src/conv_stepper";
+import { cellColor } from "../src/conv_stepper/colours";
+import { cellText, feedsAxis, feedsOf, formulaText, framesFor, glide, outputSize, sumExpression, windowOf } from "../src/conv_stepper/geometry";
+import { cellAt, cellSize, layoutPanels } from "../src/conv_stepper/layout";
+import type { Geometry } from "../src/conv_stepper/state";
 
 /** Output size by sliding a window until it no longer fits (no formula involved). */
 function bruteOutputSize(n: number, k: number, s: number, before: number, after: number, d: number): number {

@@ -2,7 +2,8 @@
 reaches Python, hovering shows receptive fields, editing a cell and changing the stride are
 recomputed by torch in the kernel), in Voilà, and in an exported page with no kernel (stepping,
 views, filters, hovering and the gallery keep working; controls that need Python are disabled).
-The exported page also measures playback frames per second (reported, not asserted)."""
+The exported page also measures playback frames per second (reported, not asserted), and
+switching the page to the dark theme redraws the canvas on a dark background with readable text."""
 
 from __future__ import annotations
 
@@ -207,4 +208,49 @@ def test_conv_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
     print(f"\nconv stepper playback: {figures['fps']:.1f} frames/s, "
           f"{figures['draws_per_s']:.1f} draws/s, {figures['draw_ms']:.2f} ms per draw")
     harness.screenshot(first, "conv_stepper_export")
+    harness.assert_no_console_errors(console)
+
+
+# WCAG contrast of the input panel's title against the canvas background, read from the pixels
+_TITLE_CONTRAST = """(el) => {
+  const canvas = el.querySelector('canvas.dlw-canvas');
+  const p = JSON.parse(el.querySelector('.dlw-conv-stage').dataset.panels).find((q) => q.key === 'input');
+  const ratio = canvas.width / canvas.clientWidth;
+  const ctx = canvas.getContext('2d');
+  const pixels = (x, y, w, h) => ctx.getImageData(Math.round(x * ratio), Math.round(y * ratio),
+                                                  Math.round(w * ratio), Math.round(h * ratio)).data;
+  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = (d, k) => 0.2126 * lin(d[k]) + 0.7152 * lin(d[k + 1]) + 0.0722 * lin(d[k + 2]);
+  const bg = lum(pixels(1, 1, 1, 1), 0);
+  const band = pixels(p.x, p.y - 22, 120, 16);  // the title sits 6 px above the grid
+  let best = 1;
+  for (let k = 0; k < band.length; k += 4) {
+    const l = lum(band, k);
+    best = Math.max(best, (Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05));
+  }
+  return { background: bg, contrast: best };
+}"""
+
+
+def test_conv_stepper_follows_dark_theme(offline_page: tuple[Any, harness.ConsoleLog],
+                                         tmp_path: pathlib.Path) -> None:
+    """Switching the page to JupyterLab's dark theme redraws the canvas on a dark background
+    with readable text (the canvas reads the --dlw-* theme colours, not fixed greys)."""
+    import dlwidgets
+
+    page, console = offline_page
+    path = dlwidgets.export_html([dlwidgets.ConvStepper("digit:3", "sobel_x", padding=1)],
+                                 tmp_path / "conv_dark.html", title="Convolution")
+    open_export(page, path)
+    root = page.locator(WIDGET)
+    root.locator("canvas.dlw-canvas").wait_for()
+    page.wait_for_function("(el) => Number(el.dataset.draws) > 0", arg=root.element_handle())
+    light = page.evaluate(_TITLE_CONTRAST, root.element_handle())
+    assert light["background"] > 0.8 and light["contrast"] >= 3, light
+    draws = int(root.get_attribute("data-draws") or 0)
+    page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
+    page.wait_for_function("([el, n]) => Number(el.dataset.draws) > n",
+                           arg=[root.element_handle(), draws])
+    dark = page.evaluate(_TITLE_CONTRAST, root.element_handle())
+    assert dark["background"] < 0.05 and dark["contrast"] >= 3, dark
     harness.assert_no_console_errors(console)
