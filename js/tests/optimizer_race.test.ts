@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { lossExtent, logTicks, thinTicks } from "../src/optimizer_race/chart";
+import { thinEvery as thinTicks } from "../src/lib/axes";
+import { decadeTicksOrEnds as logTicks, lossExtent } from "../src/optimizer_race/chart";
 import { niceValue, sliderToValue, valueToSlider } from "../src/optimizer_race/controls";
 import { medianSeries } from "../src/optimizer_race/data";
 import { statusText } from "../src/optimizer_race/panels";

@@ -2,26 +2,22 @@
 // frame only copies the layer and draws the step cursor.
 
 import { scaleLinear, scaleLog, scaleSymlog, type ScaleLinear } from "d3-scale";
+import { decadeTicks, drawAxis, linearTicks, logTicks, thinEvery, type Tick } from "../lib/axes";
+import { parseColor } from "../lib/colour";
 import { formatNumber } from "../lib/format";
+import { font, type Theme } from "../lib/theme";
 import { CHART, type RaceView, type RacerData } from "./state";
 
-/** Ticks of a log axis: the powers of ten inside [lo, hi], thinned to at most 7; ends if none. */
-export function logTicks(lo: number, hi: number): number[] {
-  if (!(lo > 0) || !(hi > lo)) return [];
-  const a = Math.ceil(Math.log10(lo) - 1e-9);
-  const b = Math.floor(Math.log10(hi) + 1e-9);
-  if (b < a) return [lo, hi];
-  const every = Math.max(1, Math.ceil((b - a + 1) / 7));
-  const out: number[] = [];
-  for (let e = a; e <= b; e += every) out.push(Number(`1e${e}`));
-  return out;
-}
+const label3 = (v: number) => formatNumber(v, 3);
 
-/** At most `max` ticks, evenly picked (log scales within one decade give many). */
-export function thinTicks(ticks: number[], max: number): number[] {
-  if (ticks.length <= max) return ticks;
-  const every = Math.ceil(ticks.length / max);
-  return ticks.filter((_, i) => i % every === 0);
+/**
+ * Values of a log loss axis: the powers of ten inside [lo, hi], thinned to at most 7; the two
+ * ends when no power of ten lies inside; [] for a range that is not positive.
+ */
+export function decadeTicksOrEnds(lo: number, hi: number): number[] {
+  if (!(lo > 0) || !(hi > lo)) return [];
+  const decades = decadeTicks(lo, hi, 7).map((t) => t.value);
+  return decades.length ? decades : [lo, hi];
 }
 
 /** y-axis extent of loss series (finite values only); log only when every value is > 0. */
@@ -53,34 +49,31 @@ function firstStart(r: RacerData): Float64Array {
   return out;
 }
 
-type YScale = ((v: number) => number) & { ticks(n: number): number[] };
+type YScale = ((v: number) => number) & { domain(): number[] };
 
-function drawChartAxes(ctx: CanvasRenderingContext2D, sx: ScaleLinear<number, number>, sy: YScale, yTicks: number[]): void {
+/** y ticks: decades (or the ends) on a log axis, else d3's ticks of the axis' domain, ≤ 7. */
+function lossTicks(sy: YScale, logAxis: boolean): Tick[] {
+  const [lo, hi] = sy.domain();
+  const decades = logAxis ? decadeTicksOrEnds(lo, hi) : [];
+  if (decades.length >= 2) return decades.map((value) => ({ value, label: label3(value) }));
+  const ticks = logAxis ? logTicks(lo, hi, 5, label3) : linearTicks(lo, hi, 5, label3);
+  return thinEvery(ticks, 7);
+}
+
+function drawChartAxes(ctx: CanvasRenderingContext2D, sx: ScaleLinear<number, number>, sy: YScale, yTicks: Tick[], theme: Theme): void {
   const { width, height, margin: m } = CHART;
-  ctx.strokeStyle = "#e4e7eb";
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.lineWidth = 1;
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (const t of yTicks) {
-    const y = Math.round(sy(t)) + 0.5;
-    if (!Number.isFinite(y)) continue;
-    ctx.beginPath();
-    ctx.moveTo(m.left, y);
-    ctx.lineTo(width - m.right, y);
-    ctx.stroke();
-    ctx.fillText(formatNumber(t, 3), m.left - 5, y);
-  }
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const t of sx.ticks(6)) ctx.fillText(String(t), sx(t), height - m.bottom + 5);
+  // grid lines and labels on half pixels, as drawAxis snaps them
+  drawAxis(ctx, { side: "left", ticks: yTicks, scale: sy, at: m.left, grid: [m.left, width - m.right], theme });
+  const [x0, x1] = sx.domain();
+  drawAxis(ctx, { side: "bottom", ticks: linearTicks(x0, x1, 6, String), scale: sx, at: height - m.bottom, theme, snap: false });
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 11);
   ctx.textAlign = "right";
   ctx.textBaseline = "bottom";
   ctx.fillText("step", width - m.right, height - m.bottom - 2);
 }
 
-function drawLossCurve(ctx: CanvasRenderingContext2D, r: RacerData, s: ArrayLike<number>, nStarts: number, sx: (v: number) => number, sy: YScale): void {
+function drawLossCurve(ctx: CanvasRenderingContext2D, r: RacerData, s: ArrayLike<number>, nStarts: number, sx: (v: number) => number, sy: YScale, theme: Theme): void {
   ctx.strokeStyle = r.color;
   ctx.lineWidth = 1.8;
   ctx.beginPath();
@@ -100,12 +93,12 @@ function drawLossCurve(ctx: CanvasRenderingContext2D, r: RacerData, s: ArrayLike
   if (nStarts === 1 && r.diverged.data[0] >= 0) {
     const t = r.diverged.data[0] - 1;
     const y = sy(s[t]);
-    ctx.fillStyle = "#c92a2a";
+    ctx.fillStyle = theme.negative;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    ctx.font = "bold 13px system-ui, sans-serif";
+    ctx.font = font(theme, 13, "bold");
     ctx.fillText("✕", sx(t), y);
-    ctx.font = "11px system-ui, sans-serif";
+    ctx.font = font(theme, 11);
   }
 }
 
@@ -119,7 +112,8 @@ function renderChartLayer(view: RaceView): void {
   if (!ctx) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const { width, height, margin: m } = CHART;
-  ctx.fillStyle = "#ffffff";
+  const theme = state.theme;
+  ctx.fillStyle = theme.bg;
   ctx.fillRect(0, 0, width, height);
   const series = state.racers.filter((r) => !state.hidden.has(r.racer.name)).map((r) => ({ r, s: r.median ?? firstStart(r) }));
   const ext = lossExtent(series.map((x) => x.s));
@@ -130,10 +124,9 @@ function renderChartLayer(view: RaceView): void {
   if (useLog && ext.positive) sy = scaleLog().domain([ext.lo, ext.hi]).range(range);
   else if (useLog) sy = scaleSymlog().constant(Math.max((ext.hi - ext.lo) * 1e-4, 1e-12)).domain([ext.lo, ext.hi]).range(range);
   else sy = scaleLinear().domain([ext.lo, ext.hi]).nice().range(range);
-  const decades = useLog && ext.positive ? logTicks(ext.lo, ext.hi) : [];
-  const yTicks = decades.length >= 2 ? decades : thinTicks(sy.ticks(5), 7);
-  drawChartAxes(ctx, sx, sy, yTicks);
-  for (const { r, s } of series) drawLossCurve(ctx, r, s, state.nStarts, sx, sy);
+  const yTicks = lossTicks(sy, useLog && ext.positive);
+  drawChartAxes(ctx, sx, sy, yTicks, theme);
+  for (const { r, s } of series) drawLossCurve(ctx, r, s, state.nStarts, sx, sy, theme);
   const nStarts = state.nStarts;
   dom.chartLabel.textContent = nStarts > 1
     ? `median loss over ${nStarts} starts per step${useLog ? " (log scale)" : ""}; click to jump to a step`
@@ -153,7 +146,9 @@ export function drawChart(view: RaceView, frame: number): void {
   const m = CHART.margin;
   const x = m.left + (Math.min(frame, state.frames - 1) / Math.max(1, state.frames - 1)) * (CHART.width - m.left - m.right);
   const cx = Math.round(x) + 0.5;
-  ctx.strokeStyle = "rgba(31,41,51,0.5)";
+  // the text colour at half strength (fallback: the light theme's)
+  const [r, g, b] = parseColor(state.theme.fg, [31, 41, 51, 1]);
+  ctx.strokeStyle = `rgba(${r},${g},${b},0.5)`;
   ctx.lineWidth = 1;
   ctx.beginPath();
   ctx.moveTo(cx, m.top);

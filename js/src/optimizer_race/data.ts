@@ -1,11 +1,8 @@
 // Decoding the synced arrays into the view state, once per data change (not per frame).
 
-import { schemeTableau10 } from "d3-scale-chromatic";
+import { categoryColour } from "../lib/colour";
 import { decodeArray, type NdArray, type WireArray } from "../lib/arrays";
 import type { MaybeWire, RaceView, RacerData } from "./state";
-
-/** Optimizer colours, by position in the race. */
-export const COLORS = schemeTableau10;
 
 /** Per-step median over starts of a (T, n) row-major array, ignoring non-finite values. */
 export function medianSeries(data: ArrayLike<number>, steps: number, n: number): Float64Array {
@@ -74,7 +71,7 @@ export function decodeAll(view: RaceView): void {
     });
     racers.push({
       racer,
-      color: COLORS[index % COLORS.length],
+      color: categoryColour(index), // by position in the race
       path,
       loss,
       diverged: decodeArray(d),

@@ -10,6 +10,7 @@
 // (toolbar), panels (per-optimizer), interactions (pointer), requests (busy / status), layout (DOM).
 
 import { isStandalone, listen } from "../lib/dom";
+import { onThemeChange } from "../lib/theme";
 import { bindToolbar, syncToolbar } from "./controls";
 import { decodeAll } from "./data";
 import { bindPointer } from "./interactions";
@@ -84,6 +85,13 @@ function render({ model, el }: Pick<RaceRenderProps, "model" | "el">) {
     "change:error": () => syncNotes(view),
   });
 
+  // JupyterLab switching light / dark: redraw both layers in the new theme colours
+  const stopTheme = onThemeChange(dom.root, () => {
+    renderBackground(view);
+    state.chartLayer = null;
+    drawFrame(view, state.currentFrame);
+  });
+
   syncAll(view);
   renderBackground(view);
   state.chartLayer = null;
@@ -91,6 +99,8 @@ function render({ model, el }: Pick<RaceRenderProps, "model" | "el">) {
   setBusy(view, false);
   return () => {
     unlisten();
+    stopTheme();
+    dom.tooltip.destroy();
     state.timeline?.destroy();
     if (state.scheduled) cancelAnimationFrame(state.scheduled);
   };

@@ -1,5 +1,6 @@
-// Pointer input: hovering the surface reads f from the grid and draws a crosshair, clicking it
-// sets the start (needs Python), pressing or dragging on the loss chart scrubs to a step.
+// Pointer input: hovering the surface reads f from the grid (lib tooltip) and draws a crosshair,
+// clicking it sets the start (needs Python), pressing or dragging on the loss chart scrubs to a
+// step.
 
 import { pointerPosition } from "../lib/canvas";
 import { KERNEL_HINT } from "../lib/dom";
@@ -22,6 +23,7 @@ function onSurfaceMove(view: RaceView, event: PointerEvent): void {
   const grid = state.grid;
   if (!tf.inside(px, py) || !grid) {
     state.hoverPoint = null;
+    dom.tooltip.hide();
     return;
   }
   const [x, y] = tf.toData(px, py);
@@ -30,7 +32,7 @@ function onSurfaceMove(view: RaceView, event: PointerEvent): void {
   const i = nearestIndex(x, state.domain[0], state.domain[1], nx);
   const j = nearestIndex(y, state.domain[2], state.domain[3], ny);
   const [xl, yl] = model.get("axis_labels") ?? ["x", "y"];
-  dom.hover.textContent = `${xl} = ${formatNumber(x, 4)}   ${yl} = ${formatNumber(y, 4)}   f ≈ ${formatNumber(grid.data[j * nx + i], 5)} (grid)`;
+  dom.tooltip.showAt(event, [`${xl} = ${formatNumber(x, 4)}   ${yl} = ${formatNumber(y, 4)}`, `f ≈ ${formatNumber(grid.data[j * nx + i], 5)} (grid)`]);
   redrawUnlessPlaying(view);
 }
 
@@ -55,6 +57,7 @@ export function bindPointer(view: RaceView): void {
   canvas.addEventListener("pointermove", (event) => onSurfaceMove(view, event));
   canvas.addEventListener("pointerleave", () => {
     view.state.hoverPoint = null;
+    dom.tooltip.hide();
     redrawUnlessPlaying(view);
   });
   canvas.addEventListener("click", (event) => onSurfaceClick(view, event));

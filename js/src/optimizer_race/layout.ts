@@ -4,6 +4,7 @@
 
 import { createSurface } from "../lib/canvas";
 import { h, needsKernel, widgetRoot } from "../lib/dom";
+import { createTooltip } from "../lib/tooltip";
 import { CHART, SURF, type RaceDom, type RaceModel } from "./state";
 
 const RACE_CSS = `
@@ -11,9 +12,13 @@ const RACE_CSS = `
 .dlw-optimizer-race .dlw-race-panel-head { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 .dlw-optimizer-race .dlw-race-optimizer-formula { font-size: 11px; margin: 2px 0; white-space: normal; }
 .dlw-optimizer-race .dlw-race-slider input[type="range"] { width: 110px; }
-.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: #e4e7eb; }
-.dlw-optimizer-race .dlw-race-badge-converged { background: #d3f9d8; }
-.dlw-optimizer-race .dlw-race-badge-diverged { background: #ffe3e3; color: var(--dlw-bad); }
+.dlw-optimizer-race { --dlw-race-badge: var(--dlw-grid); --dlw-race-badge-good: #d3f9d8; --dlw-race-badge-bad: #ffe3e3; }
+body[data-jp-theme-light="false"] .dlw-optimizer-race, body.vscode-dark .dlw-optimizer-race, .dlw-optimizer-race.dlw-dark {
+  --dlw-race-badge-good: rgba(76, 175, 80, 0.25); --dlw-race-badge-bad: rgba(244, 67, 54, 0.22);
+}
+.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--dlw-race-badge); }
+.dlw-optimizer-race .dlw-race-badge-converged { background: var(--dlw-race-badge-good); }
+.dlw-optimizer-race .dlw-race-badge-diverged { background: var(--dlw-race-badge-bad); color: var(--dlw-bad); }
 .dlw-optimizer-race .dlw-race-explain { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 4px 14px; margin-top: 6px; }
 .dlw-optimizer-race .dlw-race-explain > .dlw-muted { grid-column: 1 / -1; }
 .dlw-optimizer-race .dlw-race-explain-row { display: flex; gap: 8px; align-items: flex-start; margin: 4px 0; }
@@ -93,8 +98,9 @@ export function buildLayout(model: RaceModel, el: HTMLElement, standalone: boole
   const notes = h("div", { class: "dlw-muted dlw-race-notes" });
   const error = h("div", { class: "dlw-error dlw-race-error" });
   root.append(title, toolbar, formula, main, explainPanel, notes, error);
+  const tooltip = createTooltip(root);
   return {
-    root, title, formula, raceControls, ...inputs, surface, hover, chart, chartLabel, panels,
+    root, title, formula, raceControls, ...inputs, surface, hover, tooltip, chart, chartLabel, panels,
     addSelect, addRow, timelineHolder, speed, explainPanel, status, notes, error,
   };
 }

@@ -5,7 +5,9 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import type { NdArray, WireArray } from "../lib/arrays";
 import type { Surface } from "../lib/canvas";
+import { LIGHT_THEME, type Theme } from "../lib/theme";
 import type { Timeline } from "../lib/timeline";
+import type { Tooltip } from "../lib/tooltip";
 import type { LatestWins } from "./requests";
 
 /** Visible data rectangle: x0, x1, y0, y1. */
@@ -165,7 +167,10 @@ export interface RaceDom {
   seedValue: HTMLInputElement;
   stepsValue: HTMLInputElement;
   surface: Surface;
+  /** Hint line under the surface (instructions, "needs a kernel" messages). */
   hover: HTMLDivElement;
+  /** Hover readout of x, y and f next to the pointer. */
+  tooltip: Tooltip;
   chart: Surface;
   chartLabel: HTMLDivElement;
   panels: HTMLDivElement;
@@ -181,6 +186,8 @@ export interface RaceDom {
 
 /** Everything about one view that changes over its life. */
 export interface ViewState {
+  /** Theme colours, read when the layers are redrawn and when the page theme changes. */
+  theme: Theme;
   /** Decoded from the model (data.ts). */
   racers: RacerData[];
   nStarts: number;
@@ -209,6 +216,7 @@ export interface ViewState {
 
 export function createViewState(): ViewState {
   return {
+    theme: { ...LIGHT_THEME },
     racers: [],
     nStarts: 1,
     frames: 1,

@@ -4,13 +4,19 @@
 import { quantileSorted } from "d3-array";
 import { contours } from "d3-contour";
 import { scaleLinear } from "d3-scale";
-import { interpolateViridis } from "d3-scale-chromatic";
 import type { NdArray } from "../lib/arrays";
+import { drawAxis, linearTicks } from "../lib/axes";
+import { colourTable } from "../lib/colour";
 import { formatNumber } from "../lib/format";
+import { paintHeatmap } from "../lib/heatmap";
+import { font, readTheme } from "../lib/theme";
 import { decodeOptional } from "./data";
 import { PLOT_RECT, SURF, type Domain, type RaceView, type Rect } from "./state";
 
-const LUT_SIZE = 256;
+const TABLE_SIZE = 256;
+
+/** Marks drawn on the heatmap itself: white reads on viridis in light and dark pages alike. */
+export const ON_HEATMAP = { contour: "rgba(255,255,255,0.55)", mark: "#ffffff" };
 
 /** Map a surface value to [0, 1] for the colour map; log: log(z − lo + δ), δ = 1e-6·(hi − lo). */
 export function colorValue(z: number, lo: number, hi: number, log: boolean): number {
@@ -73,50 +79,18 @@ export function gridToData(g: number, n: number, lo: number, hi: number): number
   return lo + ((g - 0.5) / (n - 1)) * (hi - lo);
 }
 
-function viridisLut(): Uint8ClampedArray {
-  const lut = new Uint8ClampedArray(LUT_SIZE * 3);
-  for (let i = 0; i < LUT_SIZE; i++) {
-    const c = interpolateViridis(i / (LUT_SIZE - 1));
-    // "rgb(r, g, b)"
-    const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(c) ?? /#(..)(..)(..)/.exec(c);
-    if (m && c.startsWith("#")) {
-      lut[i * 3] = parseInt(m[1], 16);
-      lut[i * 3 + 1] = parseInt(m[2], 16);
-      lut[i * 3 + 2] = parseInt(m[3], 16);
-    } else if (m) {
-      lut[i * 3] = Number(m[1]);
-      lut[i * 3 + 1] = Number(m[2]);
-      lut[i * 3 + 2] = Number(m[3]);
-    }
-  }
-  return lut;
-}
-
-let lut: Uint8ClampedArray | null = null;
+let viridis: Uint8ClampedArray | null = null;
 
 /** The grid as a viridis image, one pixel per sample, row 0 the largest y. */
 function heatmapImage(grid: NdArray, lo: number, hi: number, log: boolean): HTMLCanvasElement {
   const [ny, nx] = grid.shape;
-  lut ??= viridisLut();
-  const img = new ImageData(nx, ny);
+  viridis ??= colourTable("viridis", TABLE_SIZE);
+  // colour positions in [0, 1] (linear or log, non-finite at the top), painted through the table
   const z = grid.data;
-  for (let j = 0; j < ny; j++) {
-    const row = ny - 1 - j; // image row 0 is the top: the largest y
-    for (let i = 0; i < nx; i++) {
-      const t = colorValue(z[j * nx + i], lo, hi, log);
-      const k = Math.round(t * (LUT_SIZE - 1)) * 3;
-      const o = (row * nx + i) * 4;
-      img.data[o] = lut[k];
-      img.data[o + 1] = lut[k + 1];
-      img.data[o + 2] = lut[k + 2];
-      img.data[o + 3] = 255;
-    }
-  }
-  const tmp = document.createElement("canvas");
-  tmp.width = nx;
-  tmp.height = ny;
-  tmp.getContext("2d")?.putImageData(img, 0, 0);
-  return tmp;
+  const t = new Float64Array(z.length);
+  for (let k = 0; k < z.length; k++) t[k] = colorValue(z[k], lo, hi, log);
+  // image row 0 is the top: the largest y
+  return paintHeatmap(t, ny, nx, viridis, 0, 1, { index: (row, i) => (ny - 1 - row) * nx + i });
 }
 
 function drawContours(ctx: CanvasRenderingContext2D, grid: NdArray, hi: number, view: RaceView): void {
@@ -128,7 +102,7 @@ function drawContours(ctx: CanvasRenderingContext2D, grid: NdArray, hi: number, 
   for (let k = 0; k < z.length; k++) values[k] = Number.isFinite(z[k]) ? z[k] : hi;
   const levels = contourLevels(values, 14);
   const polys = contours().size([nx, ny]).thresholds(levels)(Array.from(values));
-  ctx.strokeStyle = "rgba(255,255,255,0.55)";
+  ctx.strokeStyle = ON_HEATMAP.contour;
   ctx.lineWidth = 0.8;
   for (const poly of polys) {
     ctx.beginPath();
@@ -153,8 +127,8 @@ function drawMinima(ctx: CanvasRenderingContext2D, view: RaceView): void {
   const tf = surfaceTransform(view);
   for (let k = 0; k + 1 < m.data.length; k += 2) {
     const [px, py] = tf.toPx(m.data[k], m.data[k + 1]);
-    ctx.fillStyle = "#ffffff";
-    ctx.font = "16px system-ui, sans-serif";
+    ctx.fillStyle = ON_HEATMAP.mark;
+    ctx.font = font(view.state.theme, 16);
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ctx.fillText("★", px, py);
@@ -162,21 +136,18 @@ function drawMinima(ctx: CanvasRenderingContext2D, view: RaceView): void {
 }
 
 function drawSurfaceAxes(ctx: CanvasRenderingContext2D, view: RaceView): void {
-  const domain = view.state.domain;
+  const { domain, theme } = view.state;
   const r = PLOT_RECT;
-  ctx.strokeStyle = "#9aa5b1";
+  ctx.strokeStyle = theme.axis;
   ctx.strokeRect(r.left, r.top, r.width, r.height);
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "11px system-ui, sans-serif";
+  const label = (v: number) => formatNumber(v, 3);
   const sx = scaleLinear().domain([domain[0], domain[1]]).range([r.left, r.left + r.width]);
   const sy = scaleLinear().domain([domain[2], domain[3]]).range([r.top + r.height, r.top]);
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const t of sx.ticks(7)) ctx.fillText(formatNumber(t, 3), sx(t), r.top + r.height + 5);
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (const t of sy.ticks(7)) ctx.fillText(formatNumber(t, 3), r.left - 5, sy(t));
+  drawAxis(ctx, { side: "bottom", ticks: linearTicks(domain[0], domain[1], 7, label), scale: sx, at: r.top + r.height, theme, snap: false });
+  drawAxis(ctx, { side: "left", ticks: linearTicks(domain[2], domain[3], 7, label), scale: sy, at: r.left, theme, snap: false });
   const [xl, yl] = view.model.get("axis_labels") ?? ["x", "y"];
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 11);
   ctx.textAlign = "right";
   ctx.textBaseline = "bottom";
   ctx.fillText(xl, r.left + r.width, SURF.height - 2);
@@ -189,9 +160,13 @@ function drawSurfaceAxes(ctx: CanvasRenderingContext2D, view: RaceView): void {
   ctx.restore();
 }
 
-/** Draw the background layer (heatmap, contours, minima, axes) into `view.state.background`. */
+/**
+ * Draw the background layer (heatmap, contours, minima, axes) into `view.state.background`.
+ * Reads the page theme into `view.state.theme`, which the frames drawn after it use.
+ */
 export function renderBackground(view: RaceView): void {
   const { model, state } = view;
+  state.theme = readTheme(view.dom.root);
   const canvas = view.dom.surface.canvas;
   const ratio = canvas.width / SURF.width;
   const bg = document.createElement("canvas");
@@ -200,7 +175,7 @@ export function renderBackground(view: RaceView): void {
   const ctx = bg.getContext("2d");
   if (!ctx) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.fillStyle = "#ffffff";
+  ctx.fillStyle = state.theme.bg;
   ctx.fillRect(0, 0, SURF.width, SURF.height);
   const grid = state.grid;
   if (grid && grid.shape.length === 2) {

@@ -2,7 +2,14 @@
 // swarm particles, head or divergence cross, the explainer's arrows and the hover crosshair.
 
 import { PLOT_RECT, type Domain, type RaceView, type RacerData } from "./state";
-import { surfaceTransform, type Transform } from "./surface";
+import { ON_HEATMAP, surfaceTransform, type Transform } from "./surface";
+
+// Marks on the heatmap keep fixed colours (they must read on viridis, whatever the page theme);
+// the explainer's text names them: white dashed −g, black Δθ.
+const HALO = "rgba(255,255,255,0.85)";
+const CROSSHAIR = "rgba(255,255,255,0.8)";
+const GRADIENT_ARROW = "#ffffff";
+const UPDATE_ARROW = "#111111";
 
 /** Last index ≤ upTo whose point (start `start` of a (T, n, 2) array) lies inside the domain. */
 export function lastVisibleIndex(path: ArrayLike<number>, n: number, start: number, upTo: number, domain: Domain): number {
@@ -62,7 +69,7 @@ export function drawSurface(view: RaceView, frame: number): void {
   const start = model.get("start");
   if (start && model.get("mode") !== "landscape") {
     const [px, py] = tf.toPx(start[0], start[1]);
-    ctx.strokeStyle = "#ffffff";
+    ctx.strokeStyle = ON_HEATMAP.mark;
     ctx.lineWidth = 2;
     ctx.beginPath();
     ctx.arc(px, py, 6, 0, 2 * Math.PI);
@@ -72,12 +79,12 @@ export function drawSurface(view: RaceView, frame: number): void {
     if (state.hidden.has(r.racer.name)) continue;
     const T = r.path.shape[0];
     const upTo = Math.min(frame, T - 1);
-    drawRacer(ctx, r, upTo, tf, state.domain);
+    drawRacer(ctx, r, upTo, tf, state.domain, state.theme.negative);
     if (model.get("explainer") && r.grad && upTo < T - 1) drawExplainArrows(ctx, r, upTo, tf);
   }
   if (state.hoverPoint) {
     const [px, py] = tf.toPx(state.hoverPoint[0], state.hoverPoint[1]);
-    ctx.strokeStyle = "rgba(255,255,255,0.8)";
+    ctx.strokeStyle = CROSSHAIR;
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(px - 6, py);
@@ -90,7 +97,7 @@ export function drawSurface(view: RaceView, frame: number): void {
 }
 
 /** One optimizer up to step `upTo`: swarm particles, the first start's trail, its head or ✕. */
-function drawRacer(ctx: CanvasRenderingContext2D, r: RacerData, upTo: number, tf: Transform, domain: Domain): void {
+function drawRacer(ctx: CanvasRenderingContext2D, r: RacerData, upTo: number, tf: Transform, domain: Domain, bad: string): void {
   const n = r.path.shape[1];
   const p = r.path.data;
   if (n > 1) {
@@ -104,7 +111,7 @@ function drawRacer(ctx: CanvasRenderingContext2D, r: RacerData, upTo: number, tf
     }
   }
   // the trail of the first start: a white halo under the colour
-  for (const [color, width] of [["rgba(255,255,255,0.85)", 4.5], [r.color, 2.2]] as const) {
+  for (const [color, width] of [[HALO, 4.5], [r.color, 2.2]] as const) {
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
     ctx.lineJoin = "round";
@@ -121,7 +128,7 @@ function drawRacer(ctx: CanvasRenderingContext2D, r: RacerData, upTo: number, tf
     const last = lastVisibleIndex(p, n, 0, upTo, domain);
     if (last >= 0) {
       const [px, py] = tf.toPx(p[last * n * 2], p[last * n * 2 + 1]);
-      ctx.strokeStyle = "#c92a2a";
+      ctx.strokeStyle = bad;
       ctx.lineWidth = 3;
       ctx.beginPath();
       ctx.moveTo(px - 7, py - 7);
@@ -133,7 +140,7 @@ function drawRacer(ctx: CanvasRenderingContext2D, r: RacerData, upTo: number, tf
   } else {
     const [px, py] = tf.toPx(p[upTo * n * 2], p[upTo * n * 2 + 1]);
     ctx.fillStyle = r.color;
-    ctx.strokeStyle = "#ffffff";
+    ctx.strokeStyle = ON_HEATMAP.mark;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     ctx.arc(px, py, 5, 0, 2 * Math.PI);
@@ -158,7 +165,7 @@ function drawExplainArrows(ctx: CanvasRenderingContext2D, r: RacerData, t: numbe
   const gy = g[t * 2 + 1];
   if (Number.isFinite(gx) && Number.isFinite(gy)) {
     const [dx, dy] = toPxDir(-gx, -gy, arrowLength(Math.hypot(gx, gy), r.gradLargest));
-    drawArrow(ctx, px, py, dx, dy, "#ffffff", 2, [4, 3]);
+    drawArrow(ctx, px, py, dx, dy, GRADIENT_ARROW, 2, [4, 3]);
   }
   for (const s of r.state) {
     const a = s.data.data[t * 2];
@@ -182,5 +189,5 @@ function drawExplainArrows(ctx: CanvasRenderingContext2D, r: RacerData, t: numbe
   }
   // the actual update, to scale
   const [qx, qy] = tf.toPx(p[(t + 1) * n * 2], p[(t + 1) * n * 2 + 1]);
-  drawArrow(ctx, px, py, qx - px, qy - py, "#111111", 2.5, []);
+  drawArrow(ctx, px, py, qx - px, qy - py, UPDATE_ARROW, 2.5, []);
 }
