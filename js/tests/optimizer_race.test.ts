@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
-import {
-  arrowLength,
-  colorValue,
-  contourLevels,
-  gridToData,
-  LatestWins,
-  lastVisibleIndex,
-  logTicks,
-  lossExtent,
-  makeTransform,
-  medianSeries,
-  niceValue,
-  sliderToValue,
-  statusText,
-  thinTicks,
-  valueToSlider,
-} from "../src/optimizer_race";
+import { thinEvery as thinTicks } from "../src/lib/axes";
+import { decadeTicksOrEnds as logTicks, lossExtent } from "../src/optimizer_race/chart";
+import { niceValue, sliderToValue, valueToSlider } from "../src/optimizer_race/controls";
+import { medianSeries } from "../src/optimizer_race/data";
+import { statusText } from "../src/optimizer_race/panels";
+import { LatestWins } from "../src/optimizer_race/requests";
+import { colorValue, contourLevels, gridToData, makeTransform } from "../src/optimizer_race/surface";
+import { arrowLength, lastVisibleIndex } from "../src/optimizer_race/trails";
 
 describe("colorValue", () => {
   it("maps linearly between min and max and clamps", () => {

@@ -18,7 +18,7 @@ from tests.browser.conftest import open_export
 
 WIDGET = "[data-dlw-widget='optimizer-race']"
 
-# plot rectangle inside the 520 x 500 surface canvas (js/src/optimizer_race.ts SURF)
+# plot rectangle inside the 520 x 500 surface canvas (js/src/optimizer_race/state.ts SURF)
 PLOT = {"left": 50.0, "top": 10.0, "width": 458.0, "height": 456.0}
 
 CELLS = [
