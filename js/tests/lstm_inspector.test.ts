@@ -1,28 +1,18 @@
 import { describe, expect, it } from "vitest";
+import { gruNumbers, lstmNumbers } from "../src/lstm_inspector/cell_numbers";
+import { domainFor, lut, lutIndex, parseColor, textDomain, textOn } from "../src/lstm_inspector/colour_scales";
+import { blockTop, cellAt, heatLayout } from "../src/lstm_inspector/heatmap_layout";
+import { shortToken, vectorText, visibleToken } from "../src/lstm_inspector/tokens";
 import {
   argmaxRow,
   at,
-  blockTop,
-  cellAt,
   dimsOf,
-  domainFor,
   gradientSeries,
-  gruNumbers,
-  heatLayout,
   logDomain,
-  lstmNumbers,
-  lut,
-  lutIndex,
-  parseColor,
   previousStep,
   rankUnits,
-  shortToken,
-  textDomain,
-  textOn,
   unitSeries,
-  vectorText,
-  visibleToken,
-} from "../src/lstm_inspector";
+} from "../src/lstm_inspector/trace";
 
 describe("indexing (L, D, T, units)", () => {
   it("matches row-major order and extracts a unit's series", () => {
