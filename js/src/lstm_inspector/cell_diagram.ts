@@ -3,14 +3,14 @@
 
 import { h } from "../lib/dom";
 import { formatNumber } from "../lib/format";
+import type { Theme } from "../lib/theme";
 import { gruNumbers, lstmNumbers } from "./cell_numbers";
 import { dir, info, initialAt, step, tokens, unit, valueAt, which, type Inspector } from "./context";
+import { BOX_LABEL, SIGMOID_FILL, TANH_FILL } from "./palette";
 import { visibleToken } from "./tokens";
 import { previousStep } from "./trace";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const BLUE = "#2f6fdf";
-const GREY = "#7b8794";
 const W = 380;
 const H = 250;
 
@@ -23,37 +23,42 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 
 const fmt = (x: number) => formatNumber(x, 4);
 
-/** Drawing primitives of the diagram on one <svg>. */
+/** Drawing primitives of the diagram on one <svg>, in the colours of one theme. */
 class Sketch {
   readonly s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "dlw-lstm-cell-svg", role: "img" });
 
-  num(x: number, y: number, text: string, anchor = "middle", color = "#1f2933") {
+  constructor(readonly theme: Theme) {}
+
+  num(x: number, y: number, text: string, anchor = "middle", color = this.theme.fg) {
     this.s.appendChild(svg("text", { x, y, "text-anchor": anchor, fill: color, class: "dlw-lstm-num" }, text));
   }
 
-  line(pts: Array<[number, number]>, color = "#52606d", width = 1.6) {
+  line(pts: Array<[number, number]>, color = this.theme.muted, width = 1.6) {
     this.s.appendChild(svg("polyline", { points: pts.map((p) => p.join(",")).join(" "), fill: "none", stroke: color, "stroke-width": width }));
+  }
+
+  /** Lines of the input bus (lighter than the data paths). */
+  bus(pts: Array<[number, number]>, width = 1.6) {
+    this.line(pts, this.theme.axis, width);
   }
 
   /** A gate box with its value under it. */
   box(x: number, y: number, label: string, value: number, fill: string) {
-    this.s.appendChild(svg("rect", { x: x - 24, y: y - 14, width: 48, height: 28, rx: 5, fill, stroke: "#334e68" }));
-    this.s.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle", fill: "#fff", "font-weight": 600 }, label));
+    this.s.appendChild(svg("rect", { x: x - 24, y: y - 14, width: 48, height: 28, rx: 5, fill, stroke: this.theme.fg }));
+    this.s.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle", fill: BOX_LABEL, "font-weight": 600 }, label));
     this.num(x, y + 28, formatNumber(value, 4));
   }
 
   /** A pointwise operation (×, +). */
   node(x: number, y: number, op: string) {
-    this.s.appendChild(svg("circle", { cx: x, cy: y, r: 10, fill: "#fff", stroke: "#334e68", "stroke-width": 1.5 }));
-    this.s.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle", "font-weight": 700 }, op));
+    this.s.appendChild(svg("circle", { cx: x, cy: y, r: 10, fill: this.theme.bg, stroke: this.theme.fg, "stroke-width": 1.5 }));
+    this.s.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle", fill: this.theme.fg, "font-weight": 700 }, op));
   }
 
-  rect(attrs: Record<string, string | number>) {
-    this.s.appendChild(svg("rect", attrs));
-  }
-
-  text(attrs: Record<string, string | number>, text: string) {
-    this.s.appendChild(svg("text", attrs, text));
+  /** The tanh box on the output path (no value under it). */
+  label(x: number, y: number, w: number, hgt: number, text: string, fill: string) {
+    this.s.appendChild(svg("rect", { x, y, width: w, height: hgt, rx: 5, fill, stroke: this.theme.fg }));
+    this.s.appendChild(svg("text", { x: x + w / 2, y: y + 15, "text-anchor": "middle", fill: BOX_LABEL, "font-weight": 600 }, text));
   }
 }
 
@@ -81,7 +86,7 @@ export function drawDiagram(ins: Inspector): void {
   const tok = tokens(ins)[t] ?? "";
   const head = h("h4", {});
   head.textContent = `Cell at t = ${t} “${visibleToken(tok)}”, unit ${u}${which(ins) === "clamped" ? " (with clamp)" : ""}`;
-  const sk = new Sketch();
+  const sk = new Sketch(ins.view.theme);
   const lines = kind === "LSTM" ? lstmCell(ins, sk, reads) : kind === "GRU" ? gruCell(sk, reads) : rnnCell(sk, reads, i.nonlinearity === "relu" ? "ReLU" : "tanh");
   ins.ui.diagramBox.replaceChildren(head, sk.s, ...lines.map((l) => h("div", { class: "dlw-readout dlw-lstm-eq" }, [l])));
 }
@@ -99,13 +104,13 @@ function lstmCell(ins: Inspector, sk: Sketch, r: CellReads): string[] {
   sk.num(14, 28, `c_prev = ${fmt(n.cPrev)}`, "start");
   sk.node(120, 36, "×");
   sk.node(230, 36, "+");
-  sk.num(368, 28, `c_t = ${fmt(n.c)}`, "end", BLUE);
+  sk.num(368, 28, `c_t = ${fmt(n.c)}`, "end", sk.theme.accent);
   sk.num(175, 28, `f·c = ${fmt(n.fc)}`);
   // gates
-  sk.box(60, 170, "σ f", n.f, "#486581");
-  sk.box(130, 170, "σ i", n.i, "#486581");
-  sk.box(200, 170, "tanh g", n.g, "#7c5e10");
-  sk.box(300, 170, "σ o", n.o, "#486581");
+  sk.box(60, 170, "σ f", n.f, SIGMOID_FILL);
+  sk.box(130, 170, "σ i", n.i, SIGMOID_FILL);
+  sk.box(200, 170, "tanh g", n.g, TANH_FILL);
+  sk.box(300, 170, "σ o", n.o, SIGMOID_FILL);
   sk.line([[60, 156], [60, 120], [120, 120], [120, 46]]);
   sk.node(200, 110, "×");
   sk.line([[130, 156], [130, 110], [190, 110]]);
@@ -114,18 +119,17 @@ function lstmCell(ins: Inspector, sk: Sketch, r: CellReads): string[] {
   sk.num(262, 98, `i·g = ${fmt(n.ig)}`);
   // output path
   sk.line([[330, 36], [330, 70]]);
-  sk.rect({ x: 306, y: 70, width: 48, height: 22, rx: 5, fill: "#7c5e10", stroke: "#334e68" });
-  sk.text({ x: 330, y: 85, "text-anchor": "middle", fill: "#fff", "font-weight": 600 }, "tanh");
+  sk.label(306, 70, 48, 22, "tanh", TANH_FILL);
   sk.num(302, 85, fmt(n.tanhC), "end");
   sk.line([[330, 92], [330, 118]]);
   sk.node(330, 128, "×");
   sk.line([[300, 156], [300, 128], [320, 128]]);
   sk.line([[340, 128], [368, 128]]);
-  sk.num(372, 150, `${proj ? "m_t" : "h_t"} = ${fmt(n.m)}`, "end", BLUE);
+  sk.num(372, 150, `${proj ? "m_t" : "h_t"} = ${fmt(n.m)}`, "end", sk.theme.accent);
   // input bus
-  sk.line([[20, 232], [330, 232]], "#9aa5b1");
-  for (const x of [60, 130, 200, 300]) sk.line([[x, 232], [x, 184]], "#9aa5b1", 1.2);
-  sk.num(14, 246, `[h_prev, x_t] → every gate; h_prev = ${fmt(r.prev >= 0 ? v("h", r.prev) : initialAt(ins, "h0", u))}${proj ? " (unit of the projection)" : ""}`, "start", GREY);
+  sk.bus([[20, 232], [330, 232]]);
+  for (const x of [60, 130, 200, 300]) sk.bus([[x, 232], [x, 184]], 1.2);
+  sk.num(14, 246, `[h_prev, x_t] → every gate; h_prev = ${fmt(r.prev >= 0 ? v("h", r.prev) : initialAt(ins, "h0", u))}${proj ? " (unit of the projection)" : ""}`, "start", sk.theme.muted);
   const check = Math.abs(n.fc + n.ig - n.c);
   return [
     `c_t = f·c_prev + i·g = ${fmt(n.fc)} + ${fmt(n.ig)} = ${fmt(n.fc + n.ig)}  (PyTorch: ${fmt(n.c)}${check > 1e-4 ? ", clamped" : ""})`,
@@ -145,21 +149,21 @@ function gruCell(sk: Sketch, r: CellReads): string[] {
   sk.line([[170, 40], [250, 40]]);
   sk.node(260, 40, "+");
   sk.line([[270, 40], [368, 40]]);
-  sk.num(368, 32, `h_t = ${fmt(n.h)}`, "end", BLUE);
-  sk.box(70, 170, "σ r", n.r, "#486581");
-  sk.box(160, 170, "σ z", n.z, "#486581");
-  sk.box(260, 170, "tanh n", n.n, "#7c5e10");
+  sk.num(368, 32, `h_t = ${fmt(n.h)}`, "end", sk.theme.accent);
+  sk.box(70, 170, "σ r", n.r, SIGMOID_FILL);
+  sk.box(160, 170, "σ z", n.z, SIGMOID_FILL);
+  sk.box(260, 170, "tanh n", n.n, TANH_FILL);
   sk.line([[160, 156], [160, 50]]);
   sk.num(210, 32, `z·h_prev = ${fmt(n.keep)}`);
   sk.node(260, 110, "×");
   sk.line([[260, 156], [260, 120]]);
   sk.line([[260, 100], [260, 50]]);
   sk.num(250, 104, `(1−z)·n = ${fmt(n.fresh)}`, "end");
-  sk.line([[70, 156], [70, 130], [230, 130], [250, 160]], "#9aa5b1", 1.2);
-  sk.num(120, 124, "r gates W_hn·h + b_hn", "middle", GREY);
-  sk.line([[20, 232], [300, 232]], "#9aa5b1");
-  for (const x of [70, 160, 260]) sk.line([[x, 232], [x, 184]], "#9aa5b1", 1.2);
-  sk.num(14, 246, "[h_prev, x_t] → every gate", "start", GREY);
+  sk.bus([[70, 156], [70, 130], [230, 130], [250, 160]], 1.2);
+  sk.num(120, 124, "r gates W_hn·h + b_hn", "middle", sk.theme.muted);
+  sk.bus([[20, 232], [300, 232]]);
+  for (const x of [70, 160, 260]) sk.bus([[x, 232], [x, 184]], 1.2);
+  sk.num(14, 246, "[h_prev, x_t] → every gate", "start", sk.theme.muted);
   return [
     `n = tanh(W_in·x + b_in + r·(W_hn·h_prev + b_hn)) = ${fmt(n.n)}`,
     `h_t = (1 − z)·n + z·h_prev = ${fmt(n.fresh)} + ${fmt(n.keep)} = ${fmt(n.fresh + n.keep)}  (PyTorch: ${fmt(n.h)})`,
@@ -172,9 +176,9 @@ function rnnCell(sk: Sketch, r: CellReads, act: string): string[] {
   const pre = v("pre");
   sk.num(20, 110, `pre = W_ih·x + b_ih + W_hh·h_prev + b_hh = ${fmt(pre)}`, "start");
   sk.line([[20, 160], [166, 160]]);
-  sk.box(190, 160, act, v("h"), "#7c5e10");
+  sk.box(190, 160, act, v("h"), TANH_FILL);
   sk.line([[190, 146], [190, 60], [368, 60]]);
-  sk.num(368, 52, `h_t = ${fmt(v("h"))}`, "end", BLUE);
-  sk.num(20, 230, `h_prev = ${fmt(r.prevOf("h", "h0"))}`, "start", GREY);
+  sk.num(368, 52, `h_t = ${fmt(v("h"))}`, "end", sk.theme.accent);
+  sk.num(20, 230, `h_prev = ${fmt(r.prevOf("h", "h0"))}`, "start", sk.theme.muted);
   return [`h_t = ${act}(pre) = ${fmt(v("h"))}`];
 }

@@ -3,39 +3,40 @@
 
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from "d3-scale";
 import type { NdArray } from "../lib/arrays";
+import { decadeLabel, drawAxis, linearTicks, logTicks, type Tick } from "../lib/axes";
 import { formatNumber } from "../lib/format";
+import type { Theme } from "../lib/theme";
 import { dir, gate, hasClamp, info, layer, step, unit, type Inspector } from "./context";
+import { fade } from "./palette";
 import { labelOf } from "./tokens";
 import { gradientSeries, logDomain, unitSeries } from "./trace";
-
-const BLUE = "#2f6fdf";
-const ORANGE = "#e8590c";
-const GREY = "#7b8794";
 
 type Scale = ScaleContinuousNumeric<number, number>;
 interface Margin { l: number; r: number; t: number; b: number }
 const MARGIN: Margin = { l: 40, r: 8, t: 8, b: 20 };
 
-/** Grid lines and labels of the y axis, step numbers on the x axis. */
-function axes(ctx: CanvasRenderingContext2D, sx: Scale, sy: Scale, width: number, height: number, m: Margin, logY = false): void {
-  ctx.strokeStyle = "#e4e7eb";
-  ctx.fillStyle = "#616e7c";
-  ctx.lineWidth = 1;
-  ctx.font = "10px system-ui, sans-serif";
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  const ticks: number[] = logY ? sy.ticks(4).filter((v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9) : sy.ticks(4);
-  for (const v of ticks) {
-    const y = Math.round(sy(v)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(m.l, y);
-    ctx.lineTo(width - m.r, y);
-    ctx.stroke();
-    ctx.fillText(logY ? `1e${Math.round(Math.log10(v))}` : formatNumber(v, 3), m.l - 4, y);
-  }
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const v of sx.ticks(6)) ctx.fillText(String(v), sx(v), height - m.b + 4);
+const isDecade = (v: number) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
+
+/** y ticks: about 4 round values, or on a log axis the powers of ten among d3's log ticks. */
+function yTicks(sy: Scale, logY: boolean): Tick[] {
+  const [lo, hi] = sy.domain();
+  return logY
+    ? logTicks(lo, hi, 4, decadeLabel).filter((t) => isDecade(t.value))
+    : linearTicks(lo, hi, 4, (v) => formatNumber(v, 3));
+}
+
+/** Grid lines and labels of the y axis, step numbers on the x axis, in theme colours. */
+function axes(ctx: CanvasRenderingContext2D, theme: Theme, sx: Scale, sy: Scale, width: number, height: number, m: Margin, logY = false): void {
+  drawAxis(ctx, { side: "left", ticks: yTicks(sy, logY), scale: sy, at: m.l, theme, grid: [m.l, width - m.r], gap: 4, fontSize: 10 });
+  const [x0, x1] = sx.domain();
+  drawAxis(ctx, { side: "bottom", ticks: linearTicks(x0, x1, 6, String), scale: sx, at: height - m.b, theme, gap: 4, fontSize: 10, snap: false });
+}
+
+/** Clear a chart to the theme's background. */
+function clear(ctx: CanvasRenderingContext2D, theme: Theme, width: number, height: number): void {
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = theme.bg;
+  ctx.fillRect(0, 0, width, height);
 }
 
 /** A polyline of s over steps, lifting the pen where `drawn(v)` is false. */
@@ -58,7 +59,7 @@ function plotLine(ctx: CanvasRenderingContext2D, s: Float64Array, sx: Scale, sy:
 
 /** Vertical line at the chosen step. */
 function stepLine(ins: Inspector, ctx: CanvasRenderingContext2D, sx: Scale, height: number, m: Margin): void {
-  ctx.strokeStyle = "rgba(31,41,51,0.5)";
+  ctx.strokeStyle = fade(ins.view.theme.fg, 0.5);
   ctx.beginPath();
   ctx.moveTo(sx(step(ins)), m.t);
   ctx.lineTo(sx(step(ins)), height - m.b);
@@ -72,10 +73,9 @@ export function drawSeries(ins: Inspector): void {
   const a = view.trace[g];
   const head = ui.seriesPanel.firstChild as HTMLElement;
   head.textContent = `${labelOf(g)}, unit ${unit(ins)}, over time${hasClamp(ins) ? " (dashed: with clamp)" : ""}`;
+  const theme = view.theme;
   const { ctx, width, height } = ui.series;
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, width, height);
+  clear(ctx, theme, width, height);
   if (!a) return;
   const base = unitSeries(a.data, a.dims, layer(ins), dir(ins), unit(ins));
   const c = view.clampedTrace[g];
@@ -88,9 +88,9 @@ export function drawSeries(ins: Inspector): void {
   const m = MARGIN;
   const sx = scaleLinear().domain([0, Math.max(1, a.dims.steps - 1)]).range([m.l, width - m.r]);
   const sy = scaleLinear().domain([lo, hi]).nice().range([height - m.b, m.t]);
-  axes(ctx, sx, sy, width, height, m);
-  plotLine(ctx, base, sx, sy, BLUE, [], Number.isFinite);
-  if (clamped) plotLine(ctx, clamped, sx, sy, ORANGE, [5, 3], Number.isFinite);
+  axes(ctx, theme, sx, sy, width, height, m);
+  plotLine(ctx, base, sx, sy, theme.accent, [], Number.isFinite);
+  if (clamped) plotLine(ctx, clamped, sx, sy, theme.accent2, [5, 3], Number.isFinite);
   stepLine(ins, ctx, sx, height, m);
 }
 
@@ -108,10 +108,9 @@ function gradientLegend(ins: Inspector, main: boolean, cmp: boolean, cl: boolean
 /** ‖∂h_T/∂h_t‖ of the chosen layer and direction on a log axis. */
 export function drawGradient(ins: Inspector): void {
   const { ui, view } = ins;
+  const theme = view.theme;
   const { ctx, width, height } = ui.grad;
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, width, height);
+  clear(ctx, theme, width, height);
   const pick = (d: NdArray | null) => (d ? gradientSeries(d.data, d.shape, layer(ins), dir(ins)) : null);
   const main = pick(view.norms);
   const cmp = pick(view.compareNorms);
@@ -123,10 +122,10 @@ export function drawGradient(ins: Inspector): void {
   const steps = main?.length ?? cmp?.length ?? 1;
   const sx = scaleLinear().domain([0, Math.max(1, steps - 1)]).range([m.l, width - m.r]);
   const sy = scaleLog().domain(dom).range([height - m.b, m.t]).clamp(true);
-  axes(ctx, sx, sy, width, height, m, true);
+  axes(ctx, theme, sx, sy, width, height, m, true);
   const positive = (v: number) => v > 0 && Number.isFinite(v);
-  if (cmp) plotLine(ctx, cmp, sx, sy, GREY, [6, 4], positive);
-  if (main) plotLine(ctx, main, sx, sy, BLUE, [], positive);
-  if (cl) plotLine(ctx, cl, sx, sy, ORANGE, [2, 3], positive);
+  if (cmp) plotLine(ctx, cmp, sx, sy, theme.muted, [6, 4], positive);
+  if (main) plotLine(ctx, main, sx, sy, theme.accent, [], positive);
+  if (cl) plotLine(ctx, cl, sx, sy, theme.accent2, [2, 3], positive);
   stepLine(ins, ctx, sx, height, m);
 }

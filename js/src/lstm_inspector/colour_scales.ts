@@ -1,7 +1,8 @@
 // Which colours a recorded array gets: the scheme (sigmoid gate, signed, positive), its value
-// domain (fixed for bounded nonlinearities, robust for the rest) and the lookup tables.
+// domain (fixed for bounded nonlinearities, robust for the rest) and its lookup table (built by
+// lib/colour.ts).
 
-import { interpolateRdBu, interpolateViridis } from "d3-scale-chromatic";
+import { colourTable, divergingTable, tableIndex } from "../lib/colour";
 
 export type Scheme = "gate" | "signed" | "positive";
 
@@ -72,19 +73,13 @@ export function schemeEnds(scheme: Scheme): string {
   return scheme === "gate" ? "dark blue → yellow" : scheme === "positive" ? "dark → yellow" : "blue → white (0) → red";
 }
 
-/** A 256-entry RGB lookup table for a scheme (index 0 = domain low end). */
+/** Entries of every table here: 256, so that index k is the domain at k/255. */
+export const LUT_SIZE = 256;
+
+/** The RGBA lookup table of a scheme (lib/colour.ts; entry 0 = domain low end): signed values on
+ *  the diverging RdBu map (low blue, high red), gates and positive values on viridis. */
 export function lut(scheme: Scheme): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(256 * 3);
-  const color = scheme === "signed"
-    ? (x: number) => interpolateRdBu(1 - x) // low = blue, high = red
-    : (x: number) => interpolateViridis(x);
-  for (let k = 0; k < 256; k++) {
-    const rgb = parseColor(color(k / 255));
-    out[k * 3] = rgb[0];
-    out[k * 3 + 1] = rgb[1];
-    out[k * 3 + 2] = rgb[2];
-  }
-  return out;
+  return scheme === "signed" ? divergingTable(LUT_SIZE) : colourTable("viridis", LUT_SIZE);
 }
 
 const LUTS: Partial<Record<Scheme, Uint8ClampedArray>> = {};
@@ -94,25 +89,7 @@ export function lutFor(scheme: Scheme): Uint8ClampedArray {
   return (LUTS[scheme] ??= lut(scheme));
 }
 
-/** "rgb(r, g, b)" or "#rrggbb" → [r, g, b]. */
-export function parseColor(css: string): [number, number, number] {
-  const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(css);
-  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
-  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(css);
-  if (hex) return [parseInt(hex[1], 16), parseInt(hex[2], 16), parseInt(hex[3], 16)];
-  throw new TypeError(`cannot read colour ${css}`);
-}
-
-/** Position of v in the domain as a LUT index 0..255 (−1 for NaN/∞). */
+/** Position of v in the domain as a table index 0..255 (−1 for NaN/∞). */
 export function lutIndex(v: number, domain: [number, number]): number {
-  if (!Number.isFinite(v)) return -1;
-  const [lo, hi] = domain;
-  const x = hi === lo ? 0.5 : (v - lo) / (hi - lo);
-  return Math.max(0, Math.min(255, Math.round(x * 255)));
-}
-
-/** Dark or light text on a background colour (relative luminance). */
-export function textOn(rgb: [number, number, number]): string {
-  const lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
-  return lum > 0.55 ? "#111" : "#fff";
+  return tableIndex(v, domain[0], domain[1], LUT_SIZE);
 }

@@ -4,14 +4,15 @@
 
 import { pointerPosition } from "../lib/canvas";
 import { formatNumber } from "../lib/format";
-import { lutFor, lutIndex } from "./colour_scales";
+import { drawCells, paintHeatmap } from "../lib/heatmap";
+import { font } from "../lib/theme";
+import { lutFor } from "./colour_scales";
 import { coloured, dir, gate, hasClamp, info, layer, names, setTrait, setUnit, step, tokens, unit, valueAt, which, type Inspector } from "./context";
 import { blockTop, cellAt, heatLayout, type HeatLayout } from "./heatmap_layout";
 import type { ColouredArray } from "./state";
+import { fade } from "./palette";
 import { labelOf, shortToken, visibleToken } from "./tokens";
 import { at } from "./trace";
-
-const ORANGE = "#e8590c";
 
 /** Draw every block, the marks and the token axis. */
 export function drawHeat(ins: Inspector): void {
@@ -30,7 +31,7 @@ export function drawHeat(ins: Inspector): void {
     blockTops: list.map((_, b) => blockTop(L, b)), names: list, units, steps });
   const ctx = heat.ctx;
   ctx.clearRect(0, 0, L.width, L.height);
-  ctx.fillStyle = "#fff";
+  ctx.fillStyle = view.theme.bg;
   ctx.fillRect(0, 0, L.width, L.height);
   const off = document.createElement("canvas");
   list.forEach((name, b) => {
@@ -44,48 +45,30 @@ export function drawHeat(ins: Inspector): void {
 /** One array's block: its cells, its label and range, its unit count and the selected row. */
 function drawBlock(ins: Inspector, ctx: CanvasRenderingContext2D, off: HTMLCanvasElement, L: HeatLayout,
   b: number, name: string, c: ColouredArray): void {
+  const theme = ins.view.theme;
   const steps = L.steps;
   const n = L.units[b];
-  off.width = steps;
-  off.height = n;
-  const octx = off.getContext("2d");
-  if (!octx) return;
-  const img = octx.createImageData(steps, n);
-  const table = lutFor(c.scheme);
   const l = layer(ins);
   const d = dir(ins);
-  for (let u = 0; u < n; u++) {
-    for (let t = 0; t < steps; t++) {
-      const k = lutIndex(c.data[at(c.dims, l, d, t, u)], c.domain);
-      const p = (u * steps + t) * 4;
-      if (k < 0) {
-        img.data[p] = img.data[p + 1] = img.data[p + 2] = 187;
-      } else {
-        img.data[p] = table[k * 3];
-        img.data[p + 1] = table[k * 3 + 1];
-        img.data[p + 2] = table[k * 3 + 2];
-      }
-      img.data[p + 3] = 255;
-    }
-  }
-  octx.putImageData(img, 0, 0);
+  // one pixel per cell: row = unit, column = step
+  const image = paintHeatmap(c.data, n, steps, lutFor(c.scheme), c.domain[0], c.domain[1],
+    { index: (u, t) => at(c.dims, l, d, t, u), target: off });
   const y = blockTop(L, b);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, L.left, y, steps * L.cellW, n * L.cellH);
-  ctx.fillStyle = "#1f2933";
-  ctx.font = "11px system-ui, sans-serif";
+  drawCells(ctx, image, L.left, y, steps * L.cellW, n * L.cellH);
+  ctx.fillStyle = theme.fg;
+  ctx.font = font(theme, 11);
   ctx.textAlign = "left";
   ctx.textBaseline = "bottom";
   const range = `[${formatNumber(c.domain[0], 2)}, ${formatNumber(c.domain[1], 2)}]`;
   ctx.fillText(`${labelOf(name)}  ${range}${which(ins) === "diff" ? "  (clamp − original)" : ""}`, L.left, y - 1);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  ctx.fillStyle = "#616e7c";
+  ctx.fillStyle = theme.muted;
   ctx.fillText(`${n} units`, L.left - 6, y + (n * L.cellH) / 2);
   // selected unit row
   const u = unit(ins);
   if (u < n) {
-    ctx.strokeStyle = "rgba(232,89,12,0.95)";
+    ctx.strokeStyle = fade(theme.accent2, 0.95);
     ctx.lineWidth = 1.5;
     ctx.strokeRect(L.left - 0.5, y + u * L.cellH - 0.5, steps * L.cellW + 1, L.cellH + 1);
   }
@@ -93,14 +76,15 @@ function drawBlock(ins: Inspector, ctx: CanvasRenderingContext2D, off: HTMLCanva
 
 /** The selected step's column across all blocks and the clamp's first step. */
 function drawMarks(ins: Inspector, ctx: CanvasRenderingContext2D, L: HeatLayout): void {
+  const theme = ins.view.theme;
   const x = L.left + step(ins) * L.cellW;
-  ctx.strokeStyle = "rgba(31,41,51,0.9)";
+  ctx.strokeStyle = fade(theme.fg, 0.9);
   ctx.lineWidth = 1.5;
   ctx.strokeRect(x - 0.5, L.top + L.gap - 3, L.cellW + 1, L.height - L.axisH - L.top - L.gap + 2);
   const cl = ins.model.get("clamp");
   if (cl && cl.start !== undefined && cl.layer === layer(ins) && cl.direction === dir(ins)) {
     const xc = L.left + cl.start * L.cellW;
-    ctx.strokeStyle = ORANGE;
+    ctx.strokeStyle = theme.accent2;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(xc, L.top);
@@ -112,16 +96,17 @@ function drawMarks(ins: Inspector, ctx: CanvasRenderingContext2D, L: HeatLayout)
 
 /** Tokens under the columns when they fit, else every few step numbers. */
 function drawTokenAxis(ins: Inspector, ctx: CanvasRenderingContext2D, L: HeatLayout): void {
+  const theme = ins.view.theme;
   const toks = tokens(ins);
-  ctx.fillStyle = "#1f2933";
+  ctx.fillStyle = theme.fg;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   const yAxis = L.height - L.axisH + 2;
   if (L.cellW >= 7) {
-    ctx.font = `${Math.min(12, L.cellW)}px ui-monospace, Menlo, monospace`;
+    ctx.font = font(theme, Math.min(12, L.cellW), "", true);
     for (let t = 0; t < L.steps; t++) ctx.fillText(shortToken(toks[t] ?? "", L.cellW >= 14 ? 2 : 1), L.left + (t + 0.5) * L.cellW, yAxis);
   } else {
-    ctx.font = "10px system-ui, sans-serif";
+    ctx.font = font(theme, 10);
     const every = Math.ceil(40 / L.cellW);
     for (let t = 0; t < L.steps; t += every) ctx.fillText(String(t), L.left + (t + 0.5) * L.cellW, yAxis);
   }

@@ -8,10 +8,12 @@
 //
 // This file wires the parts together: state.ts (traits and view state), context.ts (derived
 // reads), ui.ts (elements), controls.ts, clamp.ts, text_strip.ts, heatmaps.ts, cell_diagram.ts,
-// charts.ts (the views) and the shared timeline.
+// charts.ts (the views) and the shared timeline. Colours come from the lib theme (read once per
+// draw, redrawn on a theme switch); ticks, colour tables and heatmap pixels from js/src/lib.
 
 import type { RenderProps } from "@anywidget/types";
 import { isStandalone, listen, widgetRoot } from "../lib/dom";
+import { onThemeChange, readTheme } from "../lib/theme";
 import { createTimeline } from "../lib/timeline";
 import { describeClamp, bindClampControls } from "./clamp";
 import { drawDiagram } from "./cell_diagram";
@@ -23,9 +25,11 @@ import { createViewState, decodeAll, decodeClamped, type LSTMInspectorModel } fr
 import { buildText, endDrag, paintText, showRanking } from "./text_strip";
 import { visibleToken } from "./tokens";
 import { buildUi, HOVER_HINT, injectInspectorStyle, RANK_HINT } from "./ui";
+import { whenAttached } from "./when_attached";
 
-/** Everything that depends on the step, unit and gate. */
+/** Everything that depends on the step, unit and gate (theme colours read once for all). */
 function drawStep(ins: Inspector): void {
+  ins.view.theme = readTheme(ins.root);
   paintText(ins);
   drawHeat(ins);
   drawDiagram(ins);
@@ -132,8 +136,14 @@ function render({ model, el }: Pick<RenderProps<LSTMInspectorModel>, "model" | "
   document.addEventListener("mouseup", onMouseUp);
   const unlisten = listenToModel(ins);
   rebuild(ins);
+  // canvases and the diagram take concrete colours: redraw when JupyterLab switches theme, and
+  // once the view is in the page if it was drawn before (no theme variable is readable then)
+  const unwatchTheme = onThemeChange(root, () => drawStep(ins));
+  const unwatchAttach = whenAttached(root, () => drawStep(ins));
   return () => {
     unlisten();
+    unwatchTheme();
+    unwatchAttach();
     ins.view.timeline?.destroy();
     document.removeEventListener("mouseup", onMouseUp);
   };

@@ -4,6 +4,7 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { decodeArray, type NdArray, type WireArray } from "../lib/arrays";
+import { LIGHT_THEME, type Theme } from "../lib/theme";
 import type { Timeline } from "../lib/timeline";
 import type { Colouring } from "./colour_scales";
 import type { HeatLayout } from "./heatmap_layout";
@@ -113,6 +114,8 @@ export interface ViewState {
   timeline: Timeline | null;
   /** true while a new timeline shows its first frame (not a user's choice of step) */
   buildingTimeline: boolean;
+  /** theme colours of this draw (lib/theme.ts readTheme, read once per draw) */
+  theme: Theme;
 }
 
 export function createViewState(): ViewState {
@@ -122,7 +125,7 @@ export function createViewState(): ViewState {
     norms: null, compareNorms: null, clampedNorms: null,
     colours: new Map(), layout: null, hovered: null,
     selection: null, dragFrom: null, tokenNodes: [], predNodes: [], clampPredNodes: [],
-    timeline: null, buildingTimeline: false,
+    timeline: null, buildingTimeline: false, theme: { ...LIGHT_THEME },
   };
 }
 

@@ -2,9 +2,11 @@
 // visualizations), the model's argmax output under each token, click to jump to a step, and a
 // drag across tokens that ranks the units firing on that span (LSTMVis's selection query).
 
+import { cssColor, textOn } from "../lib/colour";
 import { h } from "../lib/dom";
 import { formatNumber } from "../lib/format";
-import { lutFor, lutIndex, schemeEnds, textDomain, textOn } from "./colour_scales";
+import { MISSING } from "../lib/heatmap";
+import { lutFor, lutIndex, schemeEnds, textDomain } from "./colour_scales";
 import { dir, gate, info, layer, setTrait, setUnit, step, tokens, unit, valueAt, which, type Inspector } from "./context";
 import { labelOf, visibleToken } from "./tokens";
 import { argmaxRow, rankUnits } from "./trace";
@@ -81,8 +83,8 @@ export function paintText(ins: Inspector): void {
   view.tokenNodes.forEach((node, t) => {
     const ch = node.firstChild as HTMLElement;
     const k = lutIndex(vals[t], domain);
-    const rgb: [number, number, number] = k < 0 ? [187, 187, 187] : [table[k * 3], table[k * 3 + 1], table[k * 3 + 2]];
-    ch.style.background = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+    const rgb = k < 0 ? MISSING.slice(0, 3) : table.subarray(k * 4, k * 4 + 3);
+    ch.style.background = cssColor(rgb);
     ch.style.color = textOn(rgb);
     ch.title = `t = ${t}   ${g}[unit ${u}] = ${formatNumber(vals[t], 6)}`;
     node.classList.toggle("dlw-current", t === t0);

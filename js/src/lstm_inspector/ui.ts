@@ -12,10 +12,10 @@ const STYLE = `
 .dlw-lstm-inspector .dlw-lstm-text { display: flex; flex-wrap: wrap; gap: 1px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 14px; margin: 6px 0; user-select: none; max-width: 900px; }
 .dlw-lstm-inspector .dlw-lstm-tok { display: inline-flex; flex-direction: column; align-items: center; min-width: 1.1em; cursor: pointer; border-radius: 2px; }
 .dlw-lstm-inspector .dlw-lstm-tok > .dlw-lstm-ch { padding: 1px 2px; white-space: pre; border-radius: 2px; border: 1px solid transparent; }
-.dlw-lstm-inspector .dlw-lstm-tok.dlw-current > .dlw-lstm-ch { border-color: #1f2933; }
-.dlw-lstm-inspector .dlw-lstm-tok.dlw-selected > .dlw-lstm-ch { outline: 2px solid #e8590c; }
-.dlw-lstm-inspector .dlw-lstm-pred { font-size: 10px; color: #616e7c; line-height: 1.1; }
-.dlw-lstm-inspector .dlw-lstm-pred.dlw-changed { color: #c92a2a; font-weight: 700; }
+.dlw-lstm-inspector .dlw-lstm-tok.dlw-current > .dlw-lstm-ch { border-color: var(--dlw-fg); }
+.dlw-lstm-inspector .dlw-lstm-tok.dlw-selected > .dlw-lstm-ch { outline: 2px solid var(--dlw-accent-2); }
+.dlw-lstm-inspector .dlw-lstm-pred { font-size: 10px; color: var(--dlw-muted); line-height: 1.1; }
+.dlw-lstm-inspector .dlw-lstm-pred.dlw-changed { color: var(--dlw-bad); font-weight: 700; }
 .dlw-lstm-inspector .dlw-lstm-rank button { margin: 2px 4px 2px 0; }
 .dlw-lstm-inspector .dlw-lstm-panel { border: 1px solid var(--dlw-border); border-radius: 6px; padding: 6px 8px; background: var(--dlw-panel); }
 .dlw-lstm-inspector .dlw-lstm-panel h4 { margin: 0 0 4px 0; font-size: 12px; font-weight: 600; color: var(--dlw-muted); }
