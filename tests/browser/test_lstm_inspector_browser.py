@@ -146,8 +146,11 @@ def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog, ju
     assert ranked == expected
 
     # clamp: Python recomputes; the browser shows the intervention and the changed predictions
+    before = harness.kernel_value(page, "w.step")
+    last = harness.kernel_value(page, "len(w.tokens) - 1")
     root.locator(".dlw-step").first.click()
-    step = harness.kernel_value(page, "w.step")
+    step = min(before + 1, last)
+    harness.wait_kernel_value(page, "w.step", step)  # the click has reached Python
     root.locator("select.dlw-lstm-clamp-gate").select_option("forget")
     root.locator("input.dlw-lstm-clamp-value").fill("0")
     root.locator("button.dlw-lstm-clamp").click()
