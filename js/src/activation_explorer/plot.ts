@@ -2,7 +2,7 @@
 // its two dots; every colour from the theme.
 
 import { scaleLinear } from "d3-scale";
-import { drawAxis, linearTicks } from "../lib/axes";
+import { drawAxis, drawCrosshair, linearTicks } from "../lib/axes";
 import type { Surface } from "../lib/canvas";
 import { formatNumber, nearestIndex } from "../lib/format";
 import { font, type Theme } from "../lib/theme";
@@ -96,12 +96,7 @@ export function drawPlot(surface: Surface, input: PlotInput | null, theme: Theme
   if (input.hoverX === null) return -1;
   const i = nearestIndex(input.hoverX, input.xMin, input.xMax, x.length);
   const px = sx(x[i]);
-  ctx.strokeStyle = theme.faint;
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(px, MARGIN.top);
-  ctx.lineTo(px, height - MARGIN.bottom);
-  ctx.stroke();
+  drawCrosshair(ctx, px, MARGIN.top, height - MARGIN.bottom, theme);
   for (const [v, color] of [[curve.y[i], theme.accent], [curve.dy[i], theme.accent2]] as const) {
     ctx.fillStyle = color;
     ctx.beginPath();

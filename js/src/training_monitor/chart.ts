@@ -3,7 +3,7 @@
 // crosshair, all in theme colours.
 
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from "d3-scale";
-import { drawAxis, linearTicks, logTicks, thinEvery, type Tick } from "../lib/axes";
+import { drawAxis, drawCrosshair, linearTicks, logTicks, thinEvery, type Tick } from "../lib/axes";
 import type { Surface } from "../lib/canvas";
 import { formatNumber } from "../lib/format";
 import { font, type Theme } from "../lib/theme";
@@ -165,15 +165,7 @@ function drawMarkers(ctx: CanvasRenderingContext2D, spec: ChartSpec, sx: (v: num
     ctx.textBaseline = "top";
     ctx.fillText(`diverged at step ${spec.divergedStep}`, px + (px > width / 2 ? -4 : 4), MARGIN.top + 2);
   }
-  if (spec.hoverStep !== null) {
-    const px = Math.round(sx(spec.hoverStep)) + 0.5;
-    ctx.strokeStyle = theme.faint;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.moveTo(px, MARGIN.top);
-    ctx.lineTo(px, height - MARGIN.bottom);
-    ctx.stroke();
-  }
+  if (spec.hoverStep !== null) drawCrosshair(ctx, Math.round(sx(spec.hoverStep)) + 0.5, MARGIN.top, height - MARGIN.bottom, theme);
 }
 
 /** Draw one chart on its surface. */
