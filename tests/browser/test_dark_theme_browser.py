@@ -20,8 +20,6 @@ import pytest
 
 from tests.browser import harness
 
-NOT_YET = "not yet on the shared theme"
-
 # widget name (its data-dlw-widget) → notebook cells that show it
 WIDGETS: dict[str, list[str]] = {
     "training-monitor": [
@@ -58,13 +56,7 @@ WIDGETS: dict[str, list[str]] = {
     ],
 }
 
-MIGRATED = {"training-monitor", "activation-explorer", "model-summary"}
-
-CASES = [
-    pytest.param(name, id=name) if name in MIGRATED
-    else pytest.param(name, id=name, marks=pytest.mark.skip(reason=NOT_YET))
-    for name in WIDGETS
-]
+CASES = [pytest.param(name, id=name) for name in WIDGETS]
 
 # ---- page-side measurements ------------------------------------------------------------------
 
