@@ -1,26 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  Coalescer,
-  fitView,
-  invert,
-  latticeCells,
-  lerpCodes,
-  nearestPoint,
-  packColor,
-  panView,
-  parseColor,
-  planeFromState,
-  projectCodes,
-  rasterize,
-  resamplePath,
-  shuffledOrder,
-  slerpCodes,
-  toLatent,
-  transformFor,
-  valuesToRGBA,
-  zoomView,
-  type Plane,
-} from "../src/latent_explorer";
+import { Coalescer } from "../src/latent_explorer/coalescer";
+import { fitView, invert, latticeCells, nearestPoint, panView, resamplePath, transformFor, zoomView } from "../src/latent_explorer/geometry";
+import { valuesToRGBA } from "../src/latent_explorer/painter";
+import { lerpCodes, planeFromState, projectCodes, slerpCodes, toLatent, type Plane } from "../src/latent_explorer/plane";
+import { packColor, parseColor, rasterize, shuffledOrder } from "../src/latent_explorer/raster";
 import { erf, makeMLP, mlpForward, mlpFromState } from "../src/lib/mlp";
 
 function wire(values: number[], shape: number[]) {
