@@ -1,16 +1,20 @@
 // Reading synced state into the view state: codes, colours, the plane, the output spec, the
 // decoder; and small lookups of the data (a point's code, input, label; the grid; anomalies).
 
-import { interpolateViridis } from "d3-scale-chromatic";
 import { decodeArray, decodeFloat } from "../lib/arrays";
+import { categoryColours, colourTable, parseColor, tableIndex } from "../lib/colour";
 import { h } from "../lib/dom";
 import { formatNumber } from "../lib/format";
 import { mlpFromState, scratchFor } from "../lib/mlp";
 import { fitView } from "./geometry";
+import { refreshTheme, rgbaOf } from "./ink";
 import { Painter } from "./painter";
 import { planeFromState, projectCodes } from "./plane";
-import { categoryColors, packColor, parseColor, shuffledOrder } from "./raster";
+import { packColor, shuffledOrder } from "./raster";
 import { filled, type Explorer } from "./state";
+
+/** Entries of the colour table of continuous labels. */
+const TABLE_SIZE = 256;
 
 export function readCodes(x: Explorer): void {
   const { s } = x;
@@ -23,20 +27,23 @@ export function readCodes(x: Explorer): void {
   if (s.order.length !== s.n) s.order = shuffledOrder(s.n);
 }
 
-/** Colour per point from the labels (categorical palette or viridis), and the legend. */
+/** Colour per point from the labels (category palette or viridis table), and the legend;
+ *  points without labels take the theme's accent. */
 export function readColors(x: Explorer): void {
   const { s, model } = x;
   const { n } = s;
+  const theme = refreshTheme(x);
+  const accent = rgbaOf(theme.accent, "accent");
   const kind = model.get("label_kind");
   const wire = model.get("label_values");
   s.baseColors = new Uint32Array(n);
   x.el.legend.replaceChildren();
   if (kind === "categorical" && filled(wire, "shape")) {
     const names: string[] = model.get("label_names") ?? [];
-    const palette = categoryColors(names.length).map(parseColor);
+    const palette = categoryColours(names.length).map((css) => parseColor(css));
     const lab = decodeArray(wire).data;
     for (let i = 0; i < n; i++) {
-      const c = palette[lab[i] % palette.length] ?? [47, 111, 223];
+      const c = palette[lab[i] % palette.length] ?? accent;
       s.baseColors[i] = packColor(c[0], c[1], c[2]);
     }
     names.forEach((name, i) => {
@@ -52,13 +59,14 @@ export function readColors(x: Explorer): void {
       if (vals[i] > hi) hi = vals[i];
     }
     const span = hi - lo || 1;
+    const table = colourTable("viridis", TABLE_SIZE);
     for (let i = 0; i < n; i++) {
-      const c = parseColor(interpolateViridis((vals[i] - lo) / span));
-      s.baseColors[i] = packColor(c[0], c[1], c[2]);
+      const k = tableIndex(vals[i], lo, lo + span, TABLE_SIZE);
+      s.baseColors[i] = k < 0 ? packColor(accent[0], accent[1], accent[2]) : packColor(table[4 * k], table[4 * k + 1], table[4 * k + 2]);
     }
     x.el.legend.append(h("span", {}, [`colour: label from ${formatNumber(lo)} (purple) to ${formatNumber(hi)} (yellow)`]));
   } else {
-    s.baseColors.fill(packColor(47, 111, 223));
+    s.baseColors.fill(packColor(accent[0], accent[1], accent[2]));
   }
   permute(x);
 }

@@ -33,14 +33,20 @@ export function zFor(x: Explorer, points: ArrayLike<number>, count: number): Flo
   return z;
 }
 
+/** Paint one decoding into the pointer's view (theme: the one read for the current frame). */
+function paintDecoded(x: Explorer, values: ArrayLike<number>, offset: number): void {
+  const { s } = x;
+  const { ctx, width, height } = x.el.decoded;
+  ctx.fillStyle = s.theme.bg;
+  ctx.fillRect(0, 0, width, height);
+  s.painter?.draw(ctx, s.theme, values, offset, 0, 0, width, height);
+}
+
 /** Show one decoding in the pointer's view and record how long pointer → image took. */
 export function drawDecodedOutput(x: Explorer, values: ArrayLike<number>, offset: number, t0: number, how: string,
   work: number, p: number[], z: ArrayLike<number>): void {
   const { stats, s } = x;
-  const { ctx, width, height } = x.el.decoded;
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, width, height);
-  s.painter?.draw(ctx, values, offset, 0, 0, width, height);
+  paintDecoded(x, values, offset);
   const now = performance.now();
   const ms = now - t0;
   stats.hover.push(ms);
@@ -120,15 +126,28 @@ export function decodePathStrip(x: Explorer): void {
   }
 }
 
-function showPath(x: Explorer, values: Float32Array, count: number): void {
+function paintPathStrip(x: Explorer): void {
   const { s } = x;
-  s.pathDecoded = { values, count };
+  if (!s.pathDecoded) return;
+  const { values, count } = s.pathDecoded;
   const { ctx, width, height } = x.el.pathStrip;
-  ctx.fillStyle = "#ffffff";
+  ctx.fillStyle = s.theme.bg;
   ctx.fillRect(0, 0, width, height);
-  for (let i = 0; i < count; i++) s.painter?.draw(ctx, values, i * s.spec.size, 2 + i * (THUMB + 4), 2, THUMB, THUMB);
+  for (let i = 0; i < count; i++) s.painter?.draw(ctx, s.theme, values, i * s.spec.size, 2 + i * (THUMB + 4), 2, THUMB, THUMB);
+}
+
+function showPath(x: Explorer, values: Float32Array, count: number): void {
+  x.s.pathDecoded = { values, count };
+  paintPathStrip(x);
   x.el.pathLabel.textContent = `decoded along the drawn path (${count} evenly spaced points, start → end)`;
   x.requestDraw();
+}
+
+/** Paint the pointer's last decoding and the path strip again (after a theme change). */
+export function repaintDecodings(x: Explorer): void {
+  const last = x.stats.last;
+  if (last && last.out.length === x.s.spec.size) paintDecoded(x, last.out, 0);
+  paintPathStrip(x);
 }
 
 /** Float32 view of a message buffer (copied only when misaligned). */

@@ -12,10 +12,11 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { isStandalone, listen, widgetRoot } from "../lib/dom";
+import { onThemeChange } from "../lib/theme";
 import { Coalescer } from "./coalescer";
 import { bindControls, buildSliders, syncControls } from "./controls";
 import { readCodes, readColors, readMLP, readOutput, readPlane, reproject } from "./data";
-import { decodePath, onDecodeReply, requestLattice } from "./decode";
+import { decodePath, onDecodeReply, repaintDecodings, requestLattice } from "./decode";
 import { buildLayout } from "./layout";
 import { bindPanel, drawPanel } from "./panel";
 import { bindScatter } from "./interactions";
@@ -47,6 +48,7 @@ function createExplorer(model: Explorer["model"], root: HTMLElement): Explorer {
   (root as HTMLElement & { dlwStats?: Stats }).dlwStats = stats;
   const x: Explorer = {
     model,
+    root,
     standalone: isStandalone(model),
     el: buildLayout(root, model),
     s,
@@ -95,6 +97,16 @@ function full(x: Explorer): void {
   }
   s.lattice = null;
   requestLattice(x);
+  drawLoss(x);
+  drawPanel(x);
+  x.requestDraw();
+}
+
+/** JupyterLab switched light/dark: repaint everything drawn in theme colours. */
+function onTheme(x: Explorer): void {
+  readColors(x); // reads the new theme; unlabelled points take its accent
+  if (x.s.lattice) x.s.lattice.atlas = null;
+  repaintDecodings(x);
   drawLoss(x);
   drawPanel(x);
   x.requestDraw();
@@ -157,10 +169,12 @@ function render({ model, el }: Pick<RenderProps<LatentExplorerModel>, "model" | 
   bindScatter(x);
   bindPanel(x);
   const stopListening = listen(model, modelHandlers(x));
+  const stopTheme = onThemeChange(root, () => onTheme(x));
   full(x);
   return () => {
     cancelAnimationFrame(x.s.raf);
     stopListening();
+    stopTheme();
   };
 }
 

@@ -1,48 +1,65 @@
 // Drawing one decoded output (an image or curves) into a box of a canvas, and atlases of many.
+// Images go through the shared image painter (lib/heatmap.ts); curves and backgrounds take the
+// theme's colours.
 
-/** How a decoded output is drawn (Python's _display_spec). */
-export interface OutputSpec {
-  kind: "image" | "curve";
-  channels: number;
-  height?: number;
-  width?: number;
-  length?: number;
-  layout?: "chw" | "hwc";
-  size: number;
-  vmin: number;
-  vmax: number;
+import { categoryColour } from "../lib/colour";
+import { drawCells, heatmapPixels, imageGridPixels, type ImageGridOptions } from "../lib/heatmap";
+import type { Theme } from "../lib/theme";
+import type { OutputState } from "./state";
+
+/** How a decoded output is drawn (Python's _display_spec with its value range). */
+export type OutputSpec = OutputState;
+
+/** One image of the spec: [vmin, vmax] to black..white (or RGB, chw or hwc). */
+function imageOptions(spec: OutputSpec): ImageGridOptions {
+  return {
+    count: 1,
+    height: spec.height ?? 1,
+    width: spec.width ?? 1,
+    channels: spec.channels === 3 ? 3 : 1,
+    layout: spec.layout,
+    lo: spec.vmin,
+    hi: spec.vmax,
+  };
 }
 
-/** Gray or RGB pixels of one decoded image (values[offset .. offset + size)) into RGBA. */
+/** values[offset .. offset + size), without copying a typed array. */
+function window(values: ArrayLike<number>, offset: number, size: number): ArrayLike<number> {
+  if (offset === 0) return values;
+  if (ArrayBuffer.isView(values)) return (values as Float32Array).subarray(offset, offset + size);
+  return Array.prototype.slice.call(values, offset, offset + size);
+}
+
+/** A linear grey ramp: entry k is (k, k, k), so a grey image is a heatmap through it. */
+const GREYS = (() => {
+  const table = new Uint8ClampedArray(256 * 4);
+  for (let k = 0; k < 256; k++) table.set([k, k, k, 255], 4 * k);
+  return table;
+})();
+const BLACK = [0, 0, 0, 255] as const; // non-finite values
+
+/**
+ * Gray or RGB pixels of one decoded image (values[offset .. offset + size)) into RGBA, vmin black
+ * and vmax white. Grey images go through the heatmap painter into `out` without allocating (this
+ * runs on every hover and for every lattice cell); RGB ones through the image-grid painter.
+ */
 export function valuesToRGBA(values: ArrayLike<number>, offset: number, spec: OutputSpec, out: Uint8ClampedArray): void {
-  const hgt = spec.height ?? 1;
-  const wid = spec.width ?? 1;
-  const hw = hgt * wid;
-  const lo = spec.vmin;
-  const span = spec.vmax - spec.vmin || 1;
-  const c = spec.channels;
-  for (let i = 0; i < hw; i++) {
-    let r: number;
-    let g: number;
-    let b: number;
-    if (c === 3) {
-      const at = (ch: number) => (spec.layout === "hwc" ? values[offset + i * 3 + ch] : values[offset + ch * hw + i]);
-      r = at(0);
-      g = at(1);
-      b = at(2);
-    } else {
-      r = g = b = values[offset + i];
-    }
-    out[4 * i] = Number.isFinite(r) ? (255 * (r - lo)) / span : 0;
-    out[4 * i + 1] = Number.isFinite(g) ? (255 * (g - lo)) / span : 0;
-    out[4 * i + 2] = Number.isFinite(b) ? (255 * (b - lo)) / span : 0;
-    out[4 * i + 3] = 255;
+  const one = window(values, offset, spec.size);
+  if (spec.channels === 3) {
+    out.set(imageGridPixels(one, imageOptions(spec)).data);
+    return;
   }
+  const span = spec.vmax - spec.vmin || 1;
+  heatmapPixels(one, spec.height ?? 1, spec.width ?? 1, GREYS, spec.vmin, spec.vmin + span, { out, missing: BLACK });
 }
 
-const CURVE_COLORS = ["#2f6fdf", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d", "#a61e4d"];
+/** Colour of curve channel c: the theme's accent, then the category palette. */
+function curveColour(theme: Theme, c: number): string {
+  return c === 0 ? theme.accent : categoryColour(c);
+}
 
 export class Painter {
+  // one image's canvas and pixels, reused on every hover
   private off: HTMLCanvasElement | null = null;
   private img: ImageData | null = null;
 
@@ -51,21 +68,18 @@ export class Painter {
       this.off = document.createElement("canvas");
       this.off.width = spec.width ?? 1;
       this.off.height = spec.height ?? 1;
-      const octx = this.off.getContext("2d");
-      this.img = octx ? octx.createImageData(this.off.width, this.off.height) : null;
+      this.img = this.off.getContext("2d")?.createImageData(this.off.width, this.off.height) ?? null;
     }
   }
 
   /** Draw one output into the box (x, y, w, h) of ctx. */
-  draw(ctx: CanvasRenderingContext2D, values: ArrayLike<number>, offset: number, x: number, y: number, w: number, hgt: number): void {
+  draw(ctx: CanvasRenderingContext2D, theme: Theme, values: ArrayLike<number>, offset: number,
+    x: number, y: number, w: number, hgt: number): void {
     const spec = this.spec;
     if (spec.kind === "image" && this.off && this.img) {
       valuesToRGBA(values, offset, spec, this.img.data);
       this.off.getContext("2d")?.putImageData(this.img, 0, 0);
-      ctx.save();
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.off, x, y, w, hgt);
-      ctx.restore();
+      drawCells(ctx, this.off, x, y, w, hgt);
       return;
     }
     // curves: one line per channel, y from vmin (bottom) to vmax (top)
@@ -73,11 +87,11 @@ export class Painter {
     const ch = spec.channels || 1;
     const span = spec.vmax - spec.vmin || 1;
     ctx.save();
-    ctx.fillStyle = "#f5f7fa";
+    ctx.fillStyle = theme.panel;
     ctx.fillRect(x, y, w, hgt);
     ctx.lineWidth = w > 120 ? 2 : 1.2;
     for (let c = 0; c < ch; c++) {
-      ctx.strokeStyle = CURVE_COLORS[c % CURVE_COLORS.length];
+      ctx.strokeStyle = curveColour(theme, c);
       ctx.beginPath();
       let pen = false;
       for (let i = 0; i < len; i++) {
@@ -99,8 +113,8 @@ export class Painter {
   }
 
   /** An atlas canvas of n × n outputs (one drawImage per frame when the lattice pans). */
-  atlas(values: ArrayLike<number>, n: number, cell: number): HTMLCanvasElement {
-    // each output in a cell of s + gap pixels (white gap) so neighbouring decodings read apart
+  atlas(theme: Theme, values: ArrayLike<number>, n: number, cell: number): HTMLCanvasElement {
+    // each output in a cell of s + gap pixels (background gap) so neighbouring decodings read apart
     const canvas = document.createElement("canvas");
     const s = this.spec.kind === "image" ? Math.max(this.spec.width ?? 1, this.spec.height ?? 1) : cell;
     const gap = Math.max(1, Math.round(s / 8));
@@ -108,12 +122,12 @@ export class Painter {
     canvas.height = n * (s + gap);
     const ctx = canvas.getContext("2d");
     if (!ctx) return canvas;
-    ctx.fillStyle = "#ffffff";
+    ctx.fillStyle = theme.bg;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     const o = Math.floor(gap / 2);
     for (let r = 0; r < n; r++) {
       for (let c = 0; c < n; c++) {
-        this.draw(ctx, values, (r * n + c) * this.spec.size, c * (s + gap) + o, r * (s + gap) + o, s, s);
+        this.draw(ctx, theme, values, (r * n + c) * this.spec.size, c * (s + gap) + o, r * (s + gap) + o, s, s);
       }
     }
     return canvas;

@@ -5,7 +5,9 @@ import { decodeFloat } from "../lib/arrays";
 import { pointerPosition } from "../lib/canvas";
 import { KERNEL_HINT } from "../lib/dom";
 import { formatNumber } from "../lib/format";
+import { font } from "../lib/theme";
 import { anomalyIndex, codeOf, labelName } from "./data";
+import { refreshTheme } from "./ink";
 import { TABS, THUMB } from "./layout";
 import { results } from "./results";
 import { filled, type Explorer, type Results } from "./state";
@@ -19,23 +21,25 @@ function panelSize(x: Explorer, w: number, hgt: number): Ink {
   const { panel } = x.el;
   if (panel.width !== w || panel.height !== hgt) panel.resize(w, hgt);
   const { ctx } = panel;
-  ctx.fillStyle = "#ffffff";
+  ctx.fillStyle = x.s.theme.bg;
   ctx.fillRect(0, 0, w, hgt);
   return ctx;
 }
 
 function thumbRow(x: Explorer, ctx: Ink, values: ArrayLike<number>, count: number, y: number, x0 = 90, size = THUMB, label = ""): void {
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "12px system-ui, sans-serif";
+  const { theme } = x.s;
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 12);
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
   if (label) ctx.fillText(label, 4, y + size / 2);
-  for (let i = 0; i < count; i++) x.s.painter?.draw(ctx, values, i * x.s.spec.size, x0 + i * (size + 4), y, size, size);
+  for (let i = 0; i < count; i++) x.s.painter?.draw(ctx, theme, values, i * x.s.spec.size, x0 + i * (size + 4), y, size, size);
 }
 
-/** Redraw the panel of the current tab. */
+/** Redraw the panel of the current tab (in the theme read now). */
 export function drawPanel(x: Explorer): void {
   const { s, el } = x;
+  refreshTheme(x);
   el.tabButtons.forEach((b, i) => b.classList.toggle("dlw-primary", TABS[i][0] === s.tab));
   const res = results(x);
   const needs = (what: string) => {
@@ -64,6 +68,7 @@ export function drawPanel(x: Explorer): void {
 
 function drawPoint(x: Explorer, dt: NonNullable<Results["detail"]>): void {
   const { s } = x;
+  const { theme } = s;
   const size = 110;
   const ctx = panelSize(x, 680, size + 24);
   const parts: Array<[string, ArrayLike<number> | undefined]> = [["input", dt.input], ["reconstruction", dt.recon]];
@@ -72,14 +77,14 @@ function drawPoint(x: Explorer, dt: NonNullable<Results["detail"]>): void {
     for (let j = 0; j < diff.length; j++) diff[j] = Math.abs(dt.input[j] - dt.recon[j]) + s.spec.vmin;
     parts.push(["|input − reconstruction|", diff]);
   }
-  ctx.font = "12px system-ui, sans-serif";
+  ctx.font = font(theme, 12);
   ctx.textBaseline = "top";
   ctx.textAlign = "left";
   parts.forEach(([name, vals], k) => {
     const px = 4 + k * (size + 24);
-    ctx.fillStyle = "#616e7c";
+    ctx.fillStyle = theme.muted;
     ctx.fillText(name, px, 2);
-    if (vals && s.painter) s.painter.draw(ctx, vals, 0, px, 18, size, size);
+    if (vals && s.painter) s.painter.draw(ctx, theme, vals, 0, px, 18, size, size);
   });
   const code = Array.from(codeOf(x, dt.index).slice(0, 8), (v) => formatNumber(v, 3)).join(", ");
   x.el.panelText.textContent = `point #${dt.index} ${labelName(x, dt.index)}   ` +
@@ -96,16 +101,17 @@ function drawInterpolation(x: Explorer, ip: NonNullable<Results["interp"]>): voi
 }
 
 function drawArithmetic(x: Explorer, ar: NonNullable<Results["arith"]>): void {
+  const { theme } = x.s;
   const size = 80;
   const ctx = panelSize(x, 4 * (size + 40) + 10, size + 24);
   const names = [`A #${ar.a}`, `− B #${ar.b}`, `+ C #${ar.c}`, "= A − B + C"];
-  ctx.font = "12px system-ui, sans-serif";
+  ctx.font = font(theme, 12);
   ctx.textBaseline = "top";
   names.forEach((name, k) => {
     const px = 4 + k * (size + 40);
-    ctx.fillStyle = "#616e7c";
+    ctx.fillStyle = theme.muted;
     ctx.fillText(name, px, 2);
-    x.s.painter?.draw(ctx, ar.images, k * x.s.spec.size, px, 18, size, size);
+    x.s.painter?.draw(ctx, theme, ar.images, k * x.s.spec.size, px, 18, size, size);
   });
   x.el.panelText.textContent = "latent arithmetic: the decoding of z_A − z_B + z_C (star on the plot)";
 }
@@ -116,13 +122,13 @@ function drawTraversal(x: Explorer, tv: NonNullable<Results["trav"]>): void {
   const size = 40;
   const ctx = panelSize(x, 60 + tv.steps * (size + 3), rows * (size + 3) + 4);
   tv.dims.forEach((k, r) => {
-    ctx.fillStyle = "#616e7c";
-    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = s.theme.muted;
+    ctx.font = font(s.theme, 12);
     ctx.textAlign = "left";
     ctx.textBaseline = "middle";
     ctx.fillText(`z${k}`, 4, 2 + r * (size + 3) + size / 2);
     for (let st = 0; st < tv.steps; st++) {
-      s.painter?.draw(ctx, tv.images, (r * tv.steps + st) * s.spec.size, 60 + st * (size + 3), 2 + r * (size + 3), size, size);
+      s.painter?.draw(ctx, s.theme, tv.images, (r * tv.steps + st) * s.spec.size, 60 + st * (size + 3), 2 + r * (size + 3), size, size);
     }
   });
   x.el.panelText.textContent = `each row sweeps one latent dimension from its 1st to its 99th percentile over the data; ` +
@@ -140,15 +146,15 @@ function drawAnomalies(x: Explorer): void {
   const { size, perRow } = ANOMALY;
   const rows = Math.ceil(idx.length / perRow);
   const ctx = panelSize(x, perRow * (size + 12), rows * (2 * size + 22));
-  ctx.font = "10px system-ui, sans-serif";
+  ctx.font = font(s.theme, 10);
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
   for (let r = 0; r < idx.length; r++) {
     const px = (r % perRow) * (size + 12);
     const py = Math.floor(r / perRow) * (2 * size + 22);
-    s.painter?.draw(ctx, inputs, r * s.spec.size, px, py, size, size);
-    s.painter?.draw(ctx, recons, r * s.spec.size, px, py + size + 2, size, size);
-    ctx.fillStyle = "#c92a2a";
+    s.painter?.draw(ctx, s.theme, inputs, r * s.spec.size, px, py, size, size);
+    s.painter?.draw(ctx, s.theme, recons, r * s.spec.size, px, py + size + 2, size, size);
+    ctx.fillStyle = s.theme.negative;
     ctx.fillText(`${formatNumber(errs[r], 3)}`, px, py + 2 * size + 5);
   }
   x.el.panelText.textContent = `the ${idx.length} worst reconstructions, worst first (top: input, bottom: reconstruction, red: MSE); circled on the plot; click one to inspect it`;

@@ -1,28 +1,11 @@
-// Colours of the points and the pixel-buffer rasterizer that draws every point (100k+) in one pass.
+// The pixel-buffer rasterizer that draws every point (100k+) in one pass, with packed colours
+// and a fixed shuffled drawing order.
 
-import { interpolateTurbo, schemeTableau10 } from "d3-scale-chromatic";
 import type { Transform } from "./geometry";
 
 /** Little-endian RGBA packed in a Uint32 (what a Uint32Array view of ImageData holds). */
 export function packColor(r: number, g: number, b: number, a = 255): number {
   return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
-}
-
-export function parseColor(css: string): [number, number, number] {
-  const hex = /^#([0-9a-f]{6})$/i.exec(css.trim());
-  if (hex) {
-    const v = parseInt(hex[1], 16);
-    return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-  }
-  const rgb = /rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)/i.exec(css);
-  if (rgb) return [Math.round(+rgb[1]), Math.round(+rgb[2]), Math.round(+rgb[3])];
-  return [47, 111, 223];
-}
-
-/** Colours of k categories: Tableau 10 up to 10, then evenly spaced turbo hues. */
-export function categoryColors(k: number): string[] {
-  if (k <= 10) return schemeTableau10.slice(0, Math.max(k, 1));
-  return Array.from({ length: k }, (_, i) => interpolateTurbo(0.05 + (0.9 * i) / (k - 1)));
 }
 
 /** A fixed pseudo-random drawing order, so no class always paints over another. */

@@ -1,11 +1,13 @@
 // The scatter: the decoded lattice under the points, every point through a raw pixel buffer at
-// device resolution, the overlays and the axes.
+// device resolution, the overlays and the axes, in the theme read once per frame.
 
-import { scaleLinear } from "d3-scale";
+import { drawAxis, linearTicks } from "../lib/axes";
 import { formatNumber } from "../lib/format";
+import { font, type Theme } from "../lib/theme";
 import { gridData } from "./data";
 import { decodePath } from "./decode";
 import { transformFor, type Transform } from "./geometry";
+import { refreshTheme } from "./ink";
 import { MARGIN, PLOT, plotRect } from "./layout";
 import { drawOverlays } from "./overlays";
 import { rasterize } from "./raster";
@@ -27,13 +29,14 @@ export function drawScatter(x: Explorer): void {
   const t0 = performance.now();
   const { ctx, width, height, canvas } = x.el.scatter;
   const ratio = canvas.width / width;
-  ctx.fillStyle = "#ffffff";
+  const theme = refreshTheme(x);
+  ctx.fillStyle = theme.bg;
   ctx.fillRect(0, 0, width, height);
   const rect = plotRect();
   const tr = cssTransform(x);
   // lattice tiles under the points
   const showLattice = Boolean(x.model.get("show_lattice"));
-  if (showLattice) drawLattice(x, ctx, tr);
+  if (showLattice) drawLattice(x, ctx, tr, theme);
   // points: raw pixel buffer at device resolution, composited over the lattice
   const pw = Math.round(rect.width * ratio);
   const ph = Math.round(rect.height * ratio);
@@ -54,8 +57,8 @@ export function drawScatter(x: Explorer): void {
     ctx.drawImage(s.pixelCanvas, rect.left, rect.top, rect.width, rect.height);
     ctx.restore();
   }
-  drawOverlays(x, ctx, tr);
-  drawAxes(x, ctx, tr);
+  drawOverlays(x, ctx, tr, theme);
+  drawAxes(x, ctx, tr, theme);
   const t1 = performance.now();
   stats.drawMs.push(t1 - t0);
   stats.frames.push(t1);
@@ -63,34 +66,30 @@ export function drawScatter(x: Explorer): void {
   if (stats.frames.length > 600) stats.frames.splice(0, 300);
 }
 
-function drawAxes(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform): void {
+/** Plot frame, ticks (d3's, about six per axis, labelled to 3 significant digits) and the
+ *  plane's axis labels. */
+function drawAxes(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform, theme: Theme): void {
   const { view, plane } = x.s;
   const rect = plotRect();
-  ctx.strokeStyle = "#9aa5b1";
+  const bottom = rect.top + rect.height;
+  ctx.strokeStyle = theme.axis;
   ctx.lineWidth = 1;
   ctx.strokeRect(rect.left + 0.5, rect.top + 0.5, rect.width - 1, rect.height - 1);
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "11px system-ui, sans-serif";
-  const sx = scaleLinear().domain([view.x0, view.x1]);
-  const sy = scaleLinear().domain([view.y0, view.y1]);
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const t of sx.ticks(6)) {
-    const px = tr.kx * t + tr.bx;
-    ctx.fillRect(px, rect.top + rect.height, 1, 4);
-    ctx.fillText(formatNumber(t, 3), px, rect.top + rect.height + 5);
-  }
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (const t of sy.ticks(6)) {
-    const py = tr.ky * t + tr.by;
-    ctx.fillRect(rect.left - 4, py, 4, 1);
-    ctx.fillText(formatNumber(t, 3), rect.left - 6, py);
-  }
+  const label = (v: number) => formatNumber(v, 3);
+  drawAxis(ctx, {
+    side: "bottom", ticks: linearTicks(view.x0, view.x1, 6, label), scale: (v) => tr.kx * v + tr.bx,
+    at: bottom, theme, tickSize: 4, gap: 5,
+  });
+  drawAxis(ctx, {
+    side: "left", ticks: linearTicks(view.y0, view.y1, 6, label), scale: (v) => tr.ky * v + tr.by,
+    at: rect.left, theme, tickSize: 4, gap: 6,
+  });
   const labels = plane?.axisLabels ?? ["x", "y"];
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 11);
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
-  ctx.fillText(labels[0], rect.left + rect.width / 2, rect.top + rect.height + MARGIN.bottom);
+  ctx.fillText(labels[0], rect.left + rect.width / 2, bottom + MARGIN.bottom);
   ctx.save();
   ctx.translate(10, rect.top + rect.height / 2);
   ctx.rotate(-Math.PI / 2);
@@ -100,7 +99,7 @@ function drawAxes(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform): vo
 }
 
 /** The decoded lattice (or, on a static page, the precomputed grid) as one atlas image. */
-function drawLattice(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform): void {
+function drawLattice(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform, theme: Theme): void {
   const { s } = x;
   let tile = s.lattice;
   if (!tile && decodePath(x) === "grid") {
@@ -118,7 +117,7 @@ function drawLattice(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform):
   ctx.beginPath();
   ctx.rect(rect.left, rect.top, rect.width, rect.height);
   ctx.clip();
-  if (!tile.atlas) tile.atlas = s.painter.atlas(tile.values, tile.n, 48);
+  if (!tile.atlas) tile.atlas = s.painter.atlas(theme, tile.values, tile.n, 48);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(tile.atlas, x0, y0, x1 - x0, y1 - y0);
   ctx.restore();

@@ -3,6 +3,7 @@
 
 import type { AnyModel } from "@anywidget/types";
 import type { WireArray } from "../lib/arrays";
+import { LIGHT_THEME, type Theme } from "../lib/theme";
 import type { LayerKind, MLP, MLPLayerState, MLPScratch } from "../lib/mlp";
 import type { Coalescer } from "./coalescer";
 import type { View } from "./geometry";
@@ -271,6 +272,8 @@ export interface ViewState {
   tab: Tab;
   trainLoss: number[];
   localCache: { key: string; res: Results } | null;
+  /** Theme colours, read from the widget root at the start of each draw (ink.ts). */
+  theme: Theme;
   // the scatter's pixel buffer at device resolution, and the pending frame
   pixelCanvas: HTMLCanvasElement | null;
   pixelImage: ImageData | null;
@@ -308,6 +311,7 @@ export function createViewState(): ViewState {
     tab: "point",
     trainLoss: [],
     localCache: null,
+    theme: { ...LIGHT_THEME },
     pixelCanvas: null,
     pixelImage: null,
     pixels: null,
@@ -347,6 +351,8 @@ export interface DecodeRequest {
 /** One rendered view: the model, its elements, its view state and its kernel requests. */
 export interface Explorer {
   model: Model;
+  /** The widget's root element: the theme variables are read from it. */
+  root: HTMLElement;
   standalone: boolean;
   el: Elements;
   s: ViewState;

@@ -5,8 +5,10 @@ import { scaleLinear } from "d3-scale";
 import { decodeFloat } from "../lib/arrays";
 import { formatNumber } from "../lib/format";
 import { makeMLP, scratchFor, type MLPLayer } from "../lib/mlp";
+import { font } from "../lib/theme";
 import { reproject } from "./data";
 import { decodeHover, floatsOf, requestLattice } from "./decode";
+import { refreshTheme } from "./ink";
 import { filled, type Explorer, type TrainMessage } from "./state";
 
 /** A streamed epoch's layer descriptions (weights by buffer index) as MLP layers. */
@@ -68,20 +70,21 @@ export function drawLoss(x: Explorer): void {
   }
   loss.canvas.style.display = "";
   const { ctx, width, height } = loss;
-  ctx.fillStyle = "#ffffff";
+  const theme = refreshTheme(x);
+  ctx.fillStyle = theme.bg;
   ctx.fillRect(0, 0, width, height);
   const finite = values.filter(Number.isFinite);
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
   const sx = scaleLinear().domain([0, Math.max(1, values.length - 1)]).range([4, width - 4]);
   const sy = scaleLinear().domain([lo, hi > lo ? hi : lo + 1]).range([height - 14, 4]);
-  ctx.strokeStyle = "#2f6fdf";
+  ctx.strokeStyle = theme.accent;
   ctx.lineWidth = 1.5;
   ctx.beginPath();
   values.forEach((v, i) => (i === 0 ? ctx.moveTo(sx(i), sy(v)) : ctx.lineTo(sx(i), sy(v))));
   ctx.stroke();
-  ctx.fillStyle = "#616e7c";
-  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 10);
   ctx.textBaseline = "bottom";
   ctx.fillText(`loss per epoch: ${formatNumber(values[values.length - 1], 4)}`, 4, height);
 }
