@@ -44,11 +44,25 @@ def test_js_unit_tests() -> None:
     _run([_npm(), "test", "--silent"])
 
 
+def _front_ends() -> dict[str, list[pathlib.Path]]:
+    """Each bundle js/build.mjs makes and its own sources: a folder js/src/<name>/ with an
+    index.ts, or a single js/src/<name>.ts."""
+    out: dict[str, list[pathlib.Path]] = {}
+    for path in (ROOT / "js" / "src").iterdir():
+        if path.name == "lib":
+            continue
+        if path.is_dir() and (path / "index.ts").is_file():
+            out[path.name] = sorted(path.rglob("*.ts"))
+        elif path.suffix == ".ts" and not path.name.endswith(".d.ts"):
+            out[path.stem] = [path]
+    return out
+
+
 def test_every_front_end_is_built() -> None:
-    sources = sorted(p.stem for p in (ROOT / "js" / "src").glob("*.ts") if not p.name.endswith(".d.ts"))
+    sources = _front_ends()
     static = ROOT / "dlwidgets" / "static"
-    missing = [s for s in sources if not (static / f"{s}.js").is_file()]
+    missing = [s for s in sorted(sources) if not (static / f"{s}.js").is_file()]
     assert not missing, f"not built: {missing}; run `npm run build` (pip install -e . does it)"
-    stale = [s for s in sources
-             if (static / f"{s}.js").stat().st_mtime < (ROOT / "js" / "src" / f"{s}.ts").stat().st_mtime]
+    stale = [s for s, files in sorted(sources.items())
+             if (static / f"{s}.js").stat().st_mtime < max(f.stat().st_mtime for f in files)]
     assert not stale, f"built bundles older than their sources: {stale}; run `npm run build`"

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatNumber, nearestIndex } from "../src/lib/format";
 import { advance } from "../src/lib/timeline";
 import { LocalModel, base64ToBytes, restoreBuffers } from "../src/standalone";
-import { valueDomain } from "../src/activation_explorer";
+import { valueDomain } from "../src/activation_explorer/curve";
 
 describe("formatNumber", () => {
   it("shows special values as words, not garbage", () => {

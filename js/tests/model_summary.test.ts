@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  ancestors,
-  formatBytes,
-  formatInt,
-  formatShape,
-  glyphSize,
-  layoutDiagram,
-  trainingBytes,
-  visibleRows,
-  type Row,
-} from "../src/model_summary";
+import { formatBytes, formatInt, formatShape, trainingBytes } from "../src/model_summary/format";
+import { ancestors, glyphSize, layoutDiagram, visibleRows } from "../src/model_summary/layout";
+import type { Row } from "../src/model_summary/state";
 
 function row(partial: Partial<Row> & { kind: string }): Row {
   return {

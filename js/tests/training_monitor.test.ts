@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { decodeColumns, ema, matrixColumns, envelope, etaSeconds, finiteExtent, formatDuration, restorePaths, stepAxisEnd, Table, tickLabel } from "../src/training_monitor";
+import { contrastRatio, parseColor } from "../src/lib/colour";
+import { tickLabel } from "../src/training_monitor/chart";
+import { pillColour } from "../src/training_monitor/panel";
+import { etaSeconds, formatDuration, stepAxisEnd } from "../src/training_monitor/progress";
+import { ema, envelope, finiteExtent, Table } from "../src/training_monitor/table";
+import { decodeColumns, matrixColumns, restorePaths } from "../src/training_monitor/wire";
 
 describe("Table", () => {
   it("appends only rows past the last key, in any delivery order", () => {
@@ -141,5 +146,13 @@ describe("delta messages and state", () => {
     });
     expect(Array.from(cols.loss)).toEqual([0.5, 0.25]);
     expect(Array.from(cols.step)).toEqual([7, 8]);
+  });
+});
+
+describe("status pill", () => {
+  it("keeps its white text at WCAG AA contrast for every status", () => {
+    for (const status of ["idle", "starting", "running", "paused", "completed", "stopped", "diverged", "error"]) {
+      expect(contrastRatio(parseColor("#ffffff"), parseColor(pillColour(status))), status).toBeGreaterThanOrEqual(4.5);
+    }
   });
 });

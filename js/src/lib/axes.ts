@@ -197,3 +197,16 @@ export function drawAxis(ctx: CanvasRenderingContext2D, opts: AxisOptions): void
   }
   ctx.restore();
 }
+
+/** The vertical hover guide of a plot: a 1-px line at x from top to bottom in theme.faint. */
+export function drawCrosshair(ctx: CanvasRenderingContext2D, x: number, top: number, bottom: number, theme: Theme): void {
+  ctx.save();
+  ctx.setLineDash([]);
+  ctx.strokeStyle = theme.faint;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(x, top);
+  ctx.lineTo(x, bottom);
+  ctx.stroke();
+  ctx.restore();
+}

@@ -119,6 +119,9 @@ export function onThemeChange(el: Element, cb: (theme: Theme) => void): () => vo
     }
   };
   const schedule = () => {
+    // restart the series from the latest change (bursts of mutations cost one series)
+    for (const id of timers) clearTimeout(id);
+    timers.clear();
     for (const ms of RECHECK_MS) {
       const id = setTimeout(() => {
         timers.delete(id);
@@ -128,15 +131,23 @@ export function onThemeChange(el: Element, cb: (theme: Theme) => void): () => vo
     }
   };
   const observer = new MutationObserver(schedule);
+  // JupyterLab marks the body and adds the theme's <link> to it; other hosts use <head>
   if (document.body) {
-    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"] });
+    observer.observe(document.body, {
+      attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"], childList: true,
+    });
   }
-  // theme stylesheets are added to <head> (or <body>) as <link>/<style> elements
   observer.observe(document.head, { childList: true });
+  // a stylesheet that finishes loading (load events do not bubble, so listen while capturing)
+  const onLoad = (event: Event) => {
+    if (event.target instanceof HTMLLinkElement) schedule();
+  };
+  document.addEventListener("load", onLoad, true);
   const media = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
   media?.addEventListener?.("change", schedule);
   return () => {
     observer.disconnect();
+    document.removeEventListener("load", onLoad, true);
     media?.removeEventListener?.("change", schedule);
     for (const id of timers) clearTimeout(id);
     timers.clear();
