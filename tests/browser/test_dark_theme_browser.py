@@ -58,7 +58,7 @@ WIDGETS: dict[str, list[str]] = {
     ],
 }
 
-MIGRATED = {"training-monitor", "activation-explorer", "model-summary"}
+MIGRATED = {"training-monitor", "activation-explorer", "model-summary", "latent-explorer"}
 
 CASES = [
     pytest.param(name, id=name) if name in MIGRATED

@@ -2,6 +2,7 @@
 // from the precomputed grid (static page). The pointer's decoding, the lattice and the path strip.
 
 import { formatNumber } from "../lib/format";
+import { font } from "../lib/theme";
 import { mlpForward } from "../lib/mlp";
 import { gridData } from "./data";
 import { latticeCells, resamplePath } from "./geometry";
@@ -126,11 +127,13 @@ export function decodePathStrip(x: Explorer): void {
   }
 }
 
+/** The strip of decodings along the drawn path (hidden until there is one). */
 function paintPathStrip(x: Explorer): void {
   const { s } = x;
   if (!s.pathDecoded) return;
   const { values, count } = s.pathDecoded;
-  const { ctx, width, height } = x.el.pathStrip;
+  const { ctx, width, height, canvas } = x.el.pathStrip;
+  canvas.style.display = "";
   ctx.fillStyle = s.theme.bg;
   ctx.fillRect(0, 0, width, height);
   for (let i = 0; i < count; i++) s.painter?.draw(ctx, s.theme, values, i * s.spec.size, 2 + i * (THUMB + 4), 2, THUMB, THUMB);
@@ -143,10 +146,25 @@ function showPath(x: Explorer, values: Float32Array, count: number): void {
   x.requestDraw();
 }
 
-/** Paint the pointer's last decoding and the path strip again (after a theme change). */
+/** The pointer's view before anything is decoded: an empty box that says what goes there. */
+function paintPlaceholder(x: Explorer): void {
+  const { theme } = x.s;
+  const { ctx, width, height } = x.el.decoded;
+  ctx.fillStyle = theme.panel;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = theme.muted;
+  ctx.font = font(theme, 12);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText("hover the plot", width / 2, height / 2);
+}
+
+/** Paint the pointer's last decoding (or the placeholder) and the path strip again: after a
+ *  theme change, or when the output changed. */
 export function repaintDecodings(x: Explorer): void {
   const last = x.stats.last;
   if (last && last.out.length === x.s.spec.size) paintDecoded(x, last.out, 0);
+  else paintPlaceholder(x);
   paintPathStrip(x);
 }
 

@@ -17,6 +17,7 @@ import { Coalescer } from "./coalescer";
 import { bindControls, buildSliders, syncControls } from "./controls";
 import { readCodes, readColors, readMLP, readOutput, readPlane, reproject } from "./data";
 import { decodePath, onDecodeReply, repaintDecodings, requestLattice } from "./decode";
+import { refreshTheme } from "./ink";
 import { buildLayout } from "./layout";
 import { bindPanel, drawPanel } from "./panel";
 import { bindScatter } from "./interactions";
@@ -97,6 +98,8 @@ function full(x: Explorer): void {
   }
   s.lattice = null;
   requestLattice(x);
+  refreshTheme(x);
+  repaintDecodings(x);
   drawLoss(x);
   drawPanel(x);
   x.requestDraw();

@@ -117,6 +117,7 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
   const row = h("div", { class: "dlw-row" }, [left, right]);
 
   const pathStrip = createSurface(PATH_STEPS * (THUMB + 4), THUMB + 4, "dlw-canvas dlw-latent-path");
+  pathStrip.canvas.style.display = "none"; // until a path is decoded
   const pathLabel = h("div", { class: "dlw-muted" }, ["drag on the plot to draw a path: its decodings appear here"]);
 
   const tabButtons = TABS.map(([key, label]) =>

@@ -16,9 +16,10 @@ type Ink = CanvasRenderingContext2D;
 
 const ANOMALY = { size: 44, perRow: 12 }; // thumbnail size and count per row of the anomalies tab
 
-/** Size the panel canvas to w × hgt and clear it. */
+/** Size the panel canvas to w × hgt, show it and clear it. */
 function panelSize(x: Explorer, w: number, hgt: number): Ink {
   const { panel } = x.el;
+  panel.canvas.style.display = "";
   if (panel.width !== w || panel.height !== hgt) panel.resize(w, hgt);
   const { ctx } = panel;
   ctx.fillStyle = x.s.theme.bg;
@@ -43,7 +44,7 @@ export function drawPanel(x: Explorer): void {
   el.tabButtons.forEach((b, i) => b.classList.toggle("dlw-primary", TABS[i][0] === s.tab));
   const res = results(x);
   const needs = (what: string) => {
-    panelSize(x, 680, 10);
+    el.panel.canvas.style.display = "none"; // nothing to draw: the text says what is needed
     el.panelText.textContent = x.standalone ? `${what} — ${KERNEL_HINT}` : what;
   };
   if (s.tab === "point") {
