@@ -121,7 +121,7 @@ def test_divergence_is_shown_and_the_state_stays_finite() -> None:
         w.model.decoder[0].weight.fill_(float("nan"))
     w.train()
     assert w.wait(60)
-    assert "diverged" in w.problem and "learning rate" in w.problem
+    assert "diverged" in w.error and "learning rate" in w.error
     assert "stopped after epoch" in w.status
     assert np.isfinite(from_wire(w.latent_codes)).all()
     np.testing.assert_array_equal(w.codes, before)

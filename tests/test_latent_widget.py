@@ -283,7 +283,7 @@ def test_bad_input_is_refused_with_a_clear_message(make: Any, error: type, messa
 def test_bad_values_from_the_page_are_refused() -> None:
     w = LatentExplorer(TinyAE(latent_dim=3), data(), device="cpu")
     w.sliders = [1.0, 2.0]  # wrong length (latent_dim - 2 = 1): kept out, reported
-    assert "sliders must have 1 values, got (2,)" in w.problem
+    assert "sliders must have 1 values, got (2,)" in w.error
     np.testing.assert_allclose(w.plane_map.slider_values, [0.0])
     w.sliders = [0.5]
     assert w.plane_map.slider_values[0] == 0.5

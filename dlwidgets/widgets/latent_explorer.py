@@ -202,7 +202,7 @@ class LatentExplorer(DLWidget):
     training = t.Bool(False).tag(sync=True)
     status = t.Unicode("").tag(sync=True)
     history = t.Dict().tag(sync=True)  # loss per epoch
-    problem = t.Unicode("").tag(sync=True)  # divergence etc., shown to the user
+    error = t.Unicode("").tag(sync=True)  # divergence etc., shown to the user
 
     def __init__(self, model: Any, data: Any = None, labels: Any = None, *,
                  latent_dim: int | None = None, image_shape: Sequence[int] | None = None,
@@ -426,7 +426,7 @@ class LatentExplorer(DLWidget):
         try:
             self._set_plane(self.projection_mode, self.dims, None)
         except ValueError as exc:
-            self.problem = str(exc)
+            self.error = str(exc)
             self._set_plane(self._plane.mode, self._plane.dims, None)
 
     @t.observe("sliders")
@@ -436,7 +436,7 @@ class LatentExplorer(DLWidget):
         try:
             self._plane = self._plane.with_sliders(self.sliders)
         except ValueError as exc:
-            self.problem = str(exc)
+            self.error = str(exc)
             return
         self._set_grid()
 
@@ -700,7 +700,7 @@ class LatentExplorer(DLWidget):
         self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
                                              max_rate=20.0, history_every=1.0)
         self.training = True
-        self.problem = ""
+        self.error = ""
         self.status = "starting…"
         self._publisher.start()
         self._thread = threading.Thread(target=self._train_worker, args=(args,),
@@ -800,7 +800,7 @@ class LatentExplorer(DLWidget):
             problem = str(exc)
         with self.hold_sync():
             self.history = {"loss": to_wire(losses)}
-            self.problem = problem
+            self.error = problem
             done = len(losses)
             if problem:
                 self.status = f"stopped after epoch {done}: {problem}"

@@ -281,3 +281,79 @@ def test_latent_explorer_in_voila(page: Any, console: harness.ConsoleLog,
     assert "ConvTranspose2d" in (root.locator("select.dlw-latent-decode-path")
                                  .get_attribute("title") or "")
     harness.assert_no_console_errors(console)
+
+
+# ---- JupyterLab's dark theme: canvases follow the --dlw-* variables --------------------------
+
+# The canvas' background where it shows (a corner) and the pixel of a region that contrasts most
+# with it (antialiased text reaches its full colour in its strokes), as [r, g, b]; `bg` is the
+# root's --dlw-bg read through a 1-pixel canvas.
+_INK_JS = """([canvas, x, y, w, h]) => {
+  const root = canvas.closest("[data-dlw-widget]");
+  const probe = document.createElement("canvas").getContext("2d");
+  const rgb = (css) => { probe.clearRect(0, 0, 1, 1); probe.fillStyle = css; probe.fillRect(0, 0, 1, 1);
+    return Array.from(probe.getImageData(0, 0, 1, 1).data.slice(0, 3)); };
+  const ctx = canvas.getContext("2d");
+  const r = canvas.width / canvas.getBoundingClientRect().width;
+  const px = ctx.getImageData(Math.round(x * r), Math.round(y * r), Math.round(w * r), Math.round(h * r)).data;
+  const colours = new Set();
+  for (let i = 0; i < px.length; i += 4) colours.add(`${px[i]},${px[i + 1]},${px[i + 2]}`);
+  return { bg: rgb(getComputedStyle(root).getPropertyValue("--dlw-bg").trim()),
+           corner: Array.from(ctx.getImageData(1, 1, 1, 1).data.slice(0, 3)),
+           colours: [...colours].map((c) => c.split(",").map(Number)) };
+}"""
+
+
+def _contrast(a: list[int], b: list[int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+    def lum(c: list[int]) -> float:
+        lin = [(v / 255) / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4
+               for v in c]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _text_contrast(page: Any, canvas: Any, region: tuple[float, float, float, float]
+                   ) -> tuple[float, dict[str, Any]]:
+    ink = page.evaluate(_INK_JS, [canvas.element_handle(), *region])
+    assert ink["corner"] == ink["bg"], f"the canvas background {ink['corner']} is not the " \
+        f"theme's {ink['bg']}"
+    return max(_contrast(c, ink["bg"]) for c in ink["colours"]), ink
+
+
+def test_canvases_follow_the_dark_theme(offline_page: tuple[Any, harness.ConsoleLog],
+                                        tmp_path: pathlib.Path) -> None:
+    page, log = offline_page
+    torch.manual_seed(1)
+    enc = nn.Sequential(nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 2))
+    dec = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 64), nn.Sigmoid())
+    x = torch.rand(200, 64, generator=torch.Generator().manual_seed(2))
+    w = LatentExplorer((enc, dec), x, np.arange(200) % 4, image_shape=(8, 8), device="cpu")
+    open_export(page, export_html(w, tmp_path / "latent_dark.html"))
+    root = page.locator(WIDGET)
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    panel = root.locator("canvas.dlw-latent-panel")
+    index, (px, py) = _isolated_point(w.projection)
+    box = scatter.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + px, box["y"] + py)  # the Point tab labels its images
+    page.wait_for_function("(el) => el.textContent.includes('point #')",
+                           arg=root.locator(".dlw-latent-panel-text").element_handle())
+    ticks = (44.0, 474.0, 460.0, 16.0)  # the x-axis tick labels under the plot (CSS px)
+    labels = (0.0, 0.0, 400.0, 16.0)  # "input", "reconstruction", ... above the panel's images
+    light, ink = _text_contrast(page, scatter, ticks)
+    assert ink["bg"] == [255, 255, 255]
+    assert light >= 4.5
+    assert _text_contrast(page, panel, labels)[0] >= 4.5
+    page.evaluate("() => document.body.setAttribute('data-jp-theme-light', 'false')")
+    page.wait_for_function(
+        """(canvas) => { const p = canvas.getContext('2d').getImageData(1, 1, 1, 1).data;
+                         return p[0] < 80 && p[1] < 80 && p[2] < 80; }""",
+        arg=scatter.element_handle())
+    dark, ink = _text_contrast(page, scatter, ticks)
+    assert sum(ink["bg"]) < 3 * 80, "the dark theme did not reach the canvas"
+    assert dark >= 4.5, f"tick labels at contrast {dark:.2f} on the dark background"
+    panel_dark, _ = _text_contrast(page, panel, labels)
+    assert panel_dark >= 4.5, f"panel labels at contrast {panel_dark:.2f} on the dark background"
+    harness.assert_no_console_errors(log)
