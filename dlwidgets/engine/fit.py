@@ -26,16 +26,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..suggest import unknown_name
 from .datasets import (
     ArraySource,
     Dataset,
     DataSource,
     as_source,
     model_input,
-    unknown_name_message,
 )
 from .device import device as pick_device
-from .optim import (
+from .training_optim import (
     EarlyStopping,
     OptimizerArg,
     ScheduleArg,
@@ -81,7 +81,7 @@ def resolve_loss(loss: str | Callable[..., torch.Tensor] | None,
         key = loss.strip().lower().replace("-", "_")
         key = LOSS_ALIASES.get(key, key)
         if key not in LOSSES:
-            raise ValueError(unknown_name_message("loss", loss, list(LOSSES)))
+            raise ValueError(unknown_name("loss", loss, list(LOSSES)))
         return LOSSES[key](), key, _TARGET_KIND.get(key, "value")
     if isinstance(loss, type) and issubclass(loss, nn.Module):
         loss = loss()
@@ -169,7 +169,7 @@ def resolve_metrics(metrics: Sequence[str] | dict[str, MetricFn] | None, loss_ki
         elif name == "mae":
             out[name] = _mae
         else:
-            raise ValueError(unknown_name_message("metric", name, ["accuracy", "mae"]))
+            raise ValueError(unknown_name("metric", name, ["accuracy", "mae"]))
     return out
 
 

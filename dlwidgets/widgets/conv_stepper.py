@@ -21,6 +21,8 @@ import traitlets as t
 
 from ..engine import convolution as conv
 from ..engine.convolution import ConvTrace, PoolTrace, TransposeTrace
+from ..engine.probes import capture_layer_input
+from ..engine.tensors import as_tensor
 from ._arrays import to_wire
 from ._base import DLWidget, bundle
 
@@ -156,8 +158,10 @@ class ConvStepper(DLWidget):
         if isinstance(layer.weight, nn.parameter.UninitializedParameter):
             raise ValueError("layer is a lazy Conv2d that has not seen an input yet; run the model once first")
         if model is not None:
-            x = cls._layer_input(model, layer, x)
-        xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+            # the model's input: integers become floats, as an image model expects
+            xt = capture_layer_input(model, layer, as_tensor(x, "x", cast="float")).input
+        else:
+            xt = as_tensor(x, "x", sample_axis=False)
         if xt.ndim == 4:
             if not 0 <= sample < xt.shape[0]:
                 raise ValueError(f"sample must be in [0, {xt.shape[0] - 1}], got {sample}")
@@ -179,29 +183,6 @@ class ConvStepper(DLWidget):
             groups=layer.groups, padding_mode=layer.padding_mode, filter=filter,
             channel=channel, title=title, **kwargs,
         )
-
-    @staticmethod
-    def _layer_input(model: nn.Module, layer: nn.Module, x: Any) -> torch.Tensor:
-        captured: list[torch.Tensor] = []
-
-        def hook(_mod: nn.Module, inputs: tuple[Any, ...]) -> None:
-            captured.append(inputs[0].detach())
-
-        if not any(m is layer for m in model.modules()):
-            raise ValueError("layer is not a module of model")
-        handle = layer.register_forward_pre_hook(hook)
-        try:
-            xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-            param = next(model.parameters(), None)
-            if param is not None:
-                xt = xt.to(param.device, param.dtype)
-            with torch.no_grad():
-                model(xt)
-        finally:
-            handle.remove()
-        if not captured:
-            raise ValueError("the layer was not called when the model ran on x")
-        return captured[0]
 
     # ------------------------------------------------------------------ computation
     def _compute(self, settings: dict[str, Any]) -> dict[str, Any]:

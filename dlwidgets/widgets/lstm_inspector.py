@@ -22,6 +22,7 @@ from torch import nn
 
 from ..engine import recurrent as rec
 from ..engine.recurrent import Clamp, RecurrentTrace
+from ..engine.tensors import as_tensor, to_model
 from ._arrays import to_wire
 from ._base import DLWidget, bundle
 
@@ -34,15 +35,6 @@ MAX_TRACE_VALUES = 16_000_000
 GRADIENT_AUTO_BUDGET = 2_000_000
 
 Tokenizer = Callable[[str], Any]
-
-
-def _tensor(value: Any) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"inputs must be numbers (features or token ids), got dtype {arr.dtype}")
-    return torch.as_tensor(arr)
 
 
 def _describe(rnn: nn.RNNBase, name: str, owner: nn.Module) -> str:
@@ -187,9 +179,9 @@ class LSTMInspector(DLWidget):
             if isinstance(produced, tuple) and len(produced) == 2:
                 produced, tok = produced
                 tokens = [str(s) for s in tok] if tokens is None else tokens
-            model_inputs: Any = _tensor(produced)
+            model_inputs: Any = as_tensor(produced, "the tokenizer's output", sample_axis=False)
         else:
-            model_inputs = _tensor(inputs)
+            model_inputs = as_tensor(inputs, "inputs", sample_axis=False)
         note = ""
         hx: Any = None
         model_out: torch.Tensor | None = None
@@ -199,7 +191,7 @@ class LSTMInspector(DLWidget):
             label = "layer output h (last layer)"
         else:
             try:
-                cap = rec.capture_input(model, rnn, self._to_model(model_inputs))
+                cap = rec.capture_input(model, rnn, to_model(self._model, model_inputs))
             except Exception as exc:  # the model's own forward failed: feed the layer directly
                 x, note = self._fallback(model_inputs, exc)
                 label = "layer output h (last layer)"
@@ -242,14 +234,6 @@ class LSTMInspector(DLWidget):
         prepared.layer_x = layer_x
         prepared.final = final
         return prepared
-
-    def _to_model(self, inputs: torch.Tensor) -> torch.Tensor:
-        param = next(self._model.parameters(), None)
-        if param is None:
-            return inputs
-        if inputs.is_floating_point():
-            return inputs.to(param.device, param.dtype)
-        return inputs.to(param.device)
 
     def _fallback(self, model_inputs: torch.Tensor, exc: BaseException) -> tuple[torch.Tensor, str]:
         """model(inputs) failed: feed the layer directly (features) or through the model's
@@ -395,9 +379,7 @@ class LSTMInspector(DLWidget):
             if model is crnn:
                 x, hx = rec.single_sequence(crnn, model_inputs), None
             else:
-                param = next(model.parameters(), None)
-                inp = model_inputs if param is None else model_inputs.to(param.device)
-                cap = rec.capture_input(model, crnn, inp)
+                cap = rec.capture_input(model, crnn, model_inputs)
                 x, hx = rec.single_sequence(crnn, cap.x), cap.hx
             norms, note = self._gradients(crnn, x, hx, ())
             return norms, note
@@ -518,7 +500,7 @@ class LSTMInspector(DLWidget):
         if (p.outputs is not None or p.final is not None) and p.layer_x is not None:
             # the model's own output with the clamped layer inside (same layout as it passed)
             states = rec.recompute(self._rnn, p.layer_x, p.hx, [clamp], device=self._device)
-            out = rec.model_output_with(self._model, self._rnn, self._to_model(p.model_inputs), states)
+            out = rec.model_output_with(self._model, self._rnn, to_model(self._model, p.model_inputs), states)
             if p.outputs is not None:
                 outputs = _per_step(out, clamped.steps)
             else:

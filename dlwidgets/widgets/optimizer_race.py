@@ -23,7 +23,7 @@ import torch
 import traitlets as t
 
 from ..engine.landscape import LandscapeResult, LossFn, loss_landscape_2d, record_trajectory
-from ..engine.optimizers import (
+from ..engine.race import (
     DEFAULT_RACE,
     OPTIMIZERS,
     STATE_LABELS,
@@ -44,6 +44,7 @@ from ..engine.surfaces import (
     evaluate_grid,
     get_surface,
 )
+from ..suggest import unknown_name
 from ._arrays import to_wire
 from ._base import DLWidget, bundle
 
@@ -342,7 +343,7 @@ class OptimizerRace(_SurfaceView):
             for name in change["new"]:
                 if name not in self._specs:
                     if name not in OPTIMIZERS:
-                        raise ValueError(f"unknown optimizer {name!r}")
+                        raise ValueError(unknown_name("optimizer", name, OPTIMIZERS))
                     self._specs[name] = resolve_optimizer(name, self._surface)
             self._run([n for n in change["new"] if n not in (change["old"] or [])])
 

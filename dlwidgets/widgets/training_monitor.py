@@ -22,7 +22,7 @@ import traitlets as t
 from torch import nn
 
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
-from ..engine.optim import EarlyStopping, OptimizerArg, ScheduleArg
+from ..engine.training_optim import EarlyStopping, OptimizerArg, ScheduleArg
 from ._arrays import to_wire
 from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
