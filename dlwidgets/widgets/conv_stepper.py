@@ -23,10 +23,26 @@ from ..engine import convolution as conv
 from ..engine.convolution import ConvTrace, PoolTrace, TransposeTrace
 from ..engine.probes import capture_layer_input
 from ..engine.tensors import as_tensor
-from ._arrays import to_wire
 from ._base import DLWidget, bundle
+from ._traits import Array, ArrayDict, array_dict_serialization
 
 VIEWS = ("conv", "pool", "transposed")
+
+#: The trace's arrays: F filters, C channels (C/groups per filter), H x W in, Ho x Wo out.
+TRACE_FIELDS = {
+    "input": Array("float32", ndim=3),        # (C, H, W)
+    "padded": Array("float32", ndim=3),       # (C, H + pads, W + pads)
+    "weight": Array("float32", ndim=4),       # (F, C/groups, kh, kw)
+    "bias": Array("float32", ndim=1),         # (F,)
+    "products": Array("float32", ndim=6),     # (F, Ho, Wo, C/groups, kh, kw)
+    "output": Array("float32", ndim=3),       # (F, Ho, Wo)
+    "activated": Array("float32", ndim=3),    # (F, Ho, Wo)
+    "scatter": Array("float32", ndim=6),      # transposed conv contributions, like products
+    "transposed": Array("float32", ndim=4),   # (F, C/groups, padded H, padded W)
+    "pool_windows": Array("float32", ndim=5),  # (F, Hp, Wp, ph, pw)
+    "pool_output": Array("float32", ndim=3),  # (F, Hp, Wp)
+    "pool_winners": Array("int32", ndim=3),   # (F, Hp, Wp): winner's flat index, -1 for avg
+}
 CHANNEL_NAMES_RGB = ["R", "G", "B"]
 
 
@@ -66,7 +82,8 @@ class ConvStepper(DLWidget):
     _esm = bundle("conv_stepper")
 
     # what Python computed (read by the front end, never written by it)
-    trace = t.Dict().tag(sync=True)        # name -> wire array (see _publish)
+    # every array of the trace, float32 (pool winners int32); shapes as in _publish
+    trace = ArrayDict(fields=TRACE_FIELDS).tag(sync=True, **array_dict_serialization)
     geometry = t.Dict().tag(sync=True)     # sizes, padding, formula inputs, dropped border
     settings = t.Dict().tag(sync=True)     # stride, padding, dilation, ... as given
     options = t.Dict().tag(sync=True)      # choices for the front end's selects
@@ -225,16 +242,13 @@ class ConvStepper(DLWidget):
         nf, cg, kh, kw = ct.weight.shape
         ho, wo = g.out_size
         state: dict[str, Any] = {
-            "input": to_wire(ct.input), "padded": to_wire(ct.padded), "weight": to_wire(ct.weight),
-            "bias": to_wire(ct.bias), "products": to_wire(ct.products),
-            "output": to_wire(ct.output), "activated": to_wire(act),
-            "scatter": to_wire(tt.contributions),
-            "transposed": to_wire(tt.output.reshape(nf, cg, *g.padded_size)),
+            "input": ct.input, "padded": ct.padded, "weight": ct.weight, "bias": ct.bias,
+            "products": ct.products, "output": ct.output, "activated": act,
+            "scatter": tt.contributions, "transposed": tt.output.reshape(nf, cg, *g.padded_size),
         }
         pool_geom: dict[str, Any] | None = None
         if pt is not None:
-            state.update(pool_windows=to_wire(pt.windows), pool_output=to_wire(pt.output),
-                         pool_winners=to_wire(pt.winners.astype(np.int32)))
+            state.update(pool_windows=pt.windows, pool_output=pt.output, pool_winners=pt.winners)
             pg = pt.geometry
             pool_geom = {"kind": pt.kind, "size": list(pg.kernel_size), "stride": list(pg.stride),
                          "out": list(pg.out_size), "dropped": list(pg.dropped),
