@@ -38,6 +38,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .device import device as pick_device
+from .probes import saved_rng
 from .tensors import as_tensor
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -201,6 +202,7 @@ def record_trajectory(model: nn.Module, data: Any, loss_fn: LossFn | None = None
     return torch.stack(snaps)
 
 
+@saved_rng()  # a probe: the user's random stream is left where it was
 def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
                       resolution: int = 51, span: float = 1.0, directions: str = "random",
                       trajectory: Any = None, seed: int = 0,
@@ -412,6 +414,7 @@ def _mlp_grid(layers: list[tuple[str, nn.Module]], theta: dict[str, torch.Tensor
     return torch.cat(out)
 
 
+@saved_rng()
 def loss_landscape_loop(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
                         resolution: int = 51, span: float = 1.0, seed: int = 0,
                         device: torch.device | str | None = None,
