@@ -427,7 +427,7 @@ def test_one_registry_serves_training_and_the_race() -> None:
     """fit's names are the race's (less L-BFGS) with the same classes and starting settings;
     a textbook variant trains like its class; named optimizers take the fused or multi-tensor
     step."""
-    from dlwidgets.engine import optimizers as race
+    from dlwidgets.engine import race
     from dlwidgets.engine.training_optim import make_optimizer
 
     assert set(OPTIMIZERS) == set(race.OPTIMIZERS) - {"lbfgs"}

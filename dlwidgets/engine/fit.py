@@ -35,6 +35,7 @@ from .datasets import (
     model_input,
 )
 from .device import device as pick_device
+from .probes import probing
 from .training_optim import (
     EarlyStopping,
     OptimizerArg,
@@ -493,10 +494,8 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
     x, y = source.probe(2)
     x, y = x.to(dev), y.to(dev)
     info = model_input(model)
-    was_training = model.training
-    model.eval()  # no BatchNorm statistics are touched by this probe
     try:
-        with torch.no_grad():
+        with probing(model):  # no BatchNorm statistics, flags or random stream are touched
             out = model(x)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "does not fit"
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -505,8 +504,6 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
             f"({str(x.dtype).replace('torch.', '')}; a batch is {_shape(x)}), but the model's "
             f"first layer {info.layer} expects samples of shape {info.sample_shape}. "
             f"PyTorch said: {detail}") from None
-    finally:
-        model.train(was_training)
     if not isinstance(out, torch.Tensor):
         raise ValueError(f"the model returns {type(out).__name__}, but fit needs one tensor of "
                          "outputs (for an RNN, take the last hidden state in forward)")
