@@ -18,27 +18,23 @@ ACTIVATIONS: tuple[str, ...] = (
     "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "softmax",
 )
 
+#: Activations without parameters.
+_PLAIN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "gelu": F.gelu,
+    "silu": F.silu, "softplus": F.softplus,
+}
+
 
 def activation_function(name: str, negative_slope: float = 0.01, alpha: float = 1.0,
                         other_logits: tuple[float, ...] = (1.0, 0.0)
                         ) -> Callable[[torch.Tensor], torch.Tensor]:
     """The torch function of activation ``name`` with its parameters bound."""
-    if name == "sigmoid":
-        return torch.sigmoid
-    if name == "tanh":
-        return torch.tanh
-    if name == "relu":
-        return F.relu
+    if name in _PLAIN:
+        return _PLAIN[name]
     if name == "leaky_relu":
         return lambda x: F.leaky_relu(x, negative_slope)
     if name == "elu":
         return lambda x: F.elu(x, alpha)
-    if name == "gelu":
-        return F.gelu
-    if name == "silu":
-        return F.silu
-    if name == "softplus":
-        return F.softplus
     if name == "softmax":
         others = torch.tensor(other_logits, dtype=torch.float64)
 
