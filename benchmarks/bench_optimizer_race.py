@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from dlwidgets.engine.landscape import loss_landscape_2d, loss_landscape_loop
-from dlwidgets.engine.optimizers import (
+from dlwidgets.engine.race import (
     DEFAULT_RACE,
     resolve_optimizers,
     run_race,

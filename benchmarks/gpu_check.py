@@ -46,7 +46,7 @@ import dlwidgets  # noqa: E402
 from dlwidgets.engine import latent as L  # noqa: E402
 from dlwidgets.engine.datasets import load_dataset  # noqa: E402
 from dlwidgets.engine.landscape import loss_landscape_2d, loss_landscape_loop  # noqa: E402
-from dlwidgets.engine.optimizers import (  # noqa: E402
+from dlwidgets.engine.race import (  # noqa: E402
     DEFAULT_RACE,
     resolve_optimizers,
     run_race,

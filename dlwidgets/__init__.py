@@ -12,7 +12,7 @@ from .dsl import DSLError, ModelSummary, build, summary
 from .engine.datasets import DATASETS, load_dataset
 from .engine.device import device
 from .engine.fit import History
-from .engine.optim import EarlyStopping
+from .engine.training_optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.conv_stepper import ConvStepper

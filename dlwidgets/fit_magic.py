@@ -12,14 +12,14 @@ Options: ``--epochs N --lr X --batch-size N --optimizer NAME --loss NAME --devic
 from __future__ import annotations
 
 import argparse
-import difflib
 import shlex
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from torch import nn
 
-from .engine.datasets import DATASETS, unknown_name_message
+from .engine.datasets import DATASETS
+from .suggest import hint, quote, unknown_name
 
 USAGE_LINE = "%dl fit NET DATA [--epochs N] [--lr X] [--batch-size N] [--optimizer NAME] " \
              "[--loss NAME] [--device D] [--seed N] [--schedule NAME] [--clip X] [--patience N]" \
@@ -86,9 +86,8 @@ def _explain(message: str, usage: str, tokens: list[str]) -> str:
     if "unrecognized arguments" in message:
         unknown = [t for t in tokens if t.startswith("-") and t.split("=")[0] not in _OPTIONS]
         if unknown:
-            close = difflib.get_close_matches(unknown[0].split("=")[0], _OPTIONS, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            return f"unknown option {unknown[0]}{hint}\nusage: {usage}"
+            option = unknown[0].split("=")[0]
+            return f"{unknown_name('option', option, _OPTIONS, listed=False)}\nusage: {usage}"
     if "the following arguments are required" in message:
         return f"{message.replace('the following arguments are required', 'missing')}\n" \
                f"usage: {usage}"
@@ -117,7 +116,7 @@ def _resolve_data(name: str, shell: Any, model: nn.Module, seed: int,
         return namespace[name]
     key = name.lower()
     if key not in DATASETS:
-        raise UsageError(unknown_name_message("data", name, DATASETS) + " (or the name of a "
+        raise UsageError(unknown_name("data", name, DATASETS) + " (or the name of a "
                          "variable holding (X, y), a Dataset or a DataLoader)")
     if val_fraction is None:
         return key  # fit loads it with the seed and shapes digits for the model
@@ -156,11 +155,10 @@ def fit_line(line: str, shell: Any) -> object:
     args = _parse(tokens, with_net=True, usage=USAGE_LINE)
     namespace = getattr(shell, "user_ns", {}) or {}
     if args.net not in namespace:
-        close = difflib.get_close_matches(args.net, [k for k, v in namespace.items()
-                                                     if isinstance(v, nn.Module)], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else \
+        models = [k for k, v in namespace.items() if isinstance(v, nn.Module)]
+        near = hint(args.net, models) or \
             " (build one with %%dl NAME, or assign a torch nn.Module to it)"
-        raise UsageError(f"no model named {args.net!r} in the notebook{hint}")
+        raise UsageError(f"no model named {quote(args.net)} in the notebook{near}")
     return _run(namespace[args.net], args, shell, key=f"ns:{args.net}")
 
 

@@ -15,7 +15,6 @@ shows them.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import keyword
 import re
@@ -27,6 +26,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .dsl.errors import DSLError, DSLWarning, full_tracebacks, set_full_tracebacks
+from .suggest import unknown_name
 
 CELL_USAGE = "%%dl NAME [--seed N] [--quiet] [--traceback] [--fit DATA [--epochs N ...]]"
 LINE_USAGE = ("%dl NAME = input 2 -> dense 8 relu -> dense 1 sigmoid   |   "
@@ -132,10 +132,9 @@ def _parse_cell_line(line: str) -> tuple[str, int | None, bool, bool, str | None
                 raise UsageError(f"--seed must be a whole number >= 0, got {value!r}")
             seed = int(value)
         else:
-            near = difflib.get_close_matches(tok, CELL_OPTIONS, n=1)
-            hint = f"; did you mean '{near[0]}'?" if near else ""
             what = "option" if tok.startswith("-") else "argument"
-            raise UsageError(f"unknown {what} {tok!r}{hint}\nusage: {CELL_USAGE}")
+            message = unknown_name(what, tok, CELL_OPTIONS, listed=False)
+            raise UsageError(f"{message}\nusage: {CELL_USAGE}")
         i += 1
     return name, seed, quiet, full, fit
 

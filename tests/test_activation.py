@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import traitlets
 
 from dlwidgets import ActivationExplorer
-from dlwidgets.widgets.activation import ACTIVATIONS, activation_curve
+from dlwidgets.engine.activations import ACTIVATIONS, activation_curve
 
 X = np.linspace(-4, 4, 81)
 
@@ -55,7 +55,7 @@ def test_softmax_first_output_and_its_derivative() -> None:
 def test_widget_state_holds_every_curve_as_binary_float32() -> None:
     w = ActivationExplorer("gelu", x_range=(-3, 3), points=61)
     assert set(w.curves) == set(ACTIVATIONS)
-    for entry in w.curves.values():
+    for entry in w.get_state()["curves"].values():
         assert entry["y"]["dtype"] == "float32" and entry["y"]["shape"] == [61]
         assert isinstance(entry["y"]["data"], memoryview)
     x, y, dy = w.values()

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 import traitlets
 
 from dlwidgets import ConvStepper
-from dlwidgets.widgets._arrays import from_wire
 
 RNG = np.random.default_rng(5)
 
@@ -33,11 +32,12 @@ def test_default_widget_state_is_binary_and_complete():
     expected = {"input", "padded", "weight", "bias", "products", "output", "activated",
                 "scatter", "transposed", "pool_windows", "pool_output", "pool_winners"}
     assert set(w.trace) == expected
-    for name, wire in w.trace.items():
+    state = w.get_state()["trace"]
+    for name, wire in state.items():
         assert isinstance(wire["data"], memoryview), name
         assert wire["dtype"] in ("float32", "int32"), name
-    assert w.trace["products"]["shape"] == [1, 6, 6, 1, 3, 3]
-    np.testing.assert_allclose(from_wire(w.trace["output"]), w.output.astype(np.float32))
+    assert state["products"]["shape"] == [1, 6, 6, 1, 3, 3]
+    np.testing.assert_allclose(w.trace["output"], w.output.astype(np.float32))
     assert w.geometry["out"] == [6, 6] and w.geometry["formula"][0].endswith("= 6")
     assert "digit" in w.title and "vertical_edge" in w.title
 
@@ -124,7 +124,7 @@ def test_requests_from_the_page_recompute_or_show_an_error():
     assert w.weight[0, 0, 1, 1] == -2.0
     ref = _conv(w.image, w.weight, stride=(2, 1), padding=(1, 1))
     np.testing.assert_allclose(w.output, ref, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(from_wire(w.trace["output"]), ref.astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(w.trace["output"], ref.astype(np.float32), rtol=1e-6)
     _request(w, {"type": "edit", "target": "input", "index": [0, 2, 3], "value": float("nan")})
     assert "must be finite" in w.error and w.image[0, 2, 3] == 4.5
     _request(w, {"type": "edit", "target": "kernel", "index": [0, 0, 9, 9], "value": 1})
@@ -144,7 +144,7 @@ def test_activation_pooling_and_winners_match_torch():
     np.testing.assert_allclose(w.activated, act.numpy())
     ref, idx = F.max_pool2d(act[None], 2, return_indices=True)
     np.testing.assert_allclose(w.pooled, ref[0].numpy())
-    np.testing.assert_array_equal(from_wire(w.trace["pool_winners"]), idx[0].numpy())
+    np.testing.assert_array_equal(w.trace["pool_winners"], idx[0].numpy())
     w.configure(activation="tanh", pool="avg", pool_size=3, pool_stride=2)
     ref_avg = F.avg_pool2d(torch.tanh(torch.tensor(w.output))[None], 3, 2)[0].numpy()
     np.testing.assert_allclose(w.pooled, ref_avg, rtol=1e-12, atol=1e-12)
@@ -169,7 +169,7 @@ def test_transposed_view_is_conv_transpose2d_of_the_output(stride, padding, dila
     # adjoint: <conv(x), y> = <x, conv_transpose(y)> with y = the output itself
     assert float((w.output ** 2).sum()) == pytest.approx(float((x * w.transposed).sum()), rel=1e-9)
     # the per-filter scatter: contribution = output value × weight
-    scatter = from_wire(w.trace["scatter"])
+    scatter = w.trace["scatter"]
     np.testing.assert_allclose(scatter[1, 0, 0], (w.output[1, 0, 0] * k[1]).astype(np.float32),
                                rtol=1e-6)
 
@@ -177,7 +177,7 @@ def test_transposed_view_is_conv_transpose2d_of_the_output(stride, padding, dila
 def test_multi_channel_groups_and_named_kernel_lists():
     w = ConvStepper("rgb", ["sobel_x", "sobel_y", "blur"])
     assert w.output_shape == (3, 10, 10) and w.channel_names == ["R", "G", "B"]
-    assert w.trace["weight"]["shape"] == [3, 3, 3, 3]
+    assert w.get_state()["trace"]["weight"]["shape"] == [3, 3, 3, 3]
     x = np.random.default_rng(2).standard_normal((4, 8, 8))
     dw = ConvStepper(x, np.ones((8, 1, 3, 3)), groups=4, filter=7, channel=3)
     ref = _conv(x, np.ones((8, 1, 3, 3)), groups=4)
@@ -206,7 +206,7 @@ def test_from_layer_equals_the_layer(layer):
     np.testing.assert_allclose(w.output, ref64, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(w.output, ref32, rtol=1e-4, atol=1e-5)
     assert w.filter == layer.out_channels - 1 and w.channel == 2
-    assert w.trace["output"]["shape"] == [layer.out_channels, *ref64.shape[1:]]  # the gallery
+    assert w.get_state()["trace"]["output"]["shape"] == [layer.out_channels, *ref64.shape[1:]]  # the gallery
     assert "Conv2d(3, " in w.title
 
 

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from dlwidgets.engine.datasets import epoch_permutation
 from dlwidgets.engine.fit import FitOptions, train
-from dlwidgets.engine.optim import OPTIMIZERS, EarlyStopping
+from dlwidgets.engine.training_optim import OPTIMIZERS, EarlyStopping
 
 
 def _data(n: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,7 +124,7 @@ def test_sparse_gradients_get_the_multi_tensor_step() -> None:
 
 def test_named_settings_are_the_documented_ones() -> None:
     params = [nn.Parameter(torch.zeros(2))]
-    from dlwidgets.engine.optim import make_optimizer
+    from dlwidgets.engine.training_optim import make_optimizer
 
     sgd = make_optimizer("nesterov", params, lr=0.1)
     assert isinstance(sgd, torch.optim.SGD)
@@ -427,8 +427,8 @@ def test_one_registry_serves_training_and_the_race() -> None:
     """fit's names are the race's (less L-BFGS) with the same classes and starting settings;
     a textbook variant trains like its class; named optimizers take the fused or multi-tensor
     step."""
-    from dlwidgets.engine import optimizers as race
-    from dlwidgets.engine.optim import make_optimizer
+    from dlwidgets.engine import race
+    from dlwidgets.engine.training_optim import make_optimizer
 
     assert set(OPTIMIZERS) == set(race.OPTIMIZERS) - {"lbfgs"}
     for name, spec in OPTIMIZERS.items():
@@ -454,13 +454,13 @@ def test_one_registry_serves_training_and_the_race() -> None:
 
 
 def test_typos_are_suggested_by_edit_distance() -> None:
-    from dlwidgets.engine.datasets import typo_distance, unknown_name_message
+    from dlwidgets.suggest import typo_distance, unknown_name
 
     assert typo_distance("adma", "adam") == 1  # two neighbours swapped
     assert typo_distance("kitten", "sitting") == 3
     assert typo_distance("", "ab") == 2 and typo_distance("same", "same") == 0
-    assert unknown_name_message("optimizer", "adma", ["adamax", "adam"]).endswith(
+    assert unknown_name("optimizer", "adma", ["adamax", "adam"]).endswith(
         "did you mean 'adam'?")
-    assert unknown_name_message("optimizer", "rmsporp", ["rmsprop", "rprop"]).endswith(
+    assert unknown_name("optimizer", "rmsporp", ["rmsprop", "rprop"]).endswith(
         "did you mean 'rmsprop'?")
-    assert "did you mean" not in unknown_name_message("dataset", "zzzzzz", ["digits", "iris"])
+    assert "did you mean" not in unknown_name("dataset", "zzzzzz", ["digits", "iris"])

@@ -89,7 +89,7 @@ def test_a_dsl_model_trains_with_its_declared_loss(shell: InteractiveShell) -> N
     ("fit nope digits", "no model named 'nope'"),
     ("fit nett digits", "did you mean 'net'"),
     ("fit net digts", "did you mean 'digits'"),
-    ("fit net digits --epoch 3", "unknown option --epoch; did you mean --epochs"),
+    ("fit net digits --epoch 3", "unknown option '--epoch'; did you mean '--epochs'"),
     ("fit net digits --epochs zero", "argument --epochs: invalid"),
     ("fit net digits --epochs 0", "must be a whole number >= 1"),
     ("fit net digits --lr -1", "argument --lr"),

@@ -13,7 +13,6 @@ import torch
 
 from dlwidgets import LatentExplorer
 from dlwidgets.engine import latent as L
-from dlwidgets.widgets._arrays import from_wire
 from tests.test_latent_widget import RecordingComm
 
 
@@ -84,7 +83,7 @@ def test_demo_trains_in_the_background_and_streams_the_scatter(kind: str) -> Non
     w.train()
     assert w.wait(120), "training did not finish"
     assert not w.training and w.status.startswith("trained 4 epochs")
-    assert from_wire(w.history["loss"]).shape == (4,)
+    assert w.history["loss"].shape == (4,)
     # the final state is the trained model's: codes equal its encoder's output
     x, _ = L.load_digits_flat()
     model: Any = w.model
@@ -123,5 +122,5 @@ def test_divergence_is_shown_and_the_state_stays_finite() -> None:
     assert w.wait(60)
     assert "diverged" in w.error and "learning rate" in w.error
     assert "stopped after epoch" in w.status
-    assert np.isfinite(from_wire(w.latent_codes)).all()
+    assert np.isfinite(w.latent_codes).all()
     np.testing.assert_array_equal(w.codes, before)

@@ -7,7 +7,6 @@ import numpy as np
 import torch
 
 from dlwidgets import LatentExplorer, build
-from dlwidgets.widgets._arrays import from_wire
 
 
 def test_dsl_autoencoder_with_a_reshape_decodes_in_the_browser_path() -> None:
@@ -28,7 +27,7 @@ decoder:
     assert w.decoder_mlp, w.mlp_reason  # the trailing reshape does not stop it
     with torch.no_grad():
         np.testing.assert_allclose(w.codes, ae.encoder(x).numpy(), atol=1e-6)
-        np.testing.assert_allclose(from_wire(w.errors),
+        np.testing.assert_allclose(w.errors,
                                    ((ae(x) - x) ** 2).mean(dim=(1, 2, 3)).numpy(), rtol=1e-5)
 
 

@@ -15,7 +15,6 @@ from torch import nn
 
 from dlwidgets import LatentExplorer
 from dlwidgets.engine import latent as L
-from dlwidgets.widgets._arrays import from_wire
 from tests.latent_models import GAN, ConvAE, NotAnAE, TinyAE, TinyVAE
 
 
@@ -54,17 +53,18 @@ def test_state_holds_codes_labels_pca_and_grid_as_binary() -> None:
     w = LatentExplorer(model, x, labels, device="cpu")
     with torch.no_grad():
         want = model.encoder(x).numpy()
-    assert w.latent_codes["dtype"] == "float32" and isinstance(w.latent_codes["data"], memoryview)
-    np.testing.assert_allclose(from_wire(w.latent_codes), want, atol=1e-6)
+    wire = w.get_state()["latent_codes"]
+    assert wire["dtype"] == "float32" and isinstance(wire["data"], memoryview)
+    np.testing.assert_allclose(w.latent_codes, want, atol=1e-6)
     np.testing.assert_allclose(w.codes, want, atol=1e-6)
     assert w.model_kind == "autoencoder" and w.latent_dim == 4 and w.n_points == 60
     assert w.label_kind == "categorical" and w.label_names == ["0", "1", "2"]
-    np.testing.assert_array_equal(from_wire(w.label_values), labels)
+    np.testing.assert_array_equal(w.label_values, labels)
     # PCA by default for latent_dim > 2; the projection is (z - mean) @ components[:2].T
     assert w.projection_mode == "pca" and len(w.sliders) == 2
     pca = L.fit_pca(want)
     np.testing.assert_allclose(w.projection, pca.transform(want)[:, :2], atol=1e-5)
-    np.testing.assert_allclose(from_wire(w.plane["basis"]), pca.components[:2], atol=1e-6)
+    np.testing.assert_allclose(w.plane["basis"], pca.components[:2], atol=1e-6)
     # the precomputed grid decodes the lattice over the data's extent with torch's decoder
     grid = w.grid
     n = grid["n"]
@@ -151,15 +151,15 @@ def test_selection_computes_interpolation_arithmetic_traversal_and_detail() -> N
     with torch.no_grad():
         zl = L.lerp(codes[4], codes[9], 9)
         zs = L.slerp(codes[4], codes[9], 9)
-        np.testing.assert_allclose(from_wire(interp["lerp"]),
+        np.testing.assert_allclose(interp["lerp"],
                                    model.decoder(torch.tensor(zl, dtype=torch.float32)).numpy(),
                                    atol=1e-6)
-        np.testing.assert_allclose(from_wire(interp["slerp"]),
+        np.testing.assert_allclose(interp["slerp"],
                                    model.decoder(torch.tensor(zs, dtype=torch.float32)).numpy(),
                                    atol=1e-6)
         z = codes[4] - codes[9] + codes[11]
-        np.testing.assert_allclose(from_wire(w.arithmetic_result["z"]), z, atol=1e-6)
-        np.testing.assert_allclose(from_wire(w.arithmetic_result["images"])[3],
+        np.testing.assert_allclose(w.arithmetic_result["z"], z, atol=1e-6)
+        np.testing.assert_allclose(w.arithmetic_result["images"][3],
                                    model.decoder(torch.tensor(z[None])).numpy()[0], atol=1e-6)
         np.testing.assert_allclose(w.arithmetic(4, 9, 11),
                                    model.decoder(torch.tensor(z[None])).numpy()[0], atol=1e-6)
@@ -167,21 +167,21 @@ def test_selection_computes_interpolation_arithmetic_traversal_and_detail() -> N
         d = w.detail
         assert d["index"] == 9
         recon = model(x[9:10])
-        np.testing.assert_allclose(from_wire(d["recon"]), recon.numpy()[0], atol=1e-6)
+        np.testing.assert_allclose(d["recon"], recon.numpy()[0], atol=1e-6)
         assert d["error"] == pytest.approx(float(F.mse_loss(recon, x[9:10])), rel=1e-5)
     trav = w.traversal
     assert trav["base"] == 9 and trav["dims"] == [0, 1, 2]
-    images = from_wire(trav["images"])
+    images = trav["images"]
     assert images.shape == (3, 9, 16)
-    values = from_wire(trav["values"])
+    values = trav["values"]
     zt = np.repeat(codes[9][None], 9, axis=0)
     zt[:, 1] = values[1]
     with torch.no_grad():
         np.testing.assert_allclose(images[1], model.decoder(torch.tensor(zt)).numpy(), atol=1e-5)
     w.interp_steps = 5
-    assert from_wire(w.interpolation["lerp"]).shape == (5, 16)
+    assert w.interpolation["lerp"].shape == (5, 16)
     np.testing.assert_allclose(w.interpolate(4, 9, 5, "slerp"),
-                               from_wire(w.interpolation["slerp"]), atol=1e-6)
+                               w.interpolation["slerp"], atol=1e-6)
     with pytest.raises(ValueError, match=r"b must be a point index in \[0, 59\]"):
         w.select(1, 60)
 
@@ -193,13 +193,13 @@ def test_anomalies_rank_the_worst_reconstructions() -> None:
     w = LatentExplorer(model, x, device="cpu", anomaly_count=5)
     with torch.no_grad():
         errs = F.mse_loss(model(x), x, reduction="none").mean(1)
-    np.testing.assert_allclose(from_wire(w.errors), errs.numpy(), rtol=1e-5)
-    idx = from_wire(w.anomalies["index"])
+    np.testing.assert_allclose(w.errors, errs.numpy(), rtol=1e-5)
+    idx = w.anomalies["index"]
     np.testing.assert_array_equal(idx, torch.topk(errs, 5).indices.numpy())
     assert idx[0] == 17
-    np.testing.assert_allclose(from_wire(w.anomalies["inputs"])[0], x[17].numpy())
+    np.testing.assert_allclose(w.anomalies["inputs"][0], x[17].numpy())
     with torch.no_grad():
-        np.testing.assert_allclose(from_wire(w.anomalies["recons"])[0], model(x[17:18])[0],
+        np.testing.assert_allclose(w.anomalies["recons"][0], model(x[17:18])[0],
                                    atol=1e-6)
     np.testing.assert_array_equal(w.anomalies_top(3), idx[:3])
     inp, rec, err = w.reconstruction(17)
@@ -221,9 +221,9 @@ def test_mlp_decoder_ships_its_weights_for_the_browser() -> None:
     w = LatentExplorer(model, data(), device="cpu")
     mlp = w.decoder_mlp
     assert [layer["kind"] for layer in mlp["layers"]] == ["linear", "relu", "linear", "sigmoid"]
-    np.testing.assert_array_equal(from_wire(mlp["layers"][0]["weight"]),
+    np.testing.assert_array_equal(mlp["layers"][0]["weight"],
                                   model.decoder[0].weight.detach().numpy())
-    np.testing.assert_array_equal(from_wire(mlp["layers"][2]["bias"]),
+    np.testing.assert_array_equal(mlp["layers"][2]["bias"],
                                   model.decoder[2].bias.detach().numpy())
     assert mlp["params"] == sum(p.numel() for p in model.decoder.parameters())
     small = LatentExplorer(model, data(), device="cpu", max_browser_params=10)
@@ -233,7 +233,8 @@ def test_mlp_decoder_ships_its_weights_for_the_browser() -> None:
 def test_generator_samples_the_prior() -> None:
     gan = GAN(latent_dim=5)
     w = LatentExplorer(gan, 500, device="cpu")
-    assert w.model_kind == "generator" and w.n_points == 500 and w.errors == {}
+    assert w.model_kind == "generator" and w.n_points == 500 and w.errors is None
+    assert w.get_state("errors")["errors"] == {}  # "no errors" on the wire, as before
     want = torch.randn(500, 5, generator=torch.Generator().manual_seed(0)).numpy()
     np.testing.assert_array_equal(w.codes, want)
     with torch.no_grad():
@@ -254,7 +255,7 @@ def test_data_from_a_dataloader_brings_its_labels() -> None:
     s = LatentExplorer(TinyAE(), x, np.array(["cat", "dog"] * 20), device="cpu")
     assert s.label_names == ["cat", "dog"]
     c = LatentExplorer(TinyAE(), x, np.linspace(0, 1, 40) ** 2, device="cpu")
-    assert c.label_kind == "continuous" and c.label_values["dtype"] == "float32"
+    assert c.label_kind == "continuous" and c.get_state()["label_values"]["dtype"] == "float32"
 
 
 @pytest.mark.parametrize(

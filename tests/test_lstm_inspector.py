@@ -62,7 +62,7 @@ def test_bare_lstm_state_matches_the_module() -> None:
     assert np.abs(tr["c"][:, 0, -1] - c_n.numpy()[0::2]).max() <= TOL  # forward: last step
     assert np.abs(tr["c"][:, 1, 0] - c_n.numpy()[1::2]).max() <= TOL   # reverse: step 0
     # what the browser gets: binary float32 of the same values
-    for name, wire in w.trace_data.items():
+    for name, wire in w.get_state()["trace_data"].items():
         assert isinstance(wire["data"], memoryview) and wire["dtype"] == "float32"
         assert np.array_equal(from_wire(wire), tr[name])
     assert w.info["kind"] == "LSTM" and w.info["proj_size"] == 3 and w.info["steps"] == 9
@@ -164,7 +164,7 @@ def test_demo_clamp_matches_engine_and_model_head(demo: cd.CharDemo) -> None:
     assert w.clamped_outputs is not None
     assert np.abs(w.clamped_outputs - head).max() <= TOL
     assert np.abs(w.clamped_outputs[:12] - w.model_outputs[:12]).max() <= TOL
-    assert from_wire(w.clamped["outputs"]).shape == w.model_outputs.shape
+    assert w.clamped["outputs"].shape == w.model_outputs.shape
     # the clamp's gradient curve is there too
     g = w.clamped_gradient_norms
     assert g is not None
@@ -208,7 +208,7 @@ def test_gradients_and_comparison(demo: cd.CharDemo) -> None:
                                rtol=1e-5)
     np.testing.assert_allclose(cmp_norms[0], gradient_through_time(demo.rnn_model.rnn, x_rnn, device="cpu"),
                                rtol=1e-5)
-    assert np.array_equal(from_wire(w.gradient["norms"]), norms)
+    assert np.array_equal(w.gradient["norms"], norms)
     assert "nn.RNN" in w.info["compare_label"]
     off = LSTMInspector(demo.model, demo.text, tokenizer=demo.tokenizer, gradient=False)
     assert off.gradient == {} and "off" in off.info["gradient_note"]
@@ -329,4 +329,4 @@ def test_dsl_classifier_final_output_under_a_clamp() -> None:
     clamped = w.clamped_final_output
     assert clamped is not None and np.abs(clamped - manual).max() <= TOL
     assert np.abs(clamped - expected).max() > 1e-4
-    assert from_wire(w.clamped["final"]).shape == (3,)
+    assert w.clamped["final"].shape == (3,)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlwidgets.engine.optimizers import (
+from dlwidgets.engine.race import (
     CONVERGED,
     DEFAULT_RACE,
     DIVERGED,

@@ -10,7 +10,6 @@ from torch import nn
 
 import dlwidgets
 from dlwidgets import LossLandscape, OptimizerRace, export_html, loss_landscape
-from dlwidgets.widgets._arrays import from_wire
 
 
 def _torch_sgd(fn, start, lr: float, steps: int, **kwargs) -> np.ndarray:
@@ -39,11 +38,11 @@ def test_issue_example_and_python_api() -> None:
                           momentum=0.9)
     np.testing.assert_allclose(race.trajectories["momentum"], expected, rtol=0, atol=1e-12)
     # what the browser gets: float32 binary arrays of the same numbers
-    paths = from_wire(race.paths["momentum"])
+    paths = race.paths["momentum"]
     assert paths.dtype == np.float32 and paths.shape == (301, 1, 2)
     np.testing.assert_allclose(paths[:, 0], expected, rtol=1e-6, atol=1e-6)
-    assert isinstance(race.paths["momentum"]["data"], memoryview)
-    grid = from_wire(race.grid)
+    assert isinstance(race.get_state()["paths"]["momentum"]["data"], memoryview)
+    grid = race.grid
     assert grid.shape == (256, 256) and grid.dtype == np.float32
     assert race.log_scale  # rosenbrock reads better on a log scale
     assert [r["name"] for r in race.racers] == ["sgd", "momentum", "adam"]
@@ -51,7 +50,7 @@ def test_issue_example_and_python_api() -> None:
     assert "torch.optim.Adam" in race.racers[2]["formula"]
     explain = race.explain["adam"]
     assert set(explain["state"]) == {"exp_avg", "exp_avg_sq"}
-    assert from_wire(explain["grad"]).shape == (300, 2)
+    assert explain["grad"].shape == (300, 2)
 
 
 def test_slider_change_reruns_that_optimizer_only_and_equals_a_fresh_race() -> None:
@@ -102,7 +101,7 @@ def test_divergence_is_a_state_not_garbage() -> None:
     summary = race.summary["sgd"]
     assert summary["status"] == "diverged" and summary["diverged_step"] >= 1
     assert any(n.startswith("sgd: diverged at step") for n in race.notes)
-    assert from_wire(race.diverged["sgd"]).tolist() == [summary["diverged_step"]]
+    assert race.diverged["sgd"].tolist() == [summary["diverged_step"]]
 
 
 def test_swarm_noise_and_seed() -> None:
@@ -111,7 +110,7 @@ def test_swarm_noise_and_seed() -> None:
     assert swarm["adam"].shape == (61, 40, 2)
     np.testing.assert_array_equal(swarm["adam"][0, 0], race.start)
     assert sum(race.swarm_status["adam"].values()) == 40
-    assert from_wire(race.paths["adam"]).shape == (61, 40, 2)
+    assert race.paths["adam"].shape == (61, 40, 2)
     clean = race.trajectories["adam"].copy()
     race.noise_on = True
     noisy = race.trajectories["adam"].copy()
@@ -129,7 +128,7 @@ def test_surface_change_recomputes_grid_and_resets_start() -> None:
     race.surface_name = "himmelblau"
     assert race.domain == [-5.0, 5.0, -5.0, 5.0]
     assert race.start == list(race.surface.start)
-    grid = from_wire(race.grid)
+    grid = race.grid
     gy, gx = np.meshgrid(np.linspace(-5, 5, 64), np.linspace(-5, 5, 64), indexing="ij")
     np.testing.assert_allclose(grid, (gx ** 2 + gy - 11) ** 2 + (gx + gy ** 2 - 7) ** 2, rtol=1e-6)
     assert race.hyper["adam"]["lr"] == race.surface.lr_adaptive
@@ -224,9 +223,9 @@ def _check_landscape_widget() -> None:
                             device="cpu")
     assert isinstance(widget, LossLandscape) and widget.mode == "landscape"
     r = widget.result
-    assert from_wire(widget.grid).shape == (9, 9)
-    assert from_wire(widget.paths["training"]).shape == (16, 1, 2)
-    np.testing.assert_allclose(from_wire(widget.loss_series["training"])[:, 0],
+    assert widget.grid.shape == (9, 9)
+    assert widget.paths["training"].shape == (16, 1, 2)
+    np.testing.assert_allclose(widget.loss_series["training"][:, 0],
                                r.trajectory_loss, rtol=1e-6)
     assert widget.domain[0] == pytest.approx(float(r.alphas[0]))
     assert "PCA" in widget.surface_formula

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlwidgets.engine.optimizers import resolve_optimizers, run_race, swarm_starts
+from dlwidgets.engine.race import resolve_optimizers, run_race, swarm_starts
 from dlwidgets.engine.surface_grad import eager_gradient, traced_gradient
 from dlwidgets.engine.surfaces import SURFACES, get_surface
 

@@ -15,10 +15,6 @@ from dlwidgets.widgets.training_monitor import TrainingMonitor, encode_delta, re
 from tests.training_helpers import WAIT, tiny_data, tiny_model, wait_until
 
 
-def _state_columns(value: dict) -> dict[str, np.ndarray]:
-    return {k: from_wire(v) for k, v in value.items()}
-
-
 def _click(widget: TrainingMonitor, kind: str) -> None:
     """What ipywidgets does with a custom message from the front end."""
     widget._handle_custom_msg({"type": kind}, [])
@@ -32,8 +28,8 @@ def test_state_after_training_holds_the_whole_history() -> None:
     assert history.monitor is monitor and monitor.history is history
     assert monitor.status == "completed" and "completed 3 epochs (12 steps)" in monitor.message
     assert monitor.run_id == 1
-    steps = _state_columns(monitor.steps)
-    epochs = _state_columns(monitor.epochs)
+    steps = monitor.steps
+    epochs = monitor.epochs
     assert steps["step"].dtype == np.int32 and steps["loss"].dtype == np.float32
     np.testing.assert_array_equal(steps["step"], history.steps["step"])
     np.testing.assert_allclose(steps["loss"], history.steps["loss"], rtol=1e-6)
@@ -66,7 +62,7 @@ def test_stop_button_stops_training_and_keeps_the_history() -> None:
     _click(monitor, "stop")  # and after the end too
     assert history.stop_reason == "stopped"
     wait_until(lambda: monitor.status == "stopped", "stopped status in state")
-    steps = _state_columns(monitor.steps)
+    steps = monitor.steps
     assert len(steps["step"]) == history.step_count >= 5
     np.testing.assert_allclose(steps["loss"], history.steps["loss"], rtol=1e-6)
 
@@ -81,7 +77,7 @@ def test_pause_and_resume_buttons() -> None:
     wait_until(lambda: monitor.status == "paused", "paused status in state")
     held = history.step_count
     _click(monitor, "sync")  # a view opened now gets everything so far
-    assert len(_state_columns(monitor.steps)["step"]) == held
+    assert len(monitor.steps["step"]) == held
     _click(monitor, "resume")
     history.wait(WAIT)
     assert history.stop_reason == "completed" and history.step_count == 40 * 8
@@ -97,7 +93,7 @@ def test_divergence_is_marked_in_state() -> None:
     assert history.stop_reason == "diverged"
     assert monitor.status == "diverged" and monitor.diverged_step == 3
     assert "diverged at step 3" in monitor.message
-    assert len(_state_columns(monitor.steps)["step"]) == 2
+    assert len(monitor.steps["step"]) == 2
 
 
 def test_error_in_training_shows_in_state_and_raises_when_blocking() -> None:
@@ -131,7 +127,7 @@ def test_a_monitor_is_reused_for_a_new_run_and_a_rerun_replaces_the_old() -> Non
     assert "new training" in first_monitor.message
     again = dlwidgets.fit(model, (x, y), epochs=2, monitor=second_monitor, block=True)
     assert second_monitor.run_id == 2 and second_monitor.history is again
-    assert len(_state_columns(second_monitor.epochs)["epoch"]) == 2
+    assert len(second_monitor.epochs["epoch"]) == 2
 
 
 def test_outside_a_notebook_fit_blocks_and_shows_no_monitor() -> None:
@@ -169,9 +165,9 @@ def test_column_store_grows_and_fills_missing_values_with_nan() -> None:
     rows = [{"kind": "step", "step": i, "loss": float(i)} for i in range(1, 101)]
     rows[50]["grad_norm"] = 2.0
     state = records_to_columns(rows, "step")
-    assert from_wire(state["step"]).dtype == np.int32
-    np.testing.assert_array_equal(from_wire(state["loss"]), np.arange(1, 101, dtype=np.float32))
-    norms = from_wire(state["grad_norm"])
+    assert state["step"].dtype == np.int32
+    np.testing.assert_array_equal(state["loss"], np.arange(1, 101, dtype=np.float32))
+    norms = state["grad_norm"]
     assert norms[50] == 2.0 and np.isnan(np.delete(norms, 50)).all()
     assert records_to_columns([], "step") == {}
 

@@ -11,8 +11,9 @@ from .builder import build, build_spec
 from .checks import loss_warnings
 from .errors import DSLError, DSLWarning
 from .modules import GAN, VAE, Autoencoder, DLSequential, kl_divergence, vae_loss
+from .nodes import LOSS_MODULES, ModelSpec, SpecNode
 from .parser import parse
-from .spec import LOSS_MODULES, ModelSpec, SpecNode, analyze
+from .spec import analyze
 from .summarize import MemoryEstimate, ModelSummary, SummaryRow, summary
 
 __all__ = [

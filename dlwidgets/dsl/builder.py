@@ -17,7 +17,8 @@ import torch.nn as nn
 from . import modules as M
 from .errors import DSLError, DSLWarning
 from .layers import apply_init
-from .spec import DEFAULT_MAX_PARAMS, ModelSpec, SpecNode, analyze
+from .nodes import ModelSpec, SpecNode
+from .spec import DEFAULT_MAX_PARAMS, analyze
 
 
 def _make_leaf(node: SpecNode, strict: bool) -> nn.Module:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import LOSSES, ModelSpec, SpecNode, SpecWarning
+from .nodes import LOSSES, ModelSpec, SpecNode, SpecWarning
 
 #: this many hidden sigmoid layers in a row trigger the vanishing-gradient warning
 SIGMOID_STACK = 4

@@ -13,9 +13,9 @@ Set ``$DLWIDGETS_DSL_TRACEBACK=1`` or run ``%dl --traceback on`` to get full tra
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Iterable
+
+from ..suggest import did_you_mean
 
 TRACEBACK_ENV = "DLWIDGETS_DSL_TRACEBACK"
 
@@ -34,13 +34,6 @@ def set_full_tracebacks(value: bool | None) -> None:
     """Turn full tracebacks for DSL errors on (True), off (False) or back to the env var (None)."""
     global _full_tracebacks
     _full_tracebacks = value
-
-
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to ``word`` (difflib ratio >= 0.6), or None."""
-    pool = sorted(set(candidates))
-    matches = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def _clip(text: str, limit: int = 200) -> str:
@@ -97,7 +90,7 @@ class DSLError(ValueError):
             out.append("  " + text)
             out.append("  " + " " * caret_at + "^" * width)
         if self.suggestion:
-            out.append(f"did you mean '{self.suggestion}'?")
+            out.append(did_you_mean(self.suggestion))
         if self.hint:
             out.append(_clip(self.hint, 300))
         return out

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch.nn as nn
 
+from ..suggest import unknown_name
 from . import modules as M
 from .parser import Value
 
@@ -205,10 +206,7 @@ def init_spec(v: Value, what: str = "init") -> InitSpec:
     name = str(v.value).lower()
     kind = INIT_ALIASES.get(name)
     if kind is None:
-        from .errors import suggest
-
-        near = suggest(name, INIT_ALIASES)
-        raise ArgError(f"unknown init {v.value!r}" + (f"; did you mean '{near}'?" if near else ""),
+        raise ArgError(unknown_name("init", v.value, INIT_ALIASES, listed=False),
                        hint="inits: zeros, ones, normal, uniform, xavier, xavier_normal, he, "
                             "he_uniform, lecun, orthogonal")
     pos = [a.value for a in v.args if a.key is None]

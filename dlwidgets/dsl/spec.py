@@ -6,13 +6,14 @@ summary shows; built models carry it as ``model.dl_spec``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch.nn as nn
 
-from .errors import DSLError, suggest
+from ..suggest import closest
+from . import layers as L
+from .checks import check
+from .errors import DSLError
 from .layers import (
     ACTIVATION_NAMES,
     REGISTRY,
@@ -29,6 +30,10 @@ from .layers import (
     fmt_size,
     init_spec,
 )
+
+# SpecWarning and LOSS_MODULES are re-exported: pickles of models built before nodes.py existed
+# (torch.save keeps model.dl_spec) name their classes as dlwidgets.dsl.spec.*
+from .nodes import LOSS_MODULES, LOSSES, ModelSpec, SpecNode, SpecWarning  # noqa: F401
 from .parser import Item, Statement, Value, parse
 
 DEFAULT_MAX_PARAMS = 1_000_000_000
@@ -38,128 +43,8 @@ MAX_REPEAT = 1000
 PARTS = ("encoder", "decoder", "generator", "discriminator")
 KEYWORDS = ("input", "loss", "seed", "latent", "repeat", "block", "residual", "shortcut", *PARTS)
 
-#: loss names the DSL knows (``loss NAME``) -> canonical name
-LOSSES = {
-    "cross_entropy": "cross_entropy", "crossentropy": "cross_entropy", "ce": "cross_entropy",
-    "nll": "nll", "nll_loss": "nll", "mse": "mse", "l2": "mse", "l1": "l1", "mae": "l1",
-    "bce": "bce", "binary_cross_entropy": "bce", "bce_logits": "bce_logits",
-    "bce_with_logits": "bce_logits", "bcewithlogits": "bce_logits", "huber": "huber",
-    "smooth_l1": "smooth_l1",
-}
-LOSS_MODULES = {
-    "cross_entropy": nn.CrossEntropyLoss, "nll": nn.NLLLoss, "mse": nn.MSELoss, "l1": nn.L1Loss,
-    "bce": nn.BCELoss, "bce_logits": nn.BCEWithLogitsLoss, "huber": nn.HuberLoss,
-    "smooth_l1": nn.SmoothL1Loss,
-}
 # Attribute names an nn.Module already has: a layer may not be named like them.
 _RESERVED = set(dir(nn.Sequential)) | {"dl_spec", "training", "encoder", "decoder"}
-
-
-@dataclass
-class SpecNode:
-    """One row of the declaration: a layer, an activation or a block, with its shapes."""
-
-    kind: str  # layer kind ('dense', 'conv', 'relu', ...) or 'block', 'repeat', 'residual', ...
-    label: str  # short description, e.g. 'Conv2d(1→6, 5x5, pad 2)'
-    name: str  # module name inside its parent ('' when the node has no module: repeat)
-    path: str  # dotted path of the module from the model ('' when none)
-    in_shape: Shape
-    out_shape: Shape
-    params: int  # parameters, children included (counted by arithmetic)
-    line: int
-    column: int
-    source: str = ""  # the declaration line, stripped
-    args: dict[str, Any] = field(default_factory=dict)
-    children: list[SpecNode] = field(default_factory=list)
-    role: str = ""  # 'activation' (trailing activation), 'shortcut', 'post' (after residual add)
-    layer: Layer | None = field(default=None, repr=False)
-    init: InitSpec | None = None
-
-    @property
-    def is_block(self) -> bool:
-        return self.layer is None
-
-    def __getstate__(self) -> dict[str, Any]:
-        # layer kinds hold converter functions: pickle the registry name, not the object,
-        # so torch.save(model) and multiprocessing work on DSL models
-        state = dict(self.__dict__)
-        layer = state.get("layer")
-        state["layer"] = None if layer is None else layer.names[0]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        name = state.get("layer")
-        state["layer"] = None if name is None else REGISTRY[name]
-        self.__dict__.update(state)
-
-    def walk(self) -> Iterator[SpecNode]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-    def leaves(self) -> Iterator[SpecNode]:
-        for node in self.walk():
-            if node.layer is not None:
-                yield node
-
-
-@dataclass
-class SpecWarning:
-    message: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.message} (line {self.line}, column {self.column})"
-
-
-@dataclass
-class ModelSpec:
-    """A checked declaration: what ``model.dl_spec`` holds on every model the DSL builds.
-
-    ``kind`` is 'sequential', 'autoencoder', 'vae' or 'gan'. ``input_shape`` and every node's
-    ``out_shape`` leave out the batch dimension. ``output_shape`` is the model's output (the
-    reconstruction for autoencoders and VAEs, the generated sample for GANs).
-    """
-
-    kind: str
-    input_shape: Shape
-    input_dtype: str  # 'float32' or 'int64' (token ids)
-    output_shape: Shape
-    nodes: list[SpecNode]
-    loss: str | None = None
-    loss_line: int | None = None
-    latent_dim: int | None = None
-    seed: int | None = None
-    warnings: list[SpecWarning] = field(default_factory=list)
-    source: str = ""
-
-    @property
-    def total_params(self) -> int:
-        return sum(n.params for n in self.nodes)
-
-    def walk(self) -> Iterator[SpecNode]:
-        for node in self.nodes:
-            yield from node.walk()
-
-    def layers(self) -> list[SpecNode]:
-        """Every layer node (activations included), in order."""
-        return [n for n in self.walk() if n.layer is not None]
-
-    def output_shapes(self) -> dict[str, Shape]:
-        """Module path -> output shape (batch dimension left out) of every layer."""
-        return {n.path: n.out_shape for n in self.layers() if n.path}
-
-    def part(self, name: str) -> SpecNode | None:
-        """The top-level part ('encoder', 'decoder', 'generator', ...) or None."""
-        for node in self.nodes:
-            if node.kind == name:
-                return node
-        return None
-
-    def loss_module(self) -> nn.Module | None:
-        """A fresh ``torch.nn`` loss for the declared ``loss`` line (None when there is none)."""
-        return LOSS_MODULES[self.loss]() if self.loss else None
 
 
 class _Scope:
@@ -201,7 +86,7 @@ class Analyzer:
     def unknown(self, st: Statement, where: str = "") -> DSLError:
         word = st.name
         pool = list(REGISTRY) + list(KEYWORDS)
-        near = suggest(word, pool)
+        near = closest(word, pool)
         if where == "input":
             return self.at_stmt(st, f"unknown layer {word!r}",
                                 hint="a model starts with its input shape, e.g. 'input 1x28x28'"
@@ -322,7 +207,7 @@ class Analyzer:
         word = str(v.value).lower() if v.kind == "name" else v.text
         if word not in LOSSES:
             raise self.err(f"unknown loss {v.text!r}", v.line, v.col, v.width,
-                           suggestion=suggest(word, LOSSES),
+                           suggestion=closest(word, LOSSES),
                            hint="losses: " + ", ".join(sorted(set(LOSSES.values()))))
         return LOSSES[word]
 
@@ -557,7 +442,7 @@ class Analyzer:
                     raise self.at_value(item, "a residual block takes one activation")
                 act = self.activation_of(v)
             else:
-                near = suggest(str(v.value), ACTIVATION_NAMES) if v.kind == "name" else None
+                near = closest(str(v.value), ACTIVATION_NAMES) if v.kind == "name" else None
                 raise self.err(f"unexpected {item.key + '=' if item.key else ''}{v.text!r} in "
                                "'residual'", item.line, item.col, item.width, suggestion=near,
                                hint="write 'residual:' or 'residual relu:' (activation after "
@@ -649,7 +534,7 @@ class Analyzer:
                 if p is None:
                     options = [q.name for q in layer.params] + ["name"] + (
                         ["init"] if layer.has_weights else [])
-                    near = suggest(key, options + [a for q in layer.params for a in q.aliases])
+                    near = closest(key, options + [a for q in layer.params for a in q.aliases])
                     if near is not None and layer.param(near) is not None:
                         near = layer.param(near).name  # type: ignore[union-attr]
                     raise self.err(f"{typed} has no option {item.key!r}", item.line, item.col,
@@ -689,7 +574,7 @@ class Analyzer:
                 pool = list(layer.flags) + [q.name for q in layer.params]
                 if layer.takes_activation:
                     pool += list(ACTIVATION_NAMES)
-                near = suggest(word, pool)
+                near = closest(word, pool)
                 raise self.err(f"unexpected {v.text!r} in {typed}", v.line, v.col, v.width,
                                suggestion=near, hint=None if near else f"usage: {layer.usage}")
             while pos_index < len(positional) and positional[pos_index].name in given:
@@ -765,14 +650,8 @@ class Analyzer:
         return nodes, out, "float32"
 
 
-def _int_converters() -> tuple[Any, ...]:
-    from . import layers as L
-
-    return (L.posint, L.nonneg, L.size, L.number, L.positive, L.prob, L.unit_interval, L._dim,
-            L._scale)
-
-
-_INT_CONVERTERS = _int_converters()
+_INT_CONVERTERS = (L.posint, L.nonneg, L.size, L.number, L.positive, L.prob, L.unit_interval,
+                   L._dim, L._scale)
 
 
 def analyze(source: str, *, max_params: int = DEFAULT_MAX_PARAMS) -> ModelSpec:
@@ -782,7 +661,5 @@ def analyze(source: str, *, max_params: int = DEFAULT_MAX_PARAMS) -> ModelSpec:
         spec = Analyzer(source, max_params).analyze(statements)
     except DSLError as err:
         raise err.with_source(source) from None
-    from .checks import check
-
     spec.warnings = check(spec)
     return spec

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from .spec import ModelSpec, SpecNode
+from ..engine.probes import probing
+from .nodes import ModelSpec, SpecNode
 
 Shape = tuple[int, ...]
 
@@ -374,13 +375,8 @@ def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype |
             kind = dtype or (param.dtype if param is not None and param.is_floating_point()
                              else torch.float32)
             x = torch.zeros((2, *input_shape), dtype=kind, device=device)
-            was_training = model.training
-            model.eval()
-            try:
-                with torch.no_grad():
-                    out = model(x)
-            finally:
-                model.train(was_training)
+            with probing(model):  # eval mode, no autograd, RNG and training flags kept
+                out = model(x)
             while isinstance(out, (tuple, list)) and out:
                 out = out[0]
             if isinstance(out, torch.Tensor):

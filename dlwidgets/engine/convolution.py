@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from .device import device as pick_device
 from .samples import named_kernel, sample_image
+from .tensors import as_array
 
 #: Refuse traces with more products than this (each is a float32 in the browser: 8 MB).
 MAX_PRODUCTS = 2_000_000
@@ -115,26 +116,6 @@ def resolve_padding(padding: Any, kernel_size: Pair, stride: Pair, dilation: Pai
     return (ph, ph, pw, pw), f"{ph}" if ph == pw else f"{ph},{pw}"
 
 
-def _numeric(value: Any, name: str) -> np.ndarray:
-    """Array of numbers from lists, numpy, PIL images...; clear errors for ragged/non-numeric."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value)
-    except ValueError as exc:  # numpy >= 1.24 refuses ragged nested lists
-        raise ValueError(
-            f"{name} is ragged: its rows have different lengths ({exc}); give a rectangular array"
-        ) from None
-    if arr.dtype == object:
-        raise ValueError(
-            f"{name} is ragged or mixes types (numpy made an object array of shape {arr.shape}); "
-            "give a rectangular array of numbers"
-        )
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
-    return arr
-
-
 def _check_finite(arr: np.ndarray, name: str) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -158,7 +139,7 @@ def as_image(image: Any, name: str = "image", index: int = 0, *, guess_hwc: bool
         sample = sample_image(image, index)
         return sample[None] if sample.ndim == 2 else sample
     is_tensor = isinstance(image, torch.Tensor)
-    arr = _numeric(image, name)
+    arr = as_array(image, name)
     if arr.ndim == 4 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim == 2:
@@ -204,7 +185,7 @@ def as_weight(kernel: Any, in_channels: int, groups: int = 1, name: str = "kerne
     elif isinstance(kernel, (list, tuple)) and kernel and all(isinstance(k, str) for k in kernel):
         base = np.stack([named_kernel(k) for k in kernel])
     else:
-        arr = _numeric(kernel, name).astype(np.float64)
+        arr = as_array(kernel, name).astype(np.float64)
         if arr.ndim == 2:
             base = arr[None]
         elif arr.ndim not in (3, 4):
@@ -244,7 +225,7 @@ def as_bias(bias: Any, filters: int) -> tuple[np.ndarray, bool]:
     """Bias as a float64 (F,) array, and whether there is one."""
     if bias is None or bias is False:
         return np.zeros(filters), False
-    arr = _numeric(bias, "bias").astype(np.float64)
+    arr = as_array(bias, "bias").astype(np.float64)
     if arr.ndim == 0:
         arr = np.full(filters, float(arr))
     arr = arr.reshape(-1)
@@ -628,7 +609,7 @@ def conv_transpose_trace(x: Any, weight: Any, bias: Any = None, stride: Any = 1,
     cin = arr.shape[0]
     if not 1 <= groups <= cin or cin % groups:
         raise ValueError(f"groups={groups} must divide the {cin} input channels")
-    w = _numeric(weight, "weight").astype(np.float64)
+    w = as_array(weight, "weight").astype(np.float64)
     if w.ndim != 4 or w.shape[0] != cin:
         raise ValueError(
             f"weight must be (C_in={cin}, C_out/groups, kh, kw) like nn.ConvTranspose2d's, got "

@@ -23,9 +23,8 @@ User data is adapted by ``as_source``: ``(X, y)`` tensors or numpy arrays, a map
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +32,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
+
+from ..suggest import unknown_name
+from .tensors import as_tensor
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -237,42 +239,13 @@ _LOADERS = {
 }
 
 
-def unknown_name_message(what: str, name: str, choices: Sequence[str]) -> str:
-    """``unknown dataset 'digts': use one of ...; did you mean 'digits'?``"""
-    message = f"unknown {what} {name!r}: use one of {', '.join(choices)}"
-    word = str(name).strip().lower()
-    # a typo (one or two letters wrong, missing, extra or swapped) first, then the nearest
-    # by similarity: 'adma' is 'adam' with two letters swapped, though 'adamax' looks closer
-    typos = sorted((typo_distance(word, c), i, c) for i, c in enumerate(choices))
-    if typos and typos[0][0] <= min(2, len(word) // 3):
-        return message + f"; did you mean {typos[0][2]!r}?"
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
-    return message
-
-
-def typo_distance(a: str, b: str) -> int:
-    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], prev2[j - 2] + 1)
-        prev2, prev = prev, row
-    return prev[-1]
-
-
 def load_dataset(name: str, **options: Any) -> Dataset:
     """Load a built-in data set by name (see ``DATASETS``); ``options`` go to its generator."""
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a string, got {type(name).__name__}")
     key = name.strip().lower()
     if key not in _LOADERS:
-        raise ValueError(unknown_name_message("dataset", name, DATASETS))
+        raise ValueError(unknown_name("dataset", name, DATASETS))
     try:
         return _LOADERS[key](**options)  # type: ignore[operator]
     except TypeError as exc:
@@ -336,28 +309,10 @@ def shard_indices(order: torch.Tensor, rank: int, world: int) -> torch.Tensor:
 
 
 def _to_tensor(value: Any, what: str) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        tensor = value.detach()
-    elif isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
-        try:
-            array = np.asarray(value)
-        except ValueError as exc:
-            raise ValueError(f"{what} is ragged (rows of different lengths): {exc}") from None
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{what} must hold numbers, got an array of dtype {array.dtype}")
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
-    else:
+    if not isinstance(value, (torch.Tensor, np.ndarray, list, tuple)):
         raise TypeError(f"{what} must be a torch tensor or a numpy array, "
                         f"got {type(value).__name__}")
-    if tensor.dtype == torch.float64:
-        tensor = tensor.float()  # models are float32; float64 data would fail in the first layer
-    elif tensor.dtype == torch.bool:
-        tensor = tensor.float()
-    elif not tensor.is_floating_point() and tensor.dtype != torch.int64:
-        tensor = tensor.long()
-    if tensor.ndim == 0:
-        raise ValueError(f"{what} must have a sample axis first, got a scalar")
-    return tensor
+    return as_tensor(value, what, cast="model")
 
 
 class DataSource:

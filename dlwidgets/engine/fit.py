@@ -26,16 +26,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..suggest import unknown_name
 from .datasets import (
     ArraySource,
     Dataset,
     DataSource,
     as_source,
     model_input,
-    unknown_name_message,
 )
 from .device import device as pick_device
-from .optim import (
+from .probes import probing
+from .training_optim import (
     EarlyStopping,
     OptimizerArg,
     ScheduleArg,
@@ -81,7 +82,7 @@ def resolve_loss(loss: str | Callable[..., torch.Tensor] | None,
         key = loss.strip().lower().replace("-", "_")
         key = LOSS_ALIASES.get(key, key)
         if key not in LOSSES:
-            raise ValueError(unknown_name_message("loss", loss, list(LOSSES)))
+            raise ValueError(unknown_name("loss", loss, list(LOSSES)))
         return LOSSES[key](), key, _TARGET_KIND.get(key, "value")
     if isinstance(loss, type) and issubclass(loss, nn.Module):
         loss = loss()
@@ -169,7 +170,7 @@ def resolve_metrics(metrics: Sequence[str] | dict[str, MetricFn] | None, loss_ki
         elif name == "mae":
             out[name] = _mae
         else:
-            raise ValueError(unknown_name_message("metric", name, ["accuracy", "mae"]))
+            raise ValueError(unknown_name("metric", name, ["accuracy", "mae"]))
     return out
 
 
@@ -493,10 +494,8 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
     x, y = source.probe(2)
     x, y = x.to(dev), y.to(dev)
     info = model_input(model)
-    was_training = model.training
-    model.eval()  # no BatchNorm statistics are touched by this probe
     try:
-        with torch.no_grad():
+        with probing(model):  # no BatchNorm statistics, flags or random stream are touched
             out = model(x)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "does not fit"
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -505,8 +504,6 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
             f"({str(x.dtype).replace('torch.', '')}; a batch is {_shape(x)}), but the model's "
             f"first layer {info.layer} expects samples of shape {info.sample_shape}. "
             f"PyTorch said: {detail}") from None
-    finally:
-        model.train(was_training)
     if not isinstance(out, torch.Tensor):
         raise ValueError(f"the model returns {type(out).__name__}, but fit needs one tensor of "
                          "outputs (for an RNN, take the last hidden state in forward)")

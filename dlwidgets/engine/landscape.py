@@ -38,6 +38,8 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .device import device as pick_device
+from .probes import saved_rng
+from .tensors import as_tensor
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -68,23 +70,19 @@ def _as_data(data: Any, max_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
         for batch in data:
             if not isinstance(batch, (list, tuple)) or len(batch) < 2:
                 raise TypeError("data: a DataLoader must yield (inputs, targets) batches")
-            xs.append(torch.as_tensor(batch[0]))
-            ys.append(torch.as_tensor(batch[1]))
+            xs.append(as_tensor(batch[0], "data inputs", cast="model"))
+            ys.append(as_tensor(batch[1], "data targets", cast="model"))
             count += len(xs[-1])
             if count >= max_samples:
                 break
         return torch.cat(xs)[:max_samples], torch.cat(ys)[:max_samples]
     if isinstance(data, (list, tuple)) and len(data) == 2:
-        x, y = (torch.as_tensor(np.asarray(v)) if not isinstance(v, torch.Tensor) else v
-                for v in data)
+        x = as_tensor(data[0], "data inputs", cast="model")
+        y = as_tensor(data[1], "data targets", cast="model")
         if len(x) != len(y):
             raise ValueError(f"data: inputs and targets differ in length ({len(x)} vs {len(y)})")
         if len(x) == 0:
             raise ValueError("data: no samples")
-        if x.is_floating_point() and x.dtype == torch.float64:
-            x = x.float()
-        if y.is_floating_point() and y.dtype == torch.float64:
-            y = y.float()
         return x[:max_samples], y[:max_samples]
     raise TypeError(
         f"data must be (inputs, targets) tensors/arrays or a DataLoader, got {type(data).__name__}")
@@ -174,7 +172,7 @@ def record_trajectory(model: nn.Module, data: Any, loss_fn: LossFn | None = None
                       batch_size: int | None = None, seed: int = 0,
                       max_samples: int = 4096) -> torch.Tensor:
     """Train ``model`` in place for ``steps`` steps; return the (steps + 1, P) flat snapshots."""
-    from .optimizers import resolve_optimizer
+    from .race import resolve_optimizer
 
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100_000:
         raise ValueError(f"steps must be an integer in [1, 100000], got {steps!r}")
@@ -204,6 +202,7 @@ def record_trajectory(model: nn.Module, data: Any, loss_fn: LossFn | None = None
     return torch.stack(snaps)
 
 
+@saved_rng()  # a probe: the user's random stream is left where it was
 def loss_landscape_2d(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
                       resolution: int = 51, span: float = 1.0, directions: str = "random",
                       trajectory: Any = None, seed: int = 0,
@@ -415,6 +414,7 @@ def _mlp_grid(layers: list[tuple[str, nn.Module]], theta: dict[str, torch.Tensor
     return torch.cat(out)
 
 
+@saved_rng()
 def loss_landscape_loop(model: nn.Module, data: Any, loss_fn: LossFn | None = None, *,
                         resolution: int = 51, span: float = 1.0, seed: int = 0,
                         device: torch.device | str | None = None,

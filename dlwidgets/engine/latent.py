@@ -38,6 +38,8 @@ import torch
 from torch import nn
 
 from .device import device as pick_device
+from .probes import probing
+from .tensors import as_tensor
 
 __all__ = [
     "LatentModel",
@@ -65,7 +67,6 @@ __all__ = [
     "mlp_spec",
     "mlp_forward",
     "latent_map",
-    "as_tensor",
     "MAX_POINTS",
 ]
 
@@ -185,20 +186,6 @@ def resolve_model(model: Any, *, latent_dim: int | None = None) -> LatentModel:
     )
 
 
-@contextlib.contextmanager
-def evaluating(modules: Sequence[nn.Module]) -> Iterator[None]:
-    """Eval mode and no autograd for the duration; each module's training flag is restored."""
-    flags = [(m, m.training) for mod in modules for m in mod.modules()]
-    for mod in modules:
-        mod.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
 def module_device(modules: Sequence[nn.Module]) -> torch.device | None:
     for mod in modules:
         for p in mod.parameters():
@@ -247,26 +234,6 @@ def on_device(lm: LatentModel, dev: torch.device) -> LatentModel:
 # --------------------------------------------------------------------------------------------
 # encode / decode
 # --------------------------------------------------------------------------------------------
-def as_tensor(data: Any, name: str = "data") -> torch.Tensor:
-    """Data as a float tensor: numpy arrays, tensors, nested lists, Datasets of (x, y)."""
-    if isinstance(data, torch.Tensor):
-        t = data.detach()
-    else:
-        try:
-            arr = np.asarray(data)
-        except Exception as exc:  # ragged lists and the like
-            raise TypeError(f"{name} must be an array or tensor, got {type(data).__name__}: {exc}"
-                            ) from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
-    if t.ndim == 0:
-        raise ValueError(f"{name} must have a sample axis first, got a scalar")
-    if not t.dtype.is_floating_point:
-        t = t.to(torch.float32)
-    return t
-
-
 def _leaf_modules(module: nn.Module) -> list[nn.Module]:
     return [m for m in module.modules() if not list(m.children())]
 
@@ -326,7 +293,7 @@ def encode(lm: LatentModel, data: Any, *, device: torch.device | str | None = No
         raise ValueError(f"{lm.description} has no encoder: a generator only decodes")
     dev = pick_device(device)
     lm_d = on_device(lm, dev)
-    x = as_tensor(data)
+    x = as_tensor(data, cast="float")
     dtype = module_dtype(lm_d.modules)
     if x.dtype != dtype:
         x = x.to(dtype)
@@ -335,7 +302,7 @@ def encode(lm: LatentModel, data: Any, *, device: torch.device | str | None = No
         raise ValueError("data has no samples (its first axis is 0)")
     out_chunks: list[np.ndarray] = []
     assert lm_d.encoder is not None
-    with evaluating(lm_d.modules):
+    with probing(*lm_d.modules):
         for sl in _batches(n, batch_size):
             batch = x[sl].to(dev)
             try:
@@ -410,7 +377,7 @@ def decode(lm: LatentModel, z: Any, *, device: torch.device | str | None = None,
     dtype = module_dtype(lm_d.modules)
     zt = torch.from_numpy(zz).to(dtype)
     out_chunks: list[np.ndarray] = []
-    with evaluating(lm_d.modules):
+    with probing(*lm_d.modules):
         for sl in _batches(zt.shape[0], batch_size):
             batch = zt[sl].to(dev)
             try:
@@ -733,7 +700,7 @@ def traverse(lm: LatentModel, base: Any, dims: Sequence[int], values: np.ndarray
 def reconstruct(lm: LatentModel, data: Any, *, device: torch.device | str | None = None,
                 batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """(reconstructions decode(encode(x)), per-sample mean squared errors) of ``data``."""
-    x = as_tensor(data)
+    x = as_tensor(data, cast="float")
     codes = encode(lm, x, device=device, batch_size=batch_size)
     recon = decode(lm, codes, device=device, batch_size=batch_size)
     return recon, _errors(x.float().numpy(), recon)
@@ -758,7 +725,7 @@ def reconstruction_errors(lm: LatentModel, data: Any, codes: np.ndarray | None =
 
     error_i = (1/D) sum_j (x_ij - decode(encode(x_i))_j)^2, with D values per sample.
     """
-    x = as_tensor(data)
+    x = as_tensor(data, cast="float")
     if codes is None:
         codes = encode(lm, x, device=device, batch_size=batch_size)
     errs = np.empty(x.shape[0])
@@ -953,7 +920,7 @@ def latent_map(lm: LatentModel, data: Any, *, device: torch.device | str | None 
         probe = decode(lm, codes[:1], device=device)
         errs = None
     else:
-        x = as_tensor(data)
+        x = as_tensor(data, cast="float")
         if x.shape[0] > MAX_POINTS:
             raise ValueError(f"data has {x.shape[0]:,} samples, over the {MAX_POINTS:,} limit; "
                              "pass a subset")

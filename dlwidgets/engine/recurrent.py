@@ -20,9 +20,8 @@ and, run under autograd, gives ``||dh_T/dh_t||`` for every t (gradient through t
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ import torch
 from torch import nn
 
 from .device import device as pick_device
+from .probes import capture_layer_input, first_tensor, probing
 
 RECURRENT_TYPES: tuple[type[nn.Module], ...] = (nn.LSTM, nn.GRU, nn.RNN)
 
@@ -836,18 +836,6 @@ def _truncated(rnn: nn.RNNBase, layers: int) -> nn.RNNBase:
 # output is replaced (interventions)
 
 
-@contextlib.contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Put every submodule in eval mode (dropout off) and restore each one's flag afterwards."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
 @dataclass
 class CapturedInput:
     """What the recurrent layer received when the model ran on the user's inputs."""
@@ -857,45 +845,17 @@ class CapturedInput:
     model_output: torch.Tensor | None  # the model's first tensor output (None: no model run)
 
 
-def first_tensor(value: Any) -> torch.Tensor | None:
-    """The first tensor in a (nested) model output."""
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            found = first_tensor(v)
-            if found is not None:
-                return found
-    return None
-
-
 def capture_input(model: nn.Module, rnn: nn.RNNBase, inputs: Any) -> CapturedInput:
-    """Run ``model(inputs)`` in eval mode and capture what ``rnn`` received (and the output).
+    """Run ``model(inputs)`` as a probe and capture what ``rnn`` received (and the output).
 
     Raises ``ValueError`` when the forward fails or never calls the layer.
     """
-    seen: dict[str, Any] = {}
-
-    def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if "x" in seen:
-            return
-        seen["x"] = args[0] if args else kwargs.get("input")
-        seen["hx"] = args[1] if len(args) > 1 else kwargs.get("hx")
-
-    handle = rnn.register_forward_pre_hook(hook, with_kwargs=True)
-    try:
-        with eval_mode(model), torch.no_grad():
-            out = model(inputs)
-    finally:
-        handle.remove()
-    if "x" not in seen:
-        raise ValueError(f"model(inputs) ran but never called its recurrent layer {type(rnn).__name__}")
-    x = seen["x"]
+    call = capture_layer_input(model, rnn, inputs)
+    x = call.input
+    hx = call.args[1] if len(call.args) > 1 else call.kwargs.get("hx")
     if isinstance(x, nn.utils.rnn.PackedSequence):
         raise ValueError("the recurrent layer received a PackedSequence: give one unpadded sequence")
-    return CapturedInput(x=x.detach(), hx=seen["hx"], model_output=first_tensor(out))
+    return CapturedInput(x=x.detach(), hx=hx, model_output=first_tensor(call.model_output))
 
 
 def model_output_with(model: nn.Module, rnn: nn.RNNBase, inputs: Any,
@@ -913,7 +873,7 @@ def model_output_with(model: nn.Module, rnn: nn.RNNBase, inputs: Any,
 
     handle = rnn.register_forward_hook(hook)
     try:
-        with eval_mode(model), torch.no_grad():
+        with probing(model):
             out = model(inputs)
     finally:
         handle.remove()

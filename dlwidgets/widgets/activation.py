@@ -1,27 +1,20 @@
 """Activation-function explorer: curve and derivative of each activation, computed by PyTorch.
 
-All activations are evaluated on one x grid and sent as binary arrays, so switching between
-them is instant and works in a static export. The derivative comes from autograd, never from
-finite differences. Changing a parameter (leaky slope, ELU alpha, softmax's other logits)
-recomputes that curve in Python.
+All activations are evaluated on one x grid (by ``engine/activations.py``) and sent as binary
+arrays, so switching between them is instant and works in a static export. Changing a parameter
+(leaky slope, ELU alpha, softmax's other logits) recomputes that curve in Python.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 import traitlets as t
 
-from ._arrays import to_wire
+from ..engine.activations import ACTIVATIONS, activation_curve
 from ._base import DLWidget, bundle
-
-ACTIVATIONS: tuple[str, ...] = (
-    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "softmax",
-)
+from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
 
 LABELS: dict[str, str] = {
     "sigmoid": "sigmoid σ(x) = 1 / (1 + e^−x)",
@@ -34,46 +27,6 @@ LABELS: dict[str, str] = {
     "softplus": "softplus log(1 + e^x)",
     "softmax": "softmax: first output as its logit x varies",
 }
-
-
-def _function(name: str, negative_slope: float, alpha: float,
-              other_logits: tuple[float, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
-    if name == "sigmoid":
-        return torch.sigmoid
-    if name == "tanh":
-        return torch.tanh
-    if name == "relu":
-        return F.relu
-    if name == "leaky_relu":
-        return lambda x: F.leaky_relu(x, negative_slope)
-    if name == "elu":
-        return lambda x: F.elu(x, alpha)
-    if name == "gelu":
-        return F.gelu
-    if name == "silu":
-        return F.silu
-    if name == "softplus":
-        return F.softplus
-    if name == "softmax":
-        others = torch.tensor(other_logits, dtype=torch.float64)
-
-        def first_softmax(x: torch.Tensor) -> torch.Tensor:
-            logits = torch.cat([x[:, None], others.expand(x.shape[0], -1)], dim=1)
-            return torch.softmax(logits, dim=1)[:, 0]
-
-        return first_softmax
-    raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
-
-
-def activation_curve(name: str, x: np.ndarray, *, negative_slope: float = 0.01,
-                     alpha: float = 1.0, other_logits: tuple[float, ...] = (1.0, 0.0)
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Values and derivatives (by autograd, float64) of activation ``name`` at ``x``."""
-    fn = _function(name, negative_slope, alpha, other_logits)
-    xt = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
-    y = fn(xt)
-    (dy,) = torch.autograd.grad(y.sum(), xt)
-    return y.detach().numpy(), dy.numpy()
 
 
 class ActivationExplorer(DLWidget):
@@ -89,8 +42,10 @@ class ActivationExplorer(DLWidget):
     x_max = t.Float(5.0).tag(sync=True)
     names = t.List(t.Unicode(), default_value=list(ACTIVATIONS)).tag(sync=True)
     labels = t.Dict(default_value=LABELS).tag(sync=True)
-    x = t.Dict().tag(sync=True)
-    curves = t.Dict().tag(sync=True)  # name -> {"y": wire array, "dy": wire array}
+    x = Array("float32", ndim=1).tag(sync=True, **array_serialization)  # the grid
+    # name -> {"y": values, "dy": derivatives}, float32 on the grid
+    curves = ArrayDict(values=ArrayDict(values=Array("float32", ndim=1))).tag(
+        sync=True, **array_dict_serialization)
     hover_index = t.Int(-1).tag(sync=True)  # grid index under the pointer (set by the front end)
 
     def __init__(self, activation: str = "relu", *, x_range: tuple[float, float] = (-5.0, 5.0),
@@ -111,13 +66,13 @@ class ActivationExplorer(DLWidget):
         self._grid = np.linspace(lo, hi, int(points))
         super().__init__(activation=activation, x_min=lo, x_max=hi,
                          negative_slope=float(negative_slope), alpha=float(alpha))
-        self.x = to_wire(self._grid)
+        self.x = self._grid
         self.curves = {name: self._curve(name) for name in ACTIVATIONS}
 
-    def _curve(self, name: str) -> dict[str, object]:
+    def _curve(self, name: str) -> dict[str, np.ndarray]:
         y, dy = activation_curve(name, self._grid, negative_slope=self.negative_slope,
                                  alpha=self.alpha, other_logits=tuple(self.other_logits))
-        return {"y": to_wire(y), "dy": to_wire(dy)}
+        return {"y": y, "dy": dy}
 
     @t.validate("activation")
     def _check_activation(self, proposal: t.Bunch) -> str:
@@ -151,10 +106,9 @@ class ActivationExplorer(DLWidget):
 
     def values(self, name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, dy) of an activation as the widget shows them (float32, as sent)."""
-        from ._arrays import from_wire
-
         curve = self.curves[name or self.activation]
-        return from_wire(self.x), from_wire(curve["y"]), from_wire(curve["dy"])
+        assert self.x is not None
+        return self.x, curve["y"], curve["dy"]
 
     @property
     def hovered(self) -> tuple[float, float, float] | None:

@@ -21,10 +21,28 @@ import traitlets as t
 
 from ..engine import convolution as conv
 from ..engine.convolution import ConvTrace, PoolTrace, TransposeTrace
-from ._arrays import to_wire
+from ..engine.probes import capture_layer_input
+from ..engine.tensors import as_tensor
 from ._base import DLWidget, bundle
+from ._traits import Array, ArrayDict, array_dict_serialization
 
 VIEWS = ("conv", "pool", "transposed")
+
+#: The trace's arrays: F filters, C channels (C/groups per filter), H x W in, Ho x Wo out.
+TRACE_FIELDS = {
+    "input": Array("float32", ndim=3),        # (C, H, W)
+    "padded": Array("float32", ndim=3),       # (C, H + pads, W + pads)
+    "weight": Array("float32", ndim=4),       # (F, C/groups, kh, kw)
+    "bias": Array("float32", ndim=1),         # (F,)
+    "products": Array("float32", ndim=6),     # (F, Ho, Wo, C/groups, kh, kw)
+    "output": Array("float32", ndim=3),       # (F, Ho, Wo)
+    "activated": Array("float32", ndim=3),    # (F, Ho, Wo)
+    "scatter": Array("float32", ndim=6),      # transposed conv contributions, like products
+    "transposed": Array("float32", ndim=4),   # (F, C/groups, padded H, padded W)
+    "pool_windows": Array("float32", ndim=5),  # (F, Hp, Wp, ph, pw)
+    "pool_output": Array("float32", ndim=3),  # (F, Hp, Wp)
+    "pool_winners": Array("int32", ndim=3),   # (F, Hp, Wp): winner's flat index, -1 for avg
+}
 CHANNEL_NAMES_RGB = ["R", "G", "B"]
 
 
@@ -64,7 +82,8 @@ class ConvStepper(DLWidget):
     _esm = bundle("conv_stepper")
 
     # what Python computed (read by the front end, never written by it)
-    trace = t.Dict().tag(sync=True)        # name -> wire array (see _publish)
+    # every array of the trace, float32 (pool winners int32); shapes as in _publish
+    trace = ArrayDict(fields=TRACE_FIELDS).tag(sync=True, **array_dict_serialization)
     geometry = t.Dict().tag(sync=True)     # sizes, padding, formula inputs, dropped border
     settings = t.Dict().tag(sync=True)     # stride, padding, dilation, ... as given
     options = t.Dict().tag(sync=True)      # choices for the front end's selects
@@ -156,8 +175,10 @@ class ConvStepper(DLWidget):
         if isinstance(layer.weight, nn.parameter.UninitializedParameter):
             raise ValueError("layer is a lazy Conv2d that has not seen an input yet; run the model once first")
         if model is not None:
-            x = cls._layer_input(model, layer, x)
-        xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+            # the model's input: integers become floats, as an image model expects
+            xt = capture_layer_input(model, layer, as_tensor(x, "x", cast="float")).input
+        else:
+            xt = as_tensor(x, "x", sample_axis=False)
         if xt.ndim == 4:
             if not 0 <= sample < xt.shape[0]:
                 raise ValueError(f"sample must be in [0, {xt.shape[0] - 1}], got {sample}")
@@ -179,29 +200,6 @@ class ConvStepper(DLWidget):
             groups=layer.groups, padding_mode=layer.padding_mode, filter=filter,
             channel=channel, title=title, **kwargs,
         )
-
-    @staticmethod
-    def _layer_input(model: nn.Module, layer: nn.Module, x: Any) -> torch.Tensor:
-        captured: list[torch.Tensor] = []
-
-        def hook(_mod: nn.Module, inputs: tuple[Any, ...]) -> None:
-            captured.append(inputs[0].detach())
-
-        if not any(m is layer for m in model.modules()):
-            raise ValueError("layer is not a module of model")
-        handle = layer.register_forward_pre_hook(hook)
-        try:
-            xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-            param = next(model.parameters(), None)
-            if param is not None:
-                xt = xt.to(param.device, param.dtype)
-            with torch.no_grad():
-                model(xt)
-        finally:
-            handle.remove()
-        if not captured:
-            raise ValueError("the layer was not called when the model ran on x")
-        return captured[0]
 
     # ------------------------------------------------------------------ computation
     def _compute(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -244,16 +242,13 @@ class ConvStepper(DLWidget):
         nf, cg, kh, kw = ct.weight.shape
         ho, wo = g.out_size
         state: dict[str, Any] = {
-            "input": to_wire(ct.input), "padded": to_wire(ct.padded), "weight": to_wire(ct.weight),
-            "bias": to_wire(ct.bias), "products": to_wire(ct.products),
-            "output": to_wire(ct.output), "activated": to_wire(act),
-            "scatter": to_wire(tt.contributions),
-            "transposed": to_wire(tt.output.reshape(nf, cg, *g.padded_size)),
+            "input": ct.input, "padded": ct.padded, "weight": ct.weight, "bias": ct.bias,
+            "products": ct.products, "output": ct.output, "activated": act,
+            "scatter": tt.contributions, "transposed": tt.output.reshape(nf, cg, *g.padded_size),
         }
         pool_geom: dict[str, Any] | None = None
         if pt is not None:
-            state.update(pool_windows=to_wire(pt.windows), pool_output=to_wire(pt.output),
-                         pool_winners=to_wire(pt.winners.astype(np.int32)))
+            state.update(pool_windows=pt.windows, pool_output=pt.output, pool_winners=pt.winners)
             pg = pt.geometry
             pool_geom = {"kind": pt.kind, "size": list(pg.kernel_size), "stride": list(pg.stride),
                          "out": list(pg.out_size), "dropped": list(pg.dropped),

@@ -31,9 +31,10 @@ import traitlets as t
 
 from ..engine import latent as L
 from ..engine.device import device as pick_device
-from ._arrays import from_wire, to_wire
+from ..engine.tensors import as_tensor
 from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
+from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
 
 #: The view's request may ask for at most this many decodings at once.
 MAX_DECODE_REQUEST = 4096
@@ -43,6 +44,12 @@ MAX_INPUT_VALUES = 4_000_000
 MAX_GRID_VALUES = 600_000
 DECODE_PATHS = ("auto", "kernel", "browser")
 MAX_CATEGORIES = 64
+
+# the array traits' shapes: d latent dimensions, D output values, N points
+V = Array("float32", ndim=1)
+M = Array("float32", ndim=2)
+ARRAY = array_serialization
+DICT = array_dict_serialization
 
 
 def _display_spec(out_shape: tuple[int, ...], data_shape: tuple[int, ...] | None,
@@ -167,42 +174,57 @@ class LatentExplorer(DLWidget):
     model_name = t.Unicode("").tag(sync=True)
     latent_dim = t.Int(2).tag(sync=True)
     n_points = t.Int(0).tag(sync=True)
-    latent_codes = t.Dict().tag(sync=True)  # wire (N, d) float32
-    label_values = t.Dict().tag(sync=True)  # wire (N,) int32 categories or float32 values
+    latent_codes = Array("float32", ndim=2).tag(sync=True, **ARRAY)  # (N, d)
+    # (N,) int32 category codes or float32 values; None without labels
+    label_values = Array(("int32", "float32"), ndim=1).tag(sync=True, **ARRAY)
     label_kind = t.Unicode("none").tag(sync=True)
     label_names = t.List(t.Unicode()).tag(sync=True)
-    pca = t.Dict().tag(sync=True)  # mean (d,), components (d, d), explained (d,)
+    pca = ArrayDict(fields={"mean": V, "components": M, "explained": V, "ratio": V}).tag(
+        sync=True, **DICT)  # components (d, d): rows are the principal axes
     # the 2-D view: z = origin + p @ basis + sliders @ others (see engine.latent)
     projection_mode = t.Unicode("pca").tag(sync=True)
     dims = t.List(t.Int(), default_value=[0, 1]).tag(sync=True)
     sliders = t.List(t.Float()).tag(sync=True)
-    plane = t.Dict().tag(sync=True)  # origin, basis, others, slider_min/max, labels
+    # origin (d,), basis (2, d), others (d - 2, d), slider_min/max (d - 2,), mode, labels
+    plane = ArrayDict(fields={"origin": V, "basis": M, "others": M, "slider_min": V,
+                              "slider_max": V}).tag(sync=True, **DICT)
     # decoded outputs
     output = t.Dict().tag(sync=True)  # display spec + value range
-    decoder_mlp = t.Dict().tag(sync=True)  # {} or {"layers": [...], "params": n}
+    # {} or {"layers": [{"kind", "weight" (out, in), "bias" (out,), ...}], "params": n, ...}
+    decoder_mlp = ArrayDict(fields={"layers": [ArrayDict(fields={"weight": M, "bias": V})]}).tag(
+        sync=True, **DICT)
     mlp_reason = t.Unicode("").tag(sync=True)
     decode_path = t.Unicode("auto").tag(sync=True)
-    grid = t.Dict().tag(sync=True)  # x_range, y_range, n, images (n, n, D)
+    # x_range, y_range, n and the decoded lattice images (n, n, D)
+    grid = ArrayDict(fields={"images": Array("float32", ndim=3)}).tag(sync=True, **DICT)
     show_lattice = t.Bool(False).tag(sync=True)
     lattice_n = t.Int(10).tag(sync=True)
     # reconstructions
-    errors = t.Dict().tag(sync=True)  # wire (N,) or {}
-    anomalies = t.Dict().tag(sync=True)  # index (K,), errors (K,), inputs (K, D), recons (K, D)
-    inputs = t.Dict().tag(sync=True)  # wire (N, D) when small enough, else {}
+    errors = Array("float32", ndim=1).tag(sync=True, **ARRAY)  # (N,) or None (a generator)
+    # the K worst reconstructions: index (K,), errors (K,), inputs (K, D), recons (K, D)
+    anomalies = ArrayDict(fields={"index": Array("int32", ndim=1), "errors": V, "inputs": M,
+                                  "recons": M}).tag(sync=True, **DICT)
+    inputs = Array("float32", ndim=2).tag(sync=True, **ARRAY)  # (N, D) when small, else None
     # selections and what is computed from them
     selected = t.List(t.Int(), default_value=[-1, -1, -1]).tag(sync=True)  # A, B, C
     focus = t.Int(-1).tag(sync=True)  # the point clicked last
-    detail = t.Dict().tag(sync=True)
+    # the focused point: index, code (d,), recon (D,), input (D,), error
+    detail = ArrayDict(fields={"code": V, "recon": V, "input": V}).tag(sync=True, **DICT)
     interp_steps = t.Int(9).tag(sync=True)
-    interpolation = t.Dict().tag(sync=True)
-    arithmetic_result = t.Dict().tag(sync=True)
+    # a, b and codes (steps, d) / decodings (steps, D) along the straight and spherical paths
+    interpolation = ArrayDict(fields={"z_lerp": M, "z_slerp": M, "lerp": M, "slerp": M}).tag(
+        sync=True, **DICT)
+    # a, b, c, z = a - b + c (d,), images (4, D): decodings of a, b, c and z
+    arithmetic_result = ArrayDict(fields={"z": V, "images": M}).tag(sync=True, **DICT)
     traversal_steps = t.Int(9).tag(sync=True)
-    traversal = t.Dict().tag(sync=True)
+    # base, dims, values (dims, steps), images (dims, steps, D)
+    traversal = ArrayDict(fields={"values": M, "images": Array("float32", ndim=3)}).tag(
+        sync=True, **DICT)
     # training (demo)
     training = t.Bool(False).tag(sync=True)
     status = t.Unicode("").tag(sync=True)
-    history = t.Dict().tag(sync=True)  # loss per epoch
-    error = t.Unicode("").tag(sync=True)  # divergence etc., shown to the user
+    history = ArrayDict(fields={"loss": V}).tag(sync=True, **DICT)  # loss per epoch
+    error = t.Unicode("").tag(sync=True)  # divergence, a refused view change: shown to the user
 
     def __init__(self, model: Any, data: Any = None, labels: Any = None, *,
                  latent_dim: int | None = None, image_shape: Sequence[int] | None = None,
@@ -251,7 +273,7 @@ class LatentExplorer(DLWidget):
                 raise ValueError(f"data is required to explore {self._lm.description}: the "
                                  "codes are the encoded data")
             x, y = _collect(data)
-            self._x = L.as_tensor(x)
+            self._x = as_tensor(x, "data", cast="float")
         if labels is None and y is not None:
             labels = y
         super().__init__()
@@ -283,10 +305,10 @@ class LatentExplorer(DLWidget):
             self.model_kind = lmap.kind
             self.latent_dim = d
             self.n_points = n
-            self.latent_codes = to_wire(lmap.codes)
+            self.latent_codes = lmap.codes
             self.label_kind = kind
             self.label_names = names
-            self.label_values = to_wire(values) if values is not None else {}
+            self.label_values = values
             self.pca = self._pca_state(lmap.pca)
             self.decoder_mlp = self._mlp_state(mlp)
             self.mlp_reason = "" if mlp is not None else reason
@@ -297,9 +319,8 @@ class LatentExplorer(DLWidget):
 
     @staticmethod
     def _pca_state(pca: L.PCA) -> dict[str, Any]:
-        return {"mean": to_wire(pca.mean), "components": to_wire(pca.components),
-                "explained": to_wire(pca.explained_variance),
-                "ratio": to_wire(pca.explained_ratio)}
+        return {"mean": pca.mean, "components": pca.components,
+                "explained": pca.explained_variance, "ratio": pca.explained_ratio}
 
     @staticmethod
     def _mlp_state(mlp: L.MLPSpec | None) -> dict[str, Any]:
@@ -309,9 +330,9 @@ class LatentExplorer(DLWidget):
         for layer in mlp.layers:
             entry = {k: v for k, v in layer.items() if k not in ("weight", "bias")}
             if layer["kind"] == "linear":
-                entry["weight"] = to_wire(layer["weight"])
+                entry["weight"] = layer["weight"]
                 if layer.get("bias") is not None:
-                    entry["bias"] = to_wire(layer["bias"])
+                    entry["bias"] = layer["bias"]
             layers.append(entry)
         return {"layers": layers, "params": mlp.params, "in_dim": mlp.in_dim,
                 "out_dim": mlp.out_dim, "max_error": mlp.max_error}
@@ -319,21 +340,19 @@ class LatentExplorer(DLWidget):
     def _set_reconstructions(self) -> None:
         lmap = self._map
         if lmap.errors is None or self._x is None:
-            self.errors = {}
+            self.errors = None
             self.anomalies = {}
-            self.inputs = {}
+            self.inputs = None
             return
-        self.errors = to_wire(lmap.errors)
+        self.errors = lmap.errors
         idx = L.rank_anomalies(lmap.errors, self._anomaly_count)
         n = self._x.shape[0]
         flat = self._x.reshape(n, -1)
         recons = self._decode_np(lmap.codes[idx]).reshape(len(idx), -1) if len(idx) else \
             np.zeros((0, flat.shape[1]), np.float32)
-        self.anomalies = {"index": to_wire(idx.astype(np.int32)),
-                          "errors": to_wire(lmap.errors[idx]),
-                          "inputs": to_wire(flat[torch.as_tensor(idx)].float().numpy()),
-                          "recons": to_wire(recons)}
-        self.inputs = to_wire(flat.float().numpy()) if flat.numel() <= MAX_INPUT_VALUES else {}
+        self.anomalies = {"index": idx, "errors": lmap.errors[idx],
+                          "inputs": flat[torch.as_tensor(idx)].float().numpy(), "recons": recons}
+        self.inputs = flat.float().numpy() if flat.numel() <= MAX_INPUT_VALUES else None
 
     def _value_range(self) -> dict[str, float]:
         """Range mapped to the image's colour scale: the data's range, else the outputs'."""
@@ -369,10 +388,10 @@ class LatentExplorer(DLWidget):
             finally:
                 self._syncing = False
             self.plane = {
-                "mode": plane.mode, "origin": to_wire(plane.origin),
-                "basis": to_wire(plane.basis), "others": to_wire(plane.others),
-                "slider_min": to_wire(plane.slider_min), "slider_max": to_wire(plane.slider_max),
-                "axis_labels": list(plane.axis_labels), "slider_labels": plane.slider_labels,
+                "mode": plane.mode, "origin": plane.origin, "basis": plane.basis,
+                "others": plane.others, "slider_min": plane.slider_min,
+                "slider_max": plane.slider_max, "axis_labels": list(plane.axis_labels),
+                "slider_labels": plane.slider_labels,
             }
             self._set_grid()
 
@@ -393,7 +412,7 @@ class LatentExplorer(DLWidget):
             images = L.decode_grid(self._lm, self._plane, xr, yr, n, device=self._device,
                                    batch_size=self._batch_size)
         self.grid = {"x_range": list(xr), "y_range": list(yr), "n": n,
-                     "images": to_wire(images.reshape(n, n, -1))}
+                     "images": images.reshape(n, n, -1)}
 
     # ------------------------------------------------------------------ observers
     _syncing = False
@@ -466,18 +485,16 @@ class LatentExplorer(DLWidget):
                 zs = L.slerp(za, zb, self.interp_steps)
                 out = self._decode_np(np.concatenate([zl, zs]))
                 k = self.interp_steps
-                self.interpolation = {"a": a, "b": b, "z_lerp": to_wire(zl),
-                                      "z_slerp": to_wire(zs),
-                                      "lerp": to_wire(out[:k].reshape(k, -1)),
-                                      "slerp": to_wire(out[k:].reshape(k, -1))}
+                self.interpolation = {"a": a, "b": b, "z_lerp": zl, "z_slerp": zs,
+                                      "lerp": out[:k].reshape(k, -1),
+                                      "slerp": out[k:].reshape(k, -1)}
             else:
                 self.interpolation = {}
             if a is not None and b is not None and c is not None:
                 z = L.arithmetic(self._codes[a], self._codes[b], self._codes[c])
                 parts = np.stack([self._codes[a], self._codes[b], self._codes[c], z])
                 out = self._decode_np(parts).reshape(4, -1)
-                self.arithmetic_result = {"a": a, "b": b, "c": c, "z": to_wire(z),
-                                          "images": to_wire(out)}
+                self.arithmetic_result = {"a": a, "b": b, "c": c, "z": z, "images": out}
             else:
                 self.arithmetic_result = {}
             base_index = focus if focus is not None else a
@@ -489,17 +506,16 @@ class LatentExplorer(DLWidget):
             with self._lock:
                 zs_t, imgs = L.traverse(self._lm, base, dims, values, device=self._device)
             self.traversal = {"base": -1 if base_index is None else base_index, "dims": dims,
-                              "values": to_wire(values[dims]),
-                              "images": to_wire(imgs.reshape(len(dims),
-                                                             self.traversal_steps, -1))}
+                              "values": values[dims],
+                              "images": imgs.reshape(len(dims), self.traversal_steps, -1)}
 
     def _detail(self, i: int) -> dict[str, Any]:
         z = self._codes[i]
         recon = self._decode_np(z[None]).reshape(-1)
-        out: dict[str, Any] = {"index": i, "code": to_wire(z), "recon": to_wire(recon)}
+        out: dict[str, Any] = {"index": i, "code": z, "recon": recon}
         if self._x is not None:
             x = self._x[i].reshape(-1).float().numpy()
-            out["input"] = to_wire(x)
+            out["input"] = x
             if x.shape == recon.shape:
                 out["error"] = float(np.mean((x.astype(np.float64) - recon) ** 2))
         return out
@@ -656,7 +672,7 @@ class LatentExplorer(DLWidget):
 
     def grid_images(self) -> np.ndarray:
         """The precomputed decoded grid (n, n, *output values) over the data's extent."""
-        return from_wire(self.grid["images"])
+        return self.grid["images"]
 
     # ------------------------------------------------------------------ training demo
     @classmethod
@@ -780,10 +796,10 @@ class LatentExplorer(DLWidget):
         last = epochs[-1]
         codes = np.asarray(last["codes"], dtype=np.float32)
         with self.hold_sync():
-            self.history = {"loss": to_wire(losses)}
+            self.history = {"loss": losses}
             if np.isfinite(codes).all():
                 self._codes = codes
-                self.latent_codes = to_wire(codes)
+                self.latent_codes = codes
                 if last.get("pca") is not None and self._plane.mode == "pca":
                     self._map.pca = last["pca"]
                     self.pca = self._pca_state(last["pca"])
@@ -792,18 +808,18 @@ class LatentExplorer(DLWidget):
             self.status = f"epoch {last['epoch']}/{last['epochs']} · loss {last['loss']:.4g}"
 
     def _finish(self, final: dict[str, Any], losses: np.ndarray) -> None:
-        problem = final.get("diverged") or final.get("error") or ""
+        message = final.get("diverged") or final.get("error") or ""
         try:
-            if not problem:
+            if not message:
                 self._compute_all()
         except ValueError as exc:
-            problem = str(exc)
+            message = str(exc)
         with self.hold_sync():
-            self.history = {"loss": to_wire(losses)}
-            self.error = problem
+            self.history = {"loss": losses}
+            self.error = message
             done = len(losses)
-            if problem:
-                self.status = f"stopped after epoch {done}: {problem}"
+            if message:
+                self.status = f"stopped after epoch {done}: {message}"
             elif final.get("stopped"):
                 self.status = f"stopped after epoch {done} · loss {losses[-1]:.4g}" if done \
                     else "stopped"

@@ -22,8 +22,9 @@ from torch import nn
 
 from ..engine import recurrent as rec
 from ..engine.recurrent import Clamp, RecurrentTrace
-from ._arrays import to_wire
+from ..engine.tensors import as_tensor, to_model
 from ._base import DLWidget, bundle
+from ._traits import Array, ArrayDict, array_dict_serialization
 
 #: Default and hard limits on the number of time steps shown.
 MAX_STEPS = 1000
@@ -35,14 +36,10 @@ GRADIENT_AUTO_BUDGET = 2_000_000
 
 Tokenizer = Callable[[str], Any]
 
-
-def _tensor(value: Any) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"inputs must be numbers (features or token ids), got dtype {arr.dtype}")
-    return torch.as_tensor(arr)
+STATES = Array("float32", ndim=4)   # (layers L, directions D, T, units)
+NORMS = Array("float32", ndim=3)    # (L, D, T)
+OUTPUT = Array("float32", ndim=2)   # (T, k): the model's output per step
+FINAL = Array("float32", ndim=1)    # a model output that is not per step, flattened
 
 
 def _describe(rnn: nn.RNNBase, name: str, owner: nn.Module) -> str:
@@ -104,12 +101,21 @@ class LSTMInspector(DLWidget):
     # computed by Python (read by the front end)
     info = t.Dict().tag(sync=True)
     tokens = t.List(t.Unicode()).tag(sync=True)
-    trace_data = t.Dict().tag(sync=True)     # state name -> wire (L, D, T, units)
-    initial = t.Dict().tag(sync=True)        # "h0", ("c0") -> wire (L, D, units)
-    outputs = t.Dict().tag(sync=True)        # {"y": wire (T, k)} or {}
-    gradient = t.Dict().tag(sync=True)       # {"norms": wire (L, D, T), "compare": wire (L', D', T)}
+    # state name -> (L, D, T, units)
+    trace_data = ArrayDict(values=STATES).tag(sync=True, **array_dict_serialization)
+    # "h0", ("c0") -> (L, D, units)
+    initial = ArrayDict(values=Array("float32", ndim=3)).tag(sync=True,
+                                                             **array_dict_serialization)
+    # {"y": (T, k), ("final": (k,))} or {}
+    outputs = ArrayDict(fields={"y": OUTPUT, "final": FINAL}).tag(sync=True,
+                                                                  **array_dict_serialization)
+    # {"norms": (L, D, T), "compare": (L', D', T)}: ||dh_T/dh_t||
+    gradient = ArrayDict(values=NORMS).tag(sync=True, **array_dict_serialization)
     clamp = t.Dict().tag(sync=True)          # the applied intervention, or {}
-    clamped = t.Dict().tag(sync=True)        # {"trace": {...}, "outputs": wire, "gradient": wire}
+    # under the clamp: {"trace": {name: ...}, "outputs", "final", "gradient"} or {}
+    clamped = ArrayDict(fields={"trace": ArrayDict(values=STATES), "outputs": OUTPUT,
+                                "final": FINAL, "gradient": NORMS}).tag(
+        sync=True, **array_dict_serialization)
     error = t.Unicode("").tag(sync=True)     # last refused request from the page
     text = t.Unicode("").tag(sync=True)      # current text when a tokenizer is given
     title = t.Unicode("").tag(sync=True)
@@ -187,9 +193,9 @@ class LSTMInspector(DLWidget):
             if isinstance(produced, tuple) and len(produced) == 2:
                 produced, tok = produced
                 tokens = [str(s) for s in tok] if tokens is None else tokens
-            model_inputs: Any = _tensor(produced)
+            model_inputs: Any = as_tensor(produced, "the tokenizer's output", sample_axis=False)
         else:
-            model_inputs = _tensor(inputs)
+            model_inputs = as_tensor(inputs, "inputs", sample_axis=False)
         note = ""
         hx: Any = None
         model_out: torch.Tensor | None = None
@@ -199,7 +205,7 @@ class LSTMInspector(DLWidget):
             label = "layer output h (last layer)"
         else:
             try:
-                cap = rec.capture_input(model, rnn, self._to_model(model_inputs))
+                cap = rec.capture_input(model, rnn, to_model(self._model, model_inputs))
             except Exception as exc:  # the model's own forward failed: feed the layer directly
                 x, note = self._fallback(model_inputs, exc)
                 label = "layer output h (last layer)"
@@ -242,14 +248,6 @@ class LSTMInspector(DLWidget):
         prepared.layer_x = layer_x
         prepared.final = final
         return prepared
-
-    def _to_model(self, inputs: torch.Tensor) -> torch.Tensor:
-        param = next(self._model.parameters(), None)
-        if param is None:
-            return inputs
-        if inputs.is_floating_point():
-            return inputs.to(param.device, param.dtype)
-        return inputs.to(param.device)
 
     def _fallback(self, model_inputs: torch.Tensor, exc: BaseException) -> tuple[torch.Tensor, str]:
         """model(inputs) failed: feed the layer directly (features) or through the model's
@@ -339,15 +337,15 @@ class LSTMInspector(DLWidget):
                 "compare_label": self._compare[3] if self._compare is not None else "",
                 "compare_note": compare_note, "nonfinite_step": nonfinite,
             }
-            self.trace_data = {k: to_wire(v) for k, v in trace.states.items()}
-            self.initial = self._initial_wire(p.hx)
-            self.outputs = {"y": to_wire(self._outputs),
-                            **({"final": to_wire(p.final)} if p.final is not None else {})}
+            self.trace_data = dict(trace.states)
+            self.initial = self._initial_state(p.hx)
+            self.outputs = {"y": self._outputs,
+                            **({"final": p.final} if p.final is not None else {})}
             grad: dict[str, Any] = {}
             if norms is not None:
-                grad["norms"] = to_wire(norms)
+                grad["norms"] = norms
             if compare_norms is not None:
-                grad["compare"] = to_wire(compare_norms)
+                grad["compare"] = compare_norms
             self.gradient = grad
             self.clamp = {}
             self.clamped = {}
@@ -356,7 +354,7 @@ class LSTMInspector(DLWidget):
             self.step = min(self.step, trace.steps - 1)
             self.selection = []
 
-    def _initial_wire(self, hx: Any) -> dict[str, Any]:
+    def _initial_state(self, hx: Any) -> dict[str, np.ndarray]:
         rnn = self._rnn
         dirs = 2 if rnn.bidirectional else 1
         h_units = getattr(rnn, "proj_size", 0) or rnn.hidden_size
@@ -368,9 +366,9 @@ class LSTMInspector(DLWidget):
                 c0 = hx[1].detach().cpu().float().numpy().reshape(c0.shape)
             else:
                 h0 = hx.detach().cpu().float().numpy().reshape(h0.shape)
-        out = {"h0": to_wire(h0)}
+        out = {"h0": h0}
         if isinstance(rnn, nn.LSTM):
-            out["c0"] = to_wire(c0)
+            out["c0"] = c0
         return out
 
     def _gradients(self, rnn: nn.RNNBase, x: torch.Tensor, hx: Any,
@@ -395,9 +393,7 @@ class LSTMInspector(DLWidget):
             if model is crnn:
                 x, hx = rec.single_sequence(crnn, model_inputs), None
             else:
-                param = next(model.parameters(), None)
-                inp = model_inputs if param is None else model_inputs.to(param.device)
-                cap = rec.capture_input(model, crnn, inp)
+                cap = rec.capture_input(model, crnn, model_inputs)
                 x, hx = rec.single_sequence(crnn, cap.x), cap.hx
             norms, note = self._gradients(crnn, x, hx, ())
             return norms, note
@@ -518,7 +514,7 @@ class LSTMInspector(DLWidget):
         if (p.outputs is not None or p.final is not None) and p.layer_x is not None:
             # the model's own output with the clamped layer inside (same layout as it passed)
             states = rec.recompute(self._rnn, p.layer_x, p.hx, [clamp], device=self._device)
-            out = rec.model_output_with(self._model, self._rnn, self._to_model(p.model_inputs), states)
+            out = rec.model_output_with(self._model, self._rnn, to_model(self._model, p.model_inputs), states)
             if p.outputs is not None:
                 outputs = _per_step(out, clamped.steps)
             else:
@@ -530,13 +526,13 @@ class LSTMInspector(DLWidget):
         self._clamped_outputs = outputs
         self._clamped_final = final
         self._clamped_norms = norms
-        payload: dict[str, Any] = {"trace": {k: to_wire(v) for k, v in clamped.states.items()}}
+        payload: dict[str, Any] = {"trace": dict(clamped.states)}
         if outputs is not None:
-            payload["outputs"] = to_wire(outputs)
+            payload["outputs"] = outputs
         if final is not None:
-            payload["final"] = to_wire(final)
+            payload["final"] = final
         if norms is not None:
-            payload["gradient"] = to_wire(norms)
+            payload["gradient"] = norms
         with self.hold_sync():
             self.clamp = {"gate": clamp.gate, "unit": clamp.unit, "value": clamp.value,
                           "start": clamp.start, "stop": clamp.stop, "layer": clamp.layer,

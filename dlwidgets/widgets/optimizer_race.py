@@ -23,7 +23,7 @@ import torch
 import traitlets as t
 
 from ..engine.landscape import LandscapeResult, LossFn, loss_landscape_2d, record_trajectory
-from ..engine.optimizers import (
+from ..engine.race import (
     DEFAULT_RACE,
     OPTIMIZERS,
     STATE_LABELS,
@@ -44,8 +44,9 @@ from ..engine.surfaces import (
     evaluate_grid,
     get_surface,
 )
-from ._arrays import to_wire
+from ..suggest import unknown_name
 from ._base import DLWidget, bundle
+from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization, frozen
 
 #: Largest swarm the widget draws (the engine takes more).
 MAX_SWARM = 512
@@ -71,9 +72,9 @@ class _SurfaceView(DLWidget):
     surface_formula = t.Unicode("").tag(sync=True)
     axis_labels = t.List(t.Unicode(), default_value=["x", "y"]).tag(sync=True)
     domain = t.List(t.Float(), default_value=[-2.0, 2.0, -1.0, 3.0]).tag(sync=True)
-    grid = t.Dict().tag(sync=True)  # (R, R) float32, rows are y
+    grid = Array("float32", ndim=2).tag(sync=True, **array_serialization)  # (R, R), rows are y
     z_range = t.List(t.Float(), default_value=[0.0, 1.0]).tag(sync=True)
-    minima = t.Dict().tag(sync=True)  # (m, 2)
+    minima = Array("float32", ndim=2).tag(sync=True, **array_serialization)  # (m, 2)
     log_scale = t.Bool(False).tag(sync=True)
     explainer = t.Bool(False).tag(sync=True)
 
@@ -88,11 +89,20 @@ class _SurfaceView(DLWidget):
     noise_on = t.Bool(False).tag(sync=True)
     seed = t.Int(0).tag(sync=True)
 
-    paths = t.Dict().tag(sync=True)  # name -> (steps + 1, n, 2) float32
-    loss_series = t.Dict().tag(sync=True)  # name -> (steps + 1, n) float32
-    diverged = t.Dict().tag(sync=True)  # name -> (n,) int32, -1 when never
-    statuses = t.Dict().tag(sync=True)  # name -> (n,) int8: 0 running, 1 converged, 2 diverged
-    explain = t.Dict().tag(sync=True)  # name -> {"grad": (steps, 2), "state": {key: (steps, 2)}}
+    # per optimizer name (n starts):
+    paths = ArrayDict(values=Array("float32", ndim=3)).tag(  # (steps + 1, n, 2)
+        sync=True, **array_dict_serialization)
+    loss_series = ArrayDict(values=Array("float32", ndim=2)).tag(  # (steps + 1, n)
+        sync=True, **array_dict_serialization)
+    diverged = ArrayDict(values=Array("int32", ndim=1)).tag(  # (n,): step, -1 when never
+        sync=True, **array_dict_serialization)
+    statuses = ArrayDict(values=Array("int8", ndim=1)).tag(  # (n,): 0 running, 1 converged,
+        sync=True, **array_dict_serialization)                # 2 diverged
+    # {"grad": (steps, 2), "state": {key: (steps, 2)}, "labels": {key: [label, role]}, "lr"}
+    explain = ArrayDict(values=ArrayDict(fields={
+        "grad": Array("float32", ndim=2),
+        "state": ArrayDict(values=Array("float32", ndim=2))})).tag(
+        sync=True, **array_dict_serialization)
     summary = t.Dict().tag(sync=True)  # name -> {"status", "final_loss", "diverged_step", counts}
     notes = t.List(t.Unicode()).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
@@ -126,7 +136,7 @@ class OptimizerRace(_SurfaceView):
         self._bound = bound
         self._specs: dict[str, OptimizerSpec] = {s.name: s for s in specs}
         self._result: RaceResult | None = None
-        self._wires: dict[str, dict[str, Any]] = {}
+        self._encoded: dict[str, dict[str, Any]] = {}
         self._grid: SurfaceGrid | None = None
         self._busy = True  # observers stay quiet while constructing
         pt = self._check_start(start if start is not None else surf.start, surf)
@@ -222,9 +232,9 @@ class OptimizerRace(_SurfaceView):
         with self.hold_sync():
             self.surface_formula = surf.formula
             self.domain = [float(v) for v in surf.domain]
-            self.grid = to_wire(grid.z.astype(np.float32))
+            self.grid = grid.z
             self.z_range = [grid.z_min, grid.z_max]
-            self.minima = to_wire(np.array(surf.minima, dtype=np.float32).reshape(-1, 2))
+            self.minima = np.array(surf.minima, dtype=np.float32).reshape(-1, 2)
 
     def _racer_info(self, spec: OptimizerSpec) -> dict[str, Any]:
         return {"name": spec.name, "formula": spec.formula, "class_name": spec.class_name,
@@ -237,18 +247,18 @@ class OptimizerRace(_SurfaceView):
         state = {}
         labels = {}
         for key, series in result.states[i].items():
-            state[key] = to_wire(series.astype(np.float32))
+            state[key] = frozen(series, "float32")
             label, role = STATE_LABELS.get(key, (key, "other"))
             labels[key] = [label, role]
         counts = {s: int((result.status[i] == k).sum()) for k, s in enumerate(STATUS_NAMES)}
         d0 = int(result.diverged_step[i, 0])
         final = float(result.losses[i, -1, 0])
         return {
-            "paths": to_wire(result.positions[i].astype(np.float32)),
-            "loss": to_wire(result.losses[i].astype(np.float32)),
-            "diverged": to_wire(result.diverged_step[i].astype(np.int32)),
-            "status": to_wire(result.status[i].astype(np.int8)),
-            "explain": {"grad": to_wire(result.grads[i].astype(np.float32)), "state": state,
+            "paths": frozen(result.positions[i], "float32"),
+            "loss": frozen(result.losses[i], "float32"),
+            "diverged": frozen(result.diverged_step[i], "int32"),
+            "status": frozen(result.status[i], "int8"),
+            "explain": {"grad": frozen(result.grads[i], "float32"), "state": state,
                         "labels": labels, "lr": float(self._specs[name].hyper.get("lr", math.nan))},
             "summary": {"status": STATUS_NAMES[int(result.status[i, 0])],
                         "final_loss": final if math.isfinite(final) else None,
@@ -274,7 +284,7 @@ class OptimizerRace(_SurfaceView):
             base = self._result if (names is not None and self._result is not None) else None
             merged = base.replace(partial) if base is not None else partial
             for i, name in enumerate(partial.names):
-                self._wires[name] = self._encode(partial, i)
+                self._encoded[name] = self._encode(partial, i)
         else:
             merged = self._result  # type: ignore[assignment]
         self._result = merged.subset(active) if merged is not None and active else merged
@@ -284,12 +294,12 @@ class OptimizerRace(_SurfaceView):
         with self.hold_sync():
             self.racers = [self._racer_info(self._specs[n]) for n in active]
             self.hyper = {n: dict(self._specs[n].hyper) for n in self._specs}
-            self.paths = {n: self._wires[n]["paths"] for n in active}
-            self.loss_series = {n: self._wires[n]["loss"] for n in active}
-            self.diverged = {n: self._wires[n]["diverged"] for n in active}
-            self.statuses = {n: self._wires[n]["status"] for n in active}
-            self.explain = {n: self._wires[n]["explain"] for n in active}
-            self.summary = {n: self._wires[n]["summary"] for n in active}
+            self.paths = {n: self._encoded[n]["paths"] for n in active}
+            self.loss_series = {n: self._encoded[n]["loss"] for n in active}
+            self.diverged = {n: self._encoded[n]["diverged"] for n in active}
+            self.statuses = {n: self._encoded[n]["status"] for n in active}
+            self.explain = {n: self._encoded[n]["explain"] for n in active}
+            self.summary = {n: self._encoded[n]["summary"] for n in active}
             self.notes = list(self._result.notes) if self._result is not None else []
             self.error = ""
             self.compute_ms = seconds * 1e3
@@ -342,7 +352,7 @@ class OptimizerRace(_SurfaceView):
             for name in change["new"]:
                 if name not in self._specs:
                     if name not in OPTIMIZERS:
-                        raise ValueError(f"unknown optimizer {name!r}")
+                        raise ValueError(unknown_name("optimizer", name, OPTIMIZERS))
                     self._specs[name] = resolve_optimizer(name, self._surface)
             self._run([n for n in change["new"] if n not in (change["old"] or [])])
 
@@ -491,10 +501,10 @@ class LossLandscape(_SurfaceView):
                        f"(captures {100 * (result.captured or 0):.1f}% of ‖θ_t − θ*‖²)",
                        "class_name": "", "kind": "trajectory", "elementwise": True, "note": "",
                        "hypers": []}]
-            paths = {"training": to_wire(result.trajectory.astype(np.float32)[:, None, :])}
-            series = {"training": to_wire(result.trajectory_loss.astype(np.float32)[:, None])}
-            diverged = {"training": to_wire(np.array([-1], dtype=np.int32))}
-            statuses = {"training": to_wire(np.array([0], dtype=np.int8))}
+            paths = {"training": result.trajectory[:, None, :]}
+            series = {"training": result.trajectory_loss[:, None]}
+            diverged = {"training": np.array([-1], dtype=np.int32)}
+            statuses = {"training": np.array([0], dtype=np.int8)}
             final = float(result.trajectory_loss[-1])
             summary = {"training": {"status": "trained", "final_loss": final, "diverged_step": -1,
                                     "counts": {}, "steps": steps}}
@@ -507,10 +517,10 @@ class LossLandscape(_SurfaceView):
                              f"loss at θ* = {result.center_loss:.4g}"),
             axis_labels=["α (d₁)", "β (d₂)"],
             domain=[float(a[0]), float(a[-1]), float(b[0]), float(b[-1])],
-            grid=to_wire(z.astype(np.float32)),
+            grid=z,
             z_range=[float(finite.min()) if finite.size else 0.0,
                      float(finite.max()) if finite.size else 1.0],
-            minima=to_wire(np.zeros((1, 2), dtype=np.float32)), log_scale=log_scale,
+            minima=np.zeros((1, 2), dtype=np.float32), log_scale=log_scale,
             racers=racers, hyper={}, available=[], active=[r["name"] for r in racers],
             start=[float(result.trajectory[0, 0]), float(result.trajectory[0, 1])]
             if result.trajectory is not None else [0.0, 0.0],

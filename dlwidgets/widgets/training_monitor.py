@@ -22,12 +22,13 @@ import traitlets as t
 from torch import nn
 
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
-from ..engine.optim import EarlyStopping, OptimizerArg, ScheduleArg
-from ._arrays import to_wire
+from ..engine.training_optim import EarlyStopping, OptimizerArg, ScheduleArg
 from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
+from ._traits import Array, ArrayDict, array_dict_serialization
 
 _INT_COLUMNS = ("step", "epoch")
+COLUMN = Array(("int32", "float32"), ndim=1)
 
 
 class ColumnStore:
@@ -67,18 +68,18 @@ class ColumnStore:
     def column(self, name: str) -> np.ndarray:
         return self.cols[name][:self.n].copy()
 
-    def to_state(self) -> dict[str, Any]:
-        """{name: wire array}: int32 step/epoch numbers, float32 values."""
-        out: dict[str, Any] = {}
+    def to_state(self) -> dict[str, np.ndarray]:
+        """{name: column}: int32 step/epoch numbers, float32 values (what the browser draws)."""
+        out: dict[str, np.ndarray] = {}
         for name, col in self.cols.items():
             values = col[:self.n]
-            out[name] = to_wire(values.astype(np.int32) if name in _INT_COLUMNS
-                                else values.astype(np.float32))
+            out[name] = values.astype(np.int32) if name in _INT_COLUMNS \
+                else values.astype(np.float32)
         return out
 
 
-def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, Any]:
-    """State columns (wire arrays) of the records of one kind."""
+def records_to_columns(records: Sequence[Record], kind: str) -> dict[str, np.ndarray]:
+    """State columns (numpy arrays) of the records of one kind."""
     store = ColumnStore()
     store.append([r for r in records if r.get("kind") == kind])
     return store.to_state()
@@ -152,8 +153,10 @@ class TrainingMonitor(DLWidget):
     status = t.Unicode("idle").tag(sync=True)
     message = t.Unicode("").tag(sync=True)
     info = t.Dict().tag(sync=True)  # model, parameters, data, loss, optimizer, epochs, ... (JSON)
-    steps = t.Dict().tag(sync=True)  # column -> wire array, one row per optimizer step
-    epochs = t.Dict().tag(sync=True)  # column -> wire array, one row per epoch
+    # column -> (rows,) array, one row per optimizer step / per epoch (int32 step and epoch
+    # numbers, float32 values, NaN where a row lacks the column)
+    steps = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
+    epochs = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
     diverged_step = t.Int(-1).tag(sync=True)
     log_scale = t.Bool(False).tag(sync=True)
     smoothing = t.Float(0.6).tag(sync=True)

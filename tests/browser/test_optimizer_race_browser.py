@@ -129,7 +129,7 @@ def test_optimizer_race_in_voila(page: Any, console: harness.ConsoleLog,
 def test_optimizer_race_exported(offline_page: tuple[Any, harness.ConsoleLog],
                                  tmp_path: pathlib.Path) -> None:
     import dlwidgets
-    from dlwidgets.engine.optimizers import DEFAULT_RACE
+    from dlwidgets.engine.race import DEFAULT_RACE
 
     page, console = offline_page
     race = dlwidgets.OptimizerRace("rosenbrock", list(DEFAULT_RACE), steps=500, resolution=256)

@@ -1,5 +1,8 @@
 """The optimizer race: many optimizers x many start points on a 2-D surface, batched.
 
+Its registry of named optimizers (``OPTIMIZERS``) is also the list of names ``fit`` trains
+with (``training_optim.py`` derives its own settings from it).
+
 Named optimizers ARE ``torch.optim``'s classes (``OPTIMIZERS`` says which class and settings);
 the few textbook variants that differ from PyTorch (epsilon inside the square root, momentum as
 an exponential moving average, Adam without bias correction) are separate, clearly named
@@ -44,6 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..suggest import unknown_name
 from .surface_grad import eager_gradient, traced_gradient
 from .surfaces import Surface
 
@@ -546,10 +550,9 @@ def resolve_optimizer(item: Any, surface: Surface | None = None) -> OptimizerSpe
     if isinstance(target, str):
         key = target.strip().lower()
         if key not in OPTIMIZERS:
-            raise ValueError(
-                f"optimizers: unknown optimizer {target!r}; choose one of: "
-                f"{', '.join(OPTIMIZERS)}, or pass a torch.optim.Optimizer subclass or factory"
-            )
+            raise ValueError("optimizers: " + unknown_name(
+                "optimizer", target, OPTIMIZERS,
+                also=", or pass a torch.optim.Optimizer subclass or factory"))
         spec = _from_name(key, surface, settings, label)
         if elementwise is not None:
             spec.elementwise = bool(elementwise)

@@ -1,8 +1,9 @@
-"""Optimizers, learning-rate schedules, L1/L2 penalties, gradient clipping and early stopping.
+"""Training optimizers for ``fit``: optimizers, learning-rate schedules, L1/L2 penalties,
+gradient clipping and early stopping (the race's optimizers are in ``race.py``).
 
 Every named optimizer is exactly a ``torch.optim`` class (or one of the race's clearly named
 textbook variants) with the settings listed in ``OPTIMIZERS``, which is derived from the race's
-registry in ``optimizers.py``: one list of names for training and for the race.
+registry in ``race.py``: one list of names for training and for the race.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .datasets import unknown_name_message
-from .optimizers import OPTIMIZERS as NAMED
-from .optimizers import resolve_optimizer
+from ..suggest import unknown_name
+from .race import OPTIMIZERS as NAMED
+from .race import resolve_optimizer
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class OptimizerSpec:
 
 
 def _fit_spec(name: str) -> OptimizerSpec:
-    """A race registry entry (engine/optimizers.py) as fit uses it: the same class and
+    """A race registry entry (engine/race.py) as fit uses it: the same class and
     settings the race starts from, and a learning rate that suits a network rather than a
     2-D surface (0.01 for the SGD family, the class's own default for the adaptive ones)."""
     entry = NAMED[name]
@@ -130,7 +131,7 @@ def make_optimizer(optimizer: OptimizerArg, params: Iterable[nn.Parameter], *,
     if isinstance(optimizer, str):
         key = optimizer.strip().lower()
         if key not in OPTIMIZERS:
-            raise ValueError(unknown_name_message("optimizer", optimizer, list(OPTIMIZERS)))
+            raise ValueError(unknown_name("optimizer", optimizer, list(OPTIMIZERS)))
         spec = OPTIMIZERS[key]
         settings = {**spec.settings, **options}
         if momentum is not None:
@@ -227,7 +228,7 @@ def make_schedule(schedule: ScheduleArg, optimizer: torch.optim.Optimizer, *, ep
             return Schedule(lrs.CosineAnnealingLR(optimizer, **settings), every)
     except TypeError as exc:
         raise TypeError(f"schedule {name!r}: {exc}") from None
-    raise ValueError(unknown_name_message("schedule", name, SCHEDULES))
+    raise ValueError(unknown_name("schedule", name, SCHEDULES))
 
 
 # -- penalties and clipping ---------------------------------------------------------------------
