@@ -158,8 +158,11 @@ _CANVAS_MARKS = "(canvas) => {" + _COLOUR_JS + """
   return { bg: bg.slice(0, 3), bgLum: lum(bg), ink, light, lightThemeGrey, width, height };
 }"""
 
-_CANVASES_DARK = "(root) => {" + _COLOUR_JS + """
-  const canvases = Array.from(root.querySelectorAll('canvas')).filter((c) => c.getClientRects().length > 0);
+# canvases drawn in theme colours; a canvas of data pixels only (a feature-map thumbnail) is
+# marked data-dlw-image and has no background of its own to follow
+THEMED = "canvas:not([data-dlw-image])"
+_CANVASES_DARK = "(root) => { const THEMED_CANVAS = '" + THEMED + "';" + _COLOUR_JS + """
+  const canvases = Array.from(root.querySelectorAll(THEMED_CANVAS)).filter((c) => c.getClientRects().length > 0);
   return canvases.length > 0 && canvases.every((c) => {
     const d = c.getContext('2d').getImageData(0, 0, 1, 1).data;
     return lum([d[0], d[1], d[2]]) < 0.05;
@@ -198,7 +201,7 @@ def test_widget_is_readable_in_jupyterlab_dark(page: Any, console: harness.Conso
         for k in range(roots.count()):
             root = roots.nth(k)
             root.scroll_into_view_if_needed()
-            has_canvas = root.locator("canvas").count() > 0
+            has_canvas = root.locator(THEMED).count() > 0
             if has_canvas:
                 # the view redraws its canvases when the theme changes
                 assert _canvases_turn_dark(page, root), (
@@ -211,8 +214,8 @@ def test_widget_is_readable_in_jupyterlab_dark(page: Any, console: harness.Conso
             poor = [t for t in texts if t["ratio"] < 4.5]
             assert not poor, f"text below WCAG AA contrast 4.5 in the dark theme: {poor}"
 
-            for c in range(root.locator("canvas").count()):
-                canvas = root.locator("canvas").nth(c)
+            for c in range(root.locator(THEMED).count()):
+                canvas = root.locator(THEMED).nth(c)
                 if not canvas.is_visible():
                     continue
                 marks = canvas.evaluate(_CANVAS_MARKS)
@@ -220,7 +223,10 @@ def test_widget_is_readable_in_jupyterlab_dark(page: Any, console: harness.Conso
                 assert marks["bgLum"] < 0.05, f"{label} keeps a light background {marks['bg']}"
                 assert marks["ink"] > 0, f"{label} is blank"
                 assert marks["light"] >= 20, f"{label} draws no light text or axes: {marks}"
-                assert marks["lightThemeGrey"] <= 5, f"{label} still draws the light theme's greys: {marks}"
+                # a few blended edge pixels can land on those greys by chance; text or axes drawn
+                # in them would be a large share of the ink
+                assert marks["lightThemeGrey"] <= max(5, 0.01 * marks["ink"]), (
+                    f"{label} still draws the light theme's greys: {marks}")
         harness.assert_no_console_errors(console)
     finally:
         _set_theme(page, jupyter, "JupyterLab Light", _LIGHT_READY)

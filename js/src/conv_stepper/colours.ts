@@ -13,7 +13,7 @@ const MISSING_CSS = "#f1f3f5";
 
 /** Text on a coloured cell: it contrasts with the cell's data colour, not with the page. */
 const TEXT_ON_DARK_CELL = "#ffffff";
-const TEXT_ON_LIGHT_CELL = "#1f2933";
+const TEXT_ON_LIGHT_CELL = "#111111"; // lib/colour textOn's dark ink
 
 export const TABLE_SIZE = 256;
 

@@ -23,6 +23,7 @@ export function buildGallery(s: Stepper) {
     img.canvas.style.width = `${img.width}px`;
     img.canvas.style.height = `${img.height}px`;
     img.canvas.className = "dlw-gallery-map";
+    img.canvas.dataset.dlwImage = "data"; // only data colours: no theme background to follow
     const item = h("button", { class: "dlw-gallery-item", type: "button", title: `filter ${f}`, "data-filter": f }, [img.canvas, h("div", { class: "dlw-muted" }, [`${f}`])]);
     Object.assign(item.style, { border: f === filterOf(s) ? "2px solid var(--dlw-accent)" : "2px solid transparent", background: "none", padding: "2px", cursor: "pointer", font: "inherit" });
     item.addEventListener("click", () => {
