@@ -1,6 +1,7 @@
 // What is drawn over the points: circled anomalies, the interpolation paths, the arithmetic
 // star, the drawn path, the selections A, B, C, the focused point and the hover crosshair.
 
+import { drawPlus } from "../lib/axes";
 import { font, type Theme } from "../lib/theme";
 import { anomalyIndex } from "./data";
 import { resamplePath, type Transform } from "./geometry";
@@ -111,14 +112,7 @@ function drawSelections(x: Explorer, ctx: Ink, theme: Theme, px: (v: number) => 
 }
 
 function crosshair(ctx: Ink, theme: Theme, cx: number, cy: number): void {
-  ctx.strokeStyle = translucent(theme.fg, 0.5, "fg");
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(cx - 8, cy);
-  ctx.lineTo(cx + 8, cy);
-  ctx.moveTo(cx, cy - 8);
-  ctx.lineTo(cx, cy + 8);
-  ctx.stroke();
+  drawPlus(ctx, cx, cy, 8, translucent(theme.fg, 0.5, "fg"));
 }
 
 /** A five-pointed star of outer radius r, filled and stroked in the current styles. */

@@ -210,3 +210,16 @@ export function drawCrosshair(ctx: CanvasRenderingContext2D, x: number, top: num
   ctx.stroke();
   ctx.restore();
 }
+
+/** A "+" hover marker of half-size `half` px at (x, y), stroked 1 px in `colour`. */
+export function drawPlus(ctx: CanvasRenderingContext2D, x: number, y: number, half: number,
+  colour: string): void {
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(x - half, y);
+  ctx.lineTo(x + half, y);
+  ctx.moveTo(x, y - half);
+  ctx.lineTo(x, y + half);
+  ctx.stroke();
+}

@@ -1,6 +1,7 @@
 // One frame of the surface view: the background layer, then every visible optimizer's trail,
 // swarm particles, head or divergence cross, the explainer's arrows and the hover crosshair.
 
+import { drawPlus } from "../lib/axes";
 import { PLOT_RECT, type Domain, type RaceView, type RacerData } from "./state";
 import { ON_HEATMAP, surfaceTransform, type Transform } from "./surface";
 
@@ -84,14 +85,7 @@ export function drawSurface(view: RaceView, frame: number): void {
   }
   if (state.hoverPoint) {
     const [px, py] = tf.toPx(state.hoverPoint[0], state.hoverPoint[1]);
-    ctx.strokeStyle = CROSSHAIR;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.moveTo(px - 6, py);
-    ctx.lineTo(px + 6, py);
-    ctx.moveTo(px, py - 6);
-    ctx.lineTo(px, py + 6);
-    ctx.stroke();
+    drawPlus(ctx, px, py, 6, CROSSHAIR);
   }
   ctx.restore();
 }
