@@ -10,22 +10,28 @@ import anywidget
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
 
-def bundle(name: str) -> pathlib.Path | str:
-    """The built ES module of widget ``name`` (js/src/<name>.ts -> dlwidgets/static/<name>.js).
+def bundle(name: str) -> str:
+    """The source text of widget ``name``'s built ES module (dlwidgets/static/<name>.js).
+
+    The text, never a path: anywidget wraps a path (or a one-line string that looks like one) in a
+    class-level file watcher whose ``changed`` signal keeps a strong reference to every instance,
+    so no widget would ever be garbage-collected. The text ends in a newline so anywidget never
+    mistakes it for a file name.
 
     When the bundle is missing (a source checkout that skipped the npm build) the widget renders
     a one-line message telling how to build it, instead of failing with a JavaScript error.
     """
     path = STATIC / f"{name}.js"
     if path.is_file():
-        return path
+        text = path.read_text(encoding="utf-8")
+        return text if text.endswith("\n") else text + "\n"
     message = json.dumps(
         f"dlwidgets: the front end '{name}.js' is not built. Run `pip install -e .` "
         "(or `npm install && npm run build`) in the dlwidgets checkout."
     )
     return (
         "export default { render({ el }) { const p = document.createElement('pre');"
-        f" p.textContent = {message}; el.appendChild(p); }} }};"
+        f" p.textContent = {message}; el.appendChild(p); }} }};\n"
     )
 
 
