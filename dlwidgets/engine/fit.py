@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import shutdown
 from .datasets import (
     ArraySource,
     Dataset,
@@ -346,9 +347,9 @@ class History:
 
     def wait(self, timeout: float | None = None, *, raise_error: bool = True) -> History:
         """Block until the training ends (or ``timeout`` seconds pass); re-raise its error."""
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        else:
+        # The event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join() can
+        # mark a thread that still runs as stopped, so later joins return at once.
+        if self._thread is not threading.current_thread():
             self._done.wait(timeout)
         if raise_error and self.error is not None and not self.running:
             raise self.error
@@ -357,6 +358,9 @@ class History:
     def _request_stop(self, reason: str) -> None:
         self._stop_reason_requested = reason
         self.stop()
+
+    def _stop_at_exit(self) -> None:
+        self._request_stop("interrupted")
 
     # -- worker side ---------------------------------------------------------------------
     def _append(self, record: Record) -> None:
@@ -924,13 +928,15 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     thread = threading.Thread(target=_worker, args=(run,), name="dlwidgets-train", daemon=True)
     history._thread = thread
     thread.start()
+    shutdown.track(thread, history._stop_at_exit)
     if block:
         try:
-            while thread.is_alive():
-                thread.join(0.1)
+            while not history._done.wait(0.1):
+                pass
         except KeyboardInterrupt:
+            # the history says "interrupted" before the interrupt reaches the caller
             history._request_stop("interrupted")
-            thread.join()
+            history._done.wait()
             raise
         if history.error is not None:
             raise history.error

@@ -30,6 +30,7 @@ import torch
 import traitlets as t
 
 from ..engine import latent as L
+from ..engine import shutdown
 from ..engine.device import device as pick_device
 from ._arrays import from_wire, to_wire
 from ._base import DLWidget, bundle
@@ -706,6 +707,7 @@ class LatentExplorer(DLWidget):
         self._thread = threading.Thread(target=self._train_worker, args=(args,),
                                         name="dlwidgets-latent-train", daemon=True)
         self._thread.start()
+        shutdown.track(self._thread, self.stop)
 
     def _train_worker(self, args: dict[str, Any]) -> None:
         # Runs in the worker thread: computes and pushes records, never touches the widget.
