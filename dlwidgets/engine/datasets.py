@@ -133,6 +133,8 @@ def iris(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     y = raw.target.astype(np.int64)
     xt, yt, xv, yv = _split(x, y, val_fraction, seed)
     mean, std = xt.mean(axis=0), xt.std(axis=0)
+    # a feature constant over a tiny training split has std 0: it stays 0 after centering
+    std = np.where(std > 0, std, 1.0).astype(np.float32)
     xt = (xt - mean) / std
     if xv is not None:
         xv = (xv - mean) / std

@@ -491,6 +491,22 @@ def check_targets(loss_name: str, kind: str, out: torch.Tensor, target: torch.Te
                              "reshape y to match (e.g. y.reshape(-1, 1))")
 
 
+def _non_finite(t: torch.Tensor | None) -> torch.Tensor | None:
+    """Per sample, whether it holds NaN/inf (None for integer tensors, which cannot)."""
+    if t is None or not (t.is_floating_point() or t.is_complex()) or t.numel() == 0:
+        return None
+    bad = ~torch.isfinite(t)
+    return bad.reshape(len(t), -1).any(1) if t.ndim > 1 else bad
+
+
+def _batch_problem(xb: torch.Tensor, yb: torch.Tensor) -> str:
+    """Which part of a batch holds NaN/inf ('' when both are finite)."""
+    parts = [name for name, t in (("inputs", xb), ("targets", yb))
+             if isinstance(t, torch.Tensor) and (rows := _non_finite(t)) is not None
+             and bool(rows.any())]
+    return " and ".join(parts)
+
+
 def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch.Tensor],
               loss_name: str, kind: str, dev: torch.device) -> None:
     """Run the model and the loss on two training samples; explain any mismatch."""
@@ -706,12 +722,20 @@ def _train_loop(run: _Run) -> None:
                 if bad:
                     history.diverged_at = step + 1
                     final_status = "diverged"
-                    final_message = (
-                        f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss became "
-                        f"{loss_value if not finite else 'non-finite on another rank'}. Lower the "
-                        f"learning rate (now {lr:g}), clip gradients (clip_grad_norm=1.0) or check "
-                        "the data for NaN/inf. The model keeps the weights of step "
-                        f"{step} (they already give a non-finite loss).")
+                    in_data = _batch_problem(xb, yb) if not finite else ""
+                    if in_data:  # NaN in, NaN out: the data's fault, not the learning rate's
+                        final_message = (
+                            f"training diverged at step {step + 1} (epoch {epoch + 1}) because the "
+                            f"data holds NaN/inf: this batch's {in_data} do, so the loss became "
+                            f"{loss_value}. Remove or impute the non-finite values in the data. "
+                            f"The model keeps the weights of step {step}.")
+                    else:
+                        final_message = (
+                            f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss "
+                            f"became {loss_value if not finite else 'non-finite on another rank'}. "
+                            f"Lower the learning rate (now {lr:g}), clip gradients "
+                            "(clip_grad_norm=1.0) or check the data for NaN/inf. The model keeps "
+                            f"the weights of step {step} (they already give a non-finite loss).")
                     _emit(run, {"kind": "diverged", "step": step + 1, "epoch": epoch + 1,
                                 "loss": loss_value, "time": _now(run)})
                     stop = True
