@@ -39,8 +39,7 @@ def hostile_widgets() -> list[Any]:
     API lets a user put them."""
     torch.manual_seed(0)
     h = HOSTILE
-    act = dlwidgets.ActivationExplorer("softmax")
-    act.other_logits = [math.nan, math.inf]
+    act = dlwidgets.ActivationExplorer("softmax")  # no free strings; NaN logits are refused
     latent = dlwidgets.LatentExplorer(TinyAE(latent_dim=3), torch.rand(12, 16),
                                       [h, "b", "c"] * 4, device="cpu", title=h)
     latent.sliders = [math.nan]

@@ -51,7 +51,7 @@ def _check_document(document: str, n_widgets: int) -> None:
 
 def test_the_hostile_widgets_really_hold_nan(widgets: list[Any]) -> None:
     holding = {type(w).__name__ for w in widgets if list(nonfinite_paths(w.get_state()))}
-    assert {"ActivationExplorer", "LatentExplorer", "OptimizerRace"} <= holding
+    assert {"LatentExplorer", "OptimizerRace"} <= holding
 
 
 def test_export_html_keeps_strings_as_json_text_and_nan_as_null(widgets: list[Any],
@@ -61,9 +61,9 @@ def test_export_html_keeps_strings_as_json_text_and_nan_as_null(widgets: list[An
     _check_document(document, len(widgets))
     race = next(e for e in _strict_json(_state_payload(document)) if e["name"] == "OptimizerRace")
     assert race["state"]["explain"]["custom"]["lr"] is None
-    act = next(e for e in _strict_json(_state_payload(document))
-               if e["name"] == "ActivationExplorer")
-    assert act["state"]["other_logits"] == [None, None]
+    latent = next(e for e in _strict_json(_state_payload(document))
+                  if e["name"] == "LatentExplorer")
+    assert latent["state"]["sliders"] == [None]
 
 
 def test_nbconvert_keeps_strings_as_json_text_and_nan_as_null(widgets: list[Any]) -> None:

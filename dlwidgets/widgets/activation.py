@@ -23,6 +23,9 @@ ACTIVATIONS: tuple[str, ...] = (
     "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "softmax",
 )
 
+#: Most "other logits" beside the varied one in the softmax curve.
+MAX_OTHER_LOGITS = 1000
+
 LABELS: dict[str, str] = {
     "sigmoid": "sigmoid σ(x) = 1 / (1 + e^−x)",
     "tanh": "tanh(x)",
@@ -126,6 +129,17 @@ class ActivationExplorer(DLWidget):
                 f"activation={proposal['value']!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
             )
         return str(proposal["value"])
+
+    @t.validate("other_logits")
+    def _check_other_logits(self, proposal: t.Bunch) -> list[float]:
+        # the softmax curve is (points × (1 + K)): checked before it is computed
+        values = list(proposal["value"])
+        if len(values) > MAX_OTHER_LOGITS:
+            raise t.TraitError(f"other_logits holds at most {MAX_OTHER_LOGITS} values, got "
+                               f"{len(values)}")
+        if not all(math.isfinite(v) for v in values):
+            raise t.TraitError(f"other_logits must be finite numbers, got {values}")
+        return values
 
     @t.validate("negative_slope")
     def _check_slope(self, proposal: t.Bunch) -> float:

@@ -168,6 +168,9 @@ class ConvStepper(DLWidget):
             raise ValueError(
                 f"x has {xt.shape[0]} channels but the layer expects in_channels={layer.in_channels}"
             )
+        conv.check_image_shape(xt.shape, "x")  # before the float64 copy below
+        if xt.is_complex():
+            raise TypeError(f"x must hold real numbers, got a {xt.dtype} tensor")
         padding: Any = layer.padding  # a pair, or 'same' / 'valid'
         title = kwargs.pop("title", None) or (
             f"{type(layer).__name__}({layer.in_channels}, {layer.out_channels}, "
