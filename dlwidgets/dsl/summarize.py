@@ -386,6 +386,14 @@ def _fake_forward(model: nn.Module, batch_shape: Shape, kind: torch.dtype,
         return None
 
 
+def _in_training(model: nn.Module) -> bool:
+    """Whether a fit started by dlwidgets is training ``model`` (or a module of it) now."""
+    from ..engine.fit import running_trainings
+
+    mine = {id(m) for m in model.modules()}
+    return any(mine & {id(m) for m in h.model.modules()} for h in running_trainings())
+
+
 def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype | None
                ) -> tuple[list[SummaryRow], Shape | None]:
     named = [(n, m) for n, m in model.named_modules() if n]
@@ -490,6 +498,18 @@ def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
         return ModelSummary(rows, total, trainable, spec.input_shape, spec.output_shape,
                             _memory(model, rows, batch_size, True), spec.kind, name,
                             [str(w) for w in spec.warnings], spec.latent_dim)
-    rows, output = _hook_rows(model, shape, dtype)
+    probed = model
+    if shape is not None and _in_training(model):
+        # Its forward hooks and eval mode would reach the training thread: probe a copy.
+        import copy
+
+        try:
+            probed = copy.deepcopy(model)
+        except Exception as exc:  # noqa: BLE001 - a module that cannot be copied
+            raise RuntimeError(
+                "the model is training (dlwidgets.fit) and cannot be copied to summarize it "
+                f"({type(exc).__name__}); call summary after the training ends, or stop it "
+                "(history.stop())") from None
+    rows, output = _hook_rows(probed, shape, dtype)
     return ModelSummary(rows, total, trainable, shape, output,
                         _memory(model, rows, batch_size, shape is not None), "module", name)
