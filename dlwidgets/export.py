@@ -63,7 +63,10 @@ def _widget_entry(widget: Any) -> dict[str, Any]:
     busy = getattr(widget, "export_note", None)
     note = busy() if callable(busy) else None
     plain, paths, buffers = _remove_buffers(dict(widget.get_state()))
-    return make_entry(type(widget).__name__, widget.model_id, plain, paths,
+    # a closed widget has no comm, hence no model_id; its state is still there to export
+    model_id = widget.comm.comm_id if getattr(widget, "comm", None) is not None else \
+        f"closed-{id(widget):x}"
+    return make_entry(type(widget).__name__, model_id, plain, paths,
                       [base64.b64encode(bytes(b)).decode() for b in buffers], note=note)
 
 
@@ -157,6 +160,9 @@ h1 {{ font-size: 1.5rem; font-weight: 600; }}
 """
     check_size(document)
     target = pathlib.Path(path)
+    if target.is_dir():
+        raise ExportError(f"{str(target)!r} is a directory: give the page's file name, e.g. "
+                          f"{str(target / 'page.html')!r}")
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_suffix(".html")
     try:

@@ -478,7 +478,8 @@ def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
     it the shapes show as unknown. ``batch_size`` sizes the memory estimate.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"summary takes a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"summary takes a torch.nn.Module: model must be one, got "
+                        f"{type(model).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     shape: Shape | None = None

@@ -34,6 +34,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from . import args
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 #: Names accepted by ``load_dataset`` (and by ``fit`` / ``%dl fit`` as a data argument).
@@ -285,6 +287,12 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     key = name.strip().lower()
     if key not in _LOADERS:
         raise ValueError(unknown_name_message("dataset", name, DATASETS))
+    options = dict(options)
+    if "seed" in options:
+        options["seed"] = args.integer(options["seed"], "seed", 0, 2**32 - 1)
+    if "val_fraction" in options:
+        options["val_fraction"] = args.real(options["val_fraction"], "val_fraction", 0.0, 1.0,
+                                            hi_open=True)
     try:
         return _LOADERS[key](**options)  # type: ignore[operator]
     except TypeError as exc:
@@ -361,6 +369,8 @@ def _to_tensor(value: Any, what: str) -> torch.Tensor:
     else:
         raise TypeError(f"{what} must be a torch tensor or a numpy array, "
                         f"got {type(value).__name__}")
+    if tensor.is_complex():
+        raise TypeError(f"{what} must hold real numbers, got a {tensor.dtype} tensor")
     if tensor.dtype == torch.float64:
         tensor = tensor.float()  # models are float32; float64 data would fail in the first layer
     elif tensor.dtype == torch.bool:

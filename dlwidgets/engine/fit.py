@@ -163,6 +163,9 @@ def resolve_metrics(metrics: Sequence[str] | dict[str, MetricFn] | None, loss_ki
         return dict(metrics)
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list of names ('accuracy', 'mae') or a dict of "
+                        f"callables, got {metrics!r:.60}")
     out: dict[str, MetricFn] = {}
     for name in metrics:
         if name == "accuracy":
@@ -217,6 +220,11 @@ class FitOptions:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            setattr(self, name, float(value))  # a huge int would overflow inside torch
+        early = self.early_stopping
+        if isinstance(early, int) and not isinstance(early, bool) and early < 1:
+            raise ValueError(f"early_stopping must be a patience >= 1 (epochs without "
+                             f"improvement) or an EarlyStopping, got {early!r}")
         for name in ("clip_grad_norm", "clip_grad_value"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float))
@@ -537,6 +545,11 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
     if kind == "index" and not y.is_floating_point():
         labels = source.label_range()
         n_classes = out.shape[1]
+        if labels is not None and labels[0] < 0:
+            raise ValueError(f"labels must be class indices 0..C-1, but the smallest is "
+                             f"{labels[0]:g}" + (" (fit does not skip ignore_index=-100 labels: "
+                                                 "drop those samples)" if labels[0] == -100
+                                                 else ""))
         if labels is not None and (labels[0] < 0 or labels[1] >= n_classes):
             raise ValueError(f"labels go from {labels[0]:g} to {labels[1]:g} but the model "
                              f"outputs {n_classes} class scores per sample: the last layer needs "

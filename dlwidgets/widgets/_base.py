@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
+from collections.abc import Callable
+from typing import Any
 
 import anywidget
+import traitlets
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
@@ -35,8 +39,37 @@ def bundle(name: str) -> str:
     )
 
 
+class ArgumentValueError(traitlets.TraitError, ValueError):
+    """A constructor argument that becomes a trait has a value out of range."""
+
+
+class ArgumentTypeError(traitlets.TraitError, TypeError):
+    """A constructor argument that becomes a trait has the wrong type."""
+
+
+def _standard_errors(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a widget's ``__init__`` so a TraitError raised while it runs (an argument that
+    became a trait, e.g. ``title=5`` or ``filter=-1``) reaches the caller as a ValueError or
+    TypeError as well (it stays a TraitError, which some callers catch)."""
+    @functools.wraps(init)
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except traitlets.TraitError as exc:
+            if isinstance(exc, (ValueError, TypeError)):
+                raise
+            kind = ArgumentTypeError if " expected " in str(exc) else ArgumentValueError
+            raise kind(str(exc)) from None
+    return wrapped
+
+
 class DLWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Base class: subclasses set ``_esm = bundle("<name>")`` and declare synced traits."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _standard_errors(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def before_export(self) -> None:
         """Bring synced state up to date before a static export reads it (e.g. mid-training)."""

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 import traitlets as t
 
+from ..engine import args as _args
 from ._arrays import to_wire
 from ._base import DLWidget, bundle
 
@@ -102,15 +103,16 @@ class ActivationExplorer(DLWidget):
             raise ValueError(
                 f"activation={activation!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
             )
-        lo, hi = (float(v) for v in x_range)
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        if not isinstance(x_range, (tuple, list)) or len(x_range) != 2:
+            raise TypeError(f"x_range must be a pair (min, max), got {x_range!r}")
+        lo, hi = (_args.real(v, "x_range") for v in x_range)
+        if not lo < hi:
             raise ValueError(f"x_range must be two finite numbers with min < max, got {x_range}")
-        if not 11 <= int(points) <= 20001:
+        points = _args.integer(points, "points")
+        if not 11 <= points <= 20001:
             raise ValueError(f"points must be between 11 and 20001, got {points}")
-        if not 0.0 <= negative_slope <= 1.0:
-            raise ValueError(f"negative_slope must be in [0, 1], got {negative_slope}")
-        if not 0.0 < alpha <= 10.0:
-            raise ValueError(f"alpha must be in (0, 10], got {alpha}")
+        negative_slope = _args.real(negative_slope, "negative_slope", 0.0, 1.0)
+        alpha = _args.real(alpha, "alpha", 0.0, 10.0, lo_open=True)
         self._grid = np.linspace(lo, hi, int(points))
         super().__init__(activation=activation, x_min=lo, x_max=hi,
                          negative_slope=float(negative_slope), alpha=float(alpha))

@@ -102,6 +102,8 @@ class ConvStepper(DLWidget):
         names = channel_names if channel_names is not None else (
             CHANNEL_NAMES_RGB if self._image.shape[0] == 3 else
             [f"channel {c}" for c in range(self._image.shape[0])])
+        if isinstance(names, str) or not isinstance(names, (list, tuple)):
+            raise TypeError(f"channel_names must be a list of strings, got {names!r:.60}")
         if len(names) != self._image.shape[0]:
             raise ValueError(
                 f"channel_names has {len(names)} names for {self._image.shape[0]} channels")

@@ -172,7 +172,10 @@ class LSTMInspector(DLWidget):
         self._compare: tuple[nn.Module, str, nn.RNNBase, str] | None = None
         self._demo: Any = None  # the CharDemo behind LSTMInspector.demo()
         if compare is not None:
-            cname, crnn = rec.find_recurrent(compare)
+            try:
+                cname, crnn = rec.find_recurrent(compare)
+            except TypeError as exc:  # its message speaks of `lstm`
+                raise TypeError(f"compare: {exc}") from None
             label = compare_label or _describe(crnn, cname, compare)
             self._compare = (compare, cname, crnn, label)
         prepared = self._prepare(inputs, tokens)
@@ -248,6 +251,8 @@ class LSTMInspector(DLWidget):
                 tokens = [str(int(v)) for v in model_inputs.reshape(-1)]
             else:
                 tokens = [str(i) for i in range(steps)]
+        if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+            raise TypeError(f"tokens must be a list of strings, got {tokens!r:.60}")
         tokens = list(tokens)
         if len(tokens) != steps:
             raise ValueError(f"tokens has {len(tokens)} entries but the sequence has T={steps} steps")

@@ -21,6 +21,7 @@ import torch
 import traitlets as t
 from torch import nn
 
+from ..engine import args as _args
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
 from ..engine.optim import EarlyStopping, OptimizerArg, ScheduleArg
 from ._arrays import to_wire
@@ -160,6 +161,8 @@ class TrainingMonitor(DLWidget):
 
     def __init__(self, title: str = "Training", *, max_rate: float = 30.0,
                  history_every: float = 2.0) -> None:
+        _args.real(max_rate, "max_rate", 0.0, 1000.0, lo_open=True)
+        _args.real(history_every, "history_every", 0.0, 3600.0)
         super().__init__(title=title)
         self._history: History | None = None
         self._publisher: ThrottledPublisher | None = None
