@@ -58,6 +58,10 @@ def hostile_widgets() -> list[Any]:
     return [act, conv, latent, lstm, summary, race, monitor]
 
 
+#: a markdown cell with a diagram: nbconvert's own template would import mermaid from a CDN
+MERMAID_MARKDOWN = "# Lesson\n\n```mermaid\ngraph TD; input-->conv-->pool\n```\n"
+
+
 def notebook_with(widgets: list[Any], markdown: str = "# Lesson") -> nbformat.NotebookNode:
     """A notebook as Jupyter saves it: a view output per widget and their state, buffers in
     base64."""

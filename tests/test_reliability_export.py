@@ -13,7 +13,13 @@ import pytest
 import dlwidgets
 from dlwidgets.export import state_json
 from dlwidgets.nbconvert import DLWidgetsHTMLExporter
-from tests.hostile import HOSTILE, hostile_widgets, nonfinite_paths, notebook_with
+from tests.hostile import (
+    HOSTILE,
+    MERMAID_MARKDOWN,
+    hostile_widgets,
+    nonfinite_paths,
+    notebook_with,
+)
 
 
 def _strict_json(text: str) -> Any:
@@ -76,3 +82,12 @@ def test_state_json_escapes_every_angle_bracket_and_ampersand() -> None:
     assert text == ('[{"s":"\\u003c/script\\u003e\\u003c!--\\u003cscript\\u003e\\u0026",'
                     '"n":[null,null,1.5]}]')
     assert json.loads(text) == [{"s": "</script><!--<script>&", "n": [None, None, 1.5]}]
+
+
+def test_nbconvert_page_loads_nothing_from_a_cdn_for_a_mermaid_diagram() -> None:
+    nb = notebook_with([dlwidgets.ActivationExplorer()], markdown=MERMAID_MARKDOWN)
+    body, _ = DLWidgetsHTMLExporter().from_notebook_node(nb)
+    assert "cdnjs" not in body and "mermaid.esm" not in body
+    assert not re.search(r"""(src=|import\()\s*["']https?://""", body)
+    assert "graph TD; input--&gt;conv--&gt;pool" in body or "graph TD; input-->conv-->pool" in body
+    assert 'id="dlw-view-0"' in body

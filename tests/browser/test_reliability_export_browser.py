@@ -13,7 +13,7 @@ import dlwidgets
 from dlwidgets.nbconvert import DLWidgetsHTMLExporter
 from tests.browser import harness
 from tests.browser.conftest import open_export
-from tests.hostile import HOSTILE, hostile_widgets, notebook_with
+from tests.hostile import HOSTILE, MERMAID_MARKDOWN, hostile_widgets, notebook_with
 
 _RENDERED = """() => Array.from(document.querySelectorAll('section.dlw-export-widget')).map(s => ({
   name: s.dataset.widget,
@@ -56,7 +56,9 @@ def test_nbconvert_page_with_hostile_strings_and_nan_renders_every_widget(
         widgets: list[Any], offline_page: tuple[Any, harness.ConsoleLog],
         tmp_path: pathlib.Path) -> None:
     page, console = offline_page
-    body, _ = DLWidgetsHTMLExporter().from_notebook_node(notebook_with(widgets))
+    # with a mermaid diagram too: the offline page fixture fails on any request to the network
+    body, _ = DLWidgetsHTMLExporter().from_notebook_node(
+        notebook_with(widgets, markdown=MERMAID_MARKDOWN))
     path = tmp_path / "hostile_nb.html"
     path.write_text(body, encoding="utf-8")
     open_export(page, path)
