@@ -31,7 +31,7 @@ def bundle(name: str) -> str:
         return text if text.endswith("\n") else text + "\n"
     message = json.dumps(
         f"dlwidgets: the front end '{name}.js' is not built. Run `pip install -e .` "
-        "(or `npm install && npm run build`) in the dlwidgets checkout."
+        "(or `npm ci && npm run build`) in the dlwidgets checkout."
     )
     return (
         "export default { render({ el }) { const p = document.createElement('pre');"
