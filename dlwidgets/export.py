@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import pathlib
 from collections.abc import Iterable
 from typing import Any
@@ -62,7 +63,10 @@ def _widget_entry(widget: Any) -> dict[str, Any]:
     busy = getattr(widget, "export_note", None)
     note = busy() if callable(busy) else None
     plain, paths, buffers = _remove_buffers(dict(widget.get_state()))
-    return make_entry(type(widget).__name__, widget.model_id, plain, paths,
+    # a closed widget has no comm, hence no model_id; its state is still there to export
+    model_id = widget.comm.comm_id if getattr(widget, "comm", None) is not None else \
+        f"closed-{id(widget):x}"
+    return make_entry(type(widget).__name__, model_id, plain, paths,
                       [base64.b64encode(bytes(b)).decode() for b in buffers], note=note)
 
 
@@ -75,12 +79,38 @@ def runtime_html(entries: list[dict[str, Any]]) -> str:
             "run `pip install -e .` or `npm run build`"
         )
     runtime = runtime_path.read_text(encoding="utf-8")
-    payload = json.dumps(entries, separators=(",", ":"))
-    # JSON inside <script type="application/json">: only "</" could end the element early.
-    payload_html = payload.replace("</", "<\\/")
+    payload_html = state_json(entries)
     runtime_code = runtime.replace("</script", "<\\/script")
     return (f'<script type="application/json" id="dlw-state">{payload_html}</script>\n'
             f'<script type="module">\n{runtime_code}\n</script>\n')
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN/inf float replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def state_json(entries: list[dict[str, Any]]) -> str:
+    """``entries`` as JSON that is valid and safe inside ``<script type="application/json">``.
+
+    NaN and ±inf become ``null`` (what JSON.stringify writes for them; a bare NaN is not JSON and
+    the page would show nothing). Every ``<``, ``>`` and ``&`` is written as a ``\\u`` escape, so
+    no string (a token, a label, a title) can close the element (``</script>``) or switch the
+    HTML parser into its comment-like script state (``<!--`` followed by ``<script``); JSON.parse
+    reads the same characters back.
+    """
+    try:
+        payload = json.dumps(entries, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a non-finite number somewhere in the state
+        payload = json.dumps(_finite(entries), separators=(",", ":"), allow_nan=False)
+    return (payload.replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
 
 
 def check_size(document: str) -> None:
@@ -130,6 +160,9 @@ h1 {{ font-size: 1.5rem; font-weight: 600; }}
 """
     check_size(document)
     target = pathlib.Path(path)
+    if target.is_dir():
+        raise ExportError(f"{str(target)!r} is a directory: give the page's file name, e.g. "
+                          f"{str(target / 'page.html')!r}")
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_suffix(".html")
     try:

@@ -25,6 +25,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from .dsl.builder import MAX_SEED
 from .dsl.errors import DSLError, DSLWarning, full_tracebacks, set_full_tracebacks
 from .suggest import unknown_name
 
@@ -128,8 +129,10 @@ def _parse_cell_line(line: str) -> tuple[str, int | None, bool, bool, str | None
                 i += 1
             else:
                 value = tok.split("=", 1)[1]
-            if not value.isdigit():
-                raise UsageError(f"--seed must be a whole number >= 0, got {value!r}")
+            # isascii: str.isdigit accepts '²', which int() refuses
+            if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEED:
+                raise UsageError(f"--seed must be a whole number in [0, {MAX_SEED}], got "
+                                 f"{value!r}")
             seed = int(value)
         else:
             what = "option" if tok.startswith("-") else "argument"

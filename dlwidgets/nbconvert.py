@@ -13,6 +13,7 @@ import copy
 import pathlib
 from typing import Any
 
+import jinja2
 import nbformat
 from nbconvert.exporters import HTMLExporter
 from traitlets import default
@@ -20,6 +21,7 @@ from traitlets import default
 from .export import ExportError, check_size, make_entry, runtime_html
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
+OFFLINE_TEMPLATE = "dlwidgets_offline.html.j2"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -84,6 +86,18 @@ class DLWidgetsHTMLExporter(HTMLExporter):  # type: ignore[misc]
     @default("embed_images")
     def _embed_images(self) -> bool:
         return True
+
+    # nbconvert's lab template imports mermaid from a CDN when a cell holds a diagram; this page
+    # loads nothing from the network, so the diagram's source stays as text.
+    @default("extra_loaders")
+    def _offline_template(self) -> list[Any]:
+        return [jinja2.DictLoader({OFFLINE_TEMPLATE: (
+            "{%- extends 'index.html.j2' -%}\n"
+            "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}\n")})]
+
+    @default("template_file")
+    def _offline_template_file(self) -> str:
+        return OFFLINE_TEMPLATE
 
     def from_notebook_node(  # type: ignore[override]
             self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None,

@@ -60,6 +60,10 @@ def _sequential(node: SpecNode | None, strict: bool) -> nn.Sequential:
     return nn.Sequential(OrderedDict(_modules(node.children, strict)))
 
 
+#: Largest seed torch.manual_seed takes (a signed 64-bit integer).
+MAX_SEED = 2**63 - 1
+
+
 def build_spec(spec: ModelSpec, *, strict: bool = False) -> nn.Module:
     """Construct the modules of a checked ``spec`` (uses torch's global RNG for init)."""
     model: Any
@@ -99,8 +103,12 @@ def build(source: str, *, seed: int | None = None, max_params: int = DEFAULT_MAX
     ``seed`` (or a ``seed N`` line) makes the initial weights reproducible without touching
     torch's global random state. The model carries its declaration as ``model.dl_spec``.
     """
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be a whole number >= 0 or None, got {seed!r}")
+    if not isinstance(source, str):
+        raise TypeError(f"build takes DSL text: source must be a string, got "
+                        f"{type(source).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or
+                             not 0 <= seed <= MAX_SEED):
+        raise ValueError(f"seed must be a whole number in [0, {MAX_SEED}] or None, got {seed!r}")
     if not isinstance(max_params, int) or max_params < 1:
         raise ValueError(f"max_params must be a positive whole number, got {max_params!r}")
     spec = analyze(source, max_params=max_params)

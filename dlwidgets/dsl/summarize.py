@@ -29,6 +29,11 @@ widget_factory: Callable[[ModelSummary], Any] | None = None
 #: optimiser state per parameter assumed by the training estimate (Adam: two moments)
 ADAM_STATES = 2
 
+#: Largest tensor (values, over the dummy batch of 2) the shape probe of ``summary`` may make.
+#: Shapes are first worked out without allocating (fake tensors), so a too-large input or layer
+#: output is refused before any memory is spent.
+MAX_SUMMARY_VALUES = 1 << 28
+
 
 @dataclass
 class SummaryRow:
@@ -349,6 +354,47 @@ def _describe(module: nn.Module) -> str:
     return name
 
 
+class SummaryTooLarge(ValueError):
+    """The shape probe of ``summary`` would make a tensor over ``MAX_SUMMARY_VALUES``."""
+
+
+def _check_probe_size(what: str, shape: Sequence[int], input_shape: Sequence[int]) -> None:
+    values = math.prod(int(s) for s in shape)
+    if values > MAX_SUMMARY_VALUES:
+        raise SummaryTooLarge(
+            f"input_shape={tuple(input_shape)} is too large to summarize: {what} would hold "
+            f"{values:,} values ({human_bytes(values * 4)} as float32, batch of 2), over the "
+            f"limit of {MAX_SUMMARY_VALUES:,}. Parameter counts do not depend on the input: "
+            "pass a smaller input_shape")
+
+
+def _fake_forward(model: nn.Module, batch_shape: Shape, kind: torch.dtype,
+                  device: torch.device) -> Any:
+    """The model's output on a batch of fake tensors (shapes only, no memory), or None when
+    that cannot be done: lazy layers (a fake run would initialize them) or a forward that
+    needs real values (``.item()``, numpy)."""
+    if any(isinstance(t, (nn.parameter.UninitializedParameter, nn.parameter.UninitializedBuffer))
+           for t in (*model.parameters(), *model.buffers())):
+        return None
+    try:
+        from torch._subclasses.fake_tensor import FakeTensorMode
+    except ImportError:  # pragma: no cover - every supported torch has it
+        return None
+    try:
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+            return model(torch.zeros(batch_shape, dtype=kind, device=device))
+    except Exception:  # noqa: BLE001 - the real run reports what is wrong, if anything
+        return None
+
+
+def _in_training(model: nn.Module) -> bool:
+    """Whether a fit started by dlwidgets is training ``model`` (or a module of it) now."""
+    from ..engine.fit import running_trainings
+
+    mine = {id(m) for m in model.modules()}
+    return any(mine & {id(m) for m in h.model.modules()} for h in running_trainings())
+
+
 def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype | None
                ) -> tuple[list[SummaryRow], Shape | None]:
     named = [(n, m) for n, m in model.named_modules() if n]
@@ -374,13 +420,27 @@ def _hook_rows(model: nn.Module, input_shape: Shape | None, dtype: torch.dtype |
             device = param.device if param is not None else torch.device("cpu")
             kind = dtype or (param.dtype if param is not None and param.is_floating_point()
                              else torch.float32)
-            x = torch.zeros((2, *input_shape), dtype=kind, device=device)
+            _check_probe_size("the input", (2, *input_shape), input_shape)
             with probing(model):  # eval mode, no autograd, RNG and training flags kept
-                out = model(x)
+                out = _fake_forward(model, (2, *input_shape), kind, device)
+                if out is not None:  # shapes known without allocating: refuse what is too big
+                    for name, shape in shapes.items():
+                        _check_probe_size(f"the output of {name!r}", (2, *shape), input_shape)
+                    first = out
+                    while isinstance(first, (tuple, list)) and first:
+                        first = first[0]
+                    if isinstance(first, torch.Tensor):
+                        _check_probe_size("the model's output", tuple(first.shape), input_shape)
+                else:  # the fake run was not possible: a real one (its input checked above)
+                    shapes.clear()
+                    x = torch.zeros((2, *input_shape), dtype=kind, device=device)
+                    out = model(x)
             while isinstance(out, (tuple, list)) and out:
                 out = out[0]
             if isinstance(out, torch.Tensor):
                 output = tuple(int(s) for s in out.shape[1:])
+        except SummaryTooLarge:
+            raise
         except Exception as exc:  # noqa: BLE001 - report what the model said, briefly
             raise ValueError(f"input_shape={tuple(input_shape)} does not fit the model: "
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
@@ -414,7 +474,8 @@ def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
     it the shapes show as unknown. ``batch_size`` sizes the memory estimate.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"summary takes a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"summary takes a torch.nn.Module: model must be one, got "
+                        f"{type(model).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     shape: Shape | None = None
@@ -434,6 +495,18 @@ def summary(model: nn.Module, input_shape: Sequence[int] | None = None, *,
         return ModelSummary(rows, total, trainable, spec.input_shape, spec.output_shape,
                             _memory(model, rows, batch_size, True), spec.kind, name,
                             [str(w) for w in spec.warnings], spec.latent_dim)
-    rows, output = _hook_rows(model, shape, dtype)
+    probed = model
+    if shape is not None and _in_training(model):
+        # Its forward hooks and eval mode would reach the training thread: probe a copy.
+        import copy
+
+        try:
+            probed = copy.deepcopy(model)
+        except Exception as exc:  # noqa: BLE001 - a module that cannot be copied
+            raise RuntimeError(
+                "the model is training (dlwidgets.fit) and cannot be copied to summarize it "
+                f"({type(exc).__name__}); call summary after the training ends, or stop it "
+                "(history.stop())") from None
+    rows, output = _hook_rows(probed, shape, dtype)
     return ModelSummary(rows, total, trainable, shape, output,
                         _memory(model, rows, batch_size, shape is not None), "module", name)

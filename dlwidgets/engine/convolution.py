@@ -21,6 +21,7 @@ evenly, the last rows/columns of the padded input are covered by no window: ``dr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,9 +152,19 @@ def as_image(image: Any, name: str = "image", index: int = 0, *, guess_hwc: bool
         raise ValueError(
             f"{name} must be 2-D (H, W), 3-D (C, H, W) or an image (H, W, 3); got shape {arr.shape}"
         )
-    c, h, w = arr.shape
+    check_image_shape(arr.shape, name)
+    scale = 1.0 / 255.0 if arr.dtype == np.uint8 else 1.0
+    out = np.ascontiguousarray(arr, dtype=np.float64) * scale
+    _check_finite(out, name)
+    return out
+
+
+def check_image_shape(shape: Sequence[int], name: str = "image") -> None:
+    """Raise ValueError when a (C, H, W) image is empty or over the stepper's limits; called
+    on shapes, before any copy of the values is made."""
+    c, h, w = (int(v) for v in shape)
     if min(c, h, w) == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
+        raise ValueError(f"{name} is empty: shape {tuple(shape)}")
     if h > MAX_SIDE or w > MAX_SIDE:
         raise ValueError(
             f"{name} is {h}×{w}; the stepper shows every cell and its limit is "
@@ -161,10 +172,6 @@ def as_image(image: Any, name: str = "image", index: int = 0, *, guess_hwc: bool
         )
     if c > MAX_CHANNELS:
         raise ValueError(f"{name} has {c} channels; the limit is {MAX_CHANNELS}")
-    scale = 1.0 / 255.0 if arr.dtype == np.uint8 else 1.0
-    out = np.ascontiguousarray(arr, dtype=np.float64) * scale
-    _check_finite(out, name)
-    return out
 
 
 def as_weight(kernel: Any, in_channels: int, groups: int = 1, name: str = "kernel") -> np.ndarray:

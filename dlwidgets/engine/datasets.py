@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..suggest import unknown_name
+from . import args
 from .tensors import as_tensor
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -135,6 +136,8 @@ def iris(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     y = raw.target.astype(np.int64)
     xt, yt, xv, yv = _split(x, y, val_fraction, seed)
     mean, std = xt.mean(axis=0), xt.std(axis=0)
+    # a feature constant over a tiny training split has std 0: it stays 0 after centering
+    std = np.where(std > 0, std, 1.0).astype(np.float32)
     xt = (xt - mean) / std
     if xv is not None:
         xv = (xv - mean) / std
@@ -199,6 +202,10 @@ def xor(n: int = 512, *, noise: float = 0.05, val_fraction: float = 0.2, seed: i
                    DESCRIPTIONS["xor"], {"noise": noise})
 
 
+#: Largest ``sequence`` data set (n × length values; float64 while it is generated).
+MAX_SEQUENCE_VALUES = 20_000_000
+
+
 def sequence(n: int = 1000, *, length: int = 20, kind: str = "memory", noise: float = 0.5,
              val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """Batch-first sequences ``(N, length, 1)`` for RNN/LSTM/GRU models.
@@ -208,9 +215,15 @@ def sequence(n: int = 1000, *, length: int = 20, kind: str = "memory", noise: fl
     frequency and phase plus noise; the target ``(N, 1)`` is the next (noise-free) value.
     """
     n = _check_n(n)
-    if not 2 <= length <= 1000:
-        raise ValueError(f"length must be in [2, 1000], got {length}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or \
+            not 2 <= length <= 1000:
+        raise ValueError(f"length must be an integer in [2, 1000], got {length!r}")
+    if n * length > MAX_SEQUENCE_VALUES:  # each in range, their product checked before allocating
+        raise ValueError(f"n × length = {n:,} × {length} = {n * length:,} values, over the limit "
+                         f"of {MAX_SEQUENCE_VALUES:,}: use fewer or shorter sequences")
     noise = _check_noise(noise)
+    if kind not in ("memory", "sine"):
+        raise ValueError(f"kind must be 'memory' or 'sine', got {kind!r}")
     rng = np.random.default_rng(seed)
     if kind == "memory":
         first = rng.choice(np.array([-1.0, 1.0]), n)
@@ -246,6 +259,12 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     key = name.strip().lower()
     if key not in _LOADERS:
         raise ValueError(unknown_name("dataset", name, DATASETS))
+    options = dict(options)
+    if "seed" in options:
+        options["seed"] = args.integer(options["seed"], "seed", 0, 2**32 - 1)
+    if "val_fraction" in options:
+        options["val_fraction"] = args.real(options["val_fraction"], "val_fraction", 0.0, 1.0,
+                                            hi_open=True)
     try:
         return _LOADERS[key](**options)  # type: ignore[operator]
     except TypeError as exc:

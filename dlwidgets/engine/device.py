@@ -34,6 +34,9 @@ def device(prefer: str | torch.device | None = None) -> torch.device:
     choice = prefer if prefer is not None else os.environ.get(ENV_VAR, "auto")
     if isinstance(choice, torch.device):
         choice = str(choice)
+    if not isinstance(choice, str):
+        raise TypeError(f"device must be a string ('auto', 'cuda', 'cuda:N', 'mps', 'cpu'), a "
+                        f"torch.device or None, got {type(choice).__name__} {choice!r:.40}")
     choice = choice.strip().lower() or "auto"
     if choice == "auto":
         for kind in ("cuda", "mps"):

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..suggest import unknown_name
+from . import shutdown
 from .datasets import (
     ArraySource,
     Dataset,
@@ -163,6 +164,9 @@ def resolve_metrics(metrics: Sequence[str] | dict[str, MetricFn] | None, loss_ki
         return dict(metrics)
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list of names ('accuracy', 'mae') or a dict of "
+                        f"callables, got {metrics!r:.60}")
     out: dict[str, MetricFn] = {}
     for name in metrics:
         if name == "accuracy":
@@ -217,6 +221,11 @@ class FitOptions:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            setattr(self, name, float(value))  # a huge int would overflow inside torch
+        early = self.early_stopping
+        if isinstance(early, int) and not isinstance(early, bool) and early < 1:
+            raise ValueError(f"early_stopping must be a patience >= 1 (epochs without "
+                             f"improvement) or an EarlyStopping, got {early!r}")
         for name in ("clip_grad_norm", "clip_grad_value"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float))
@@ -347,9 +356,9 @@ class History:
 
     def wait(self, timeout: float | None = None, *, raise_error: bool = True) -> History:
         """Block until the training ends (or ``timeout`` seconds pass); re-raise its error."""
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        else:
+        # The event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join() can
+        # mark a thread that still runs as stopped, so later joins return at once.
+        if self._thread is not threading.current_thread():
             self._done.wait(timeout)
         if raise_error and self.error is not None and not self.running:
             raise self.error
@@ -358,6 +367,9 @@ class History:
     def _request_stop(self, reason: str) -> None:
         self._stop_reason_requested = reason
         self.stop()
+
+    def _stop_at_exit(self) -> None:
+        self._request_stop("interrupted")
 
     # -- worker side ---------------------------------------------------------------------
     def _append(self, record: Record) -> None:
@@ -488,6 +500,22 @@ def check_targets(loss_name: str, kind: str, out: torch.Tensor, target: torch.Te
                              "reshape y to match (e.g. y.reshape(-1, 1))")
 
 
+def _non_finite(t: torch.Tensor | None) -> torch.Tensor | None:
+    """Per sample, whether it holds NaN/inf (None for integer tensors, which cannot)."""
+    if t is None or not (t.is_floating_point() or t.is_complex()) or t.numel() == 0:
+        return None
+    bad = ~torch.isfinite(t)
+    return bad.reshape(len(t), -1).any(1) if t.ndim > 1 else bad
+
+
+def _batch_problem(xb: torch.Tensor, yb: torch.Tensor) -> str:
+    """Which part of a batch holds NaN/inf ('' when both are finite)."""
+    parts = [name for name, t in (("inputs", xb), ("targets", yb))
+             if isinstance(t, torch.Tensor) and (rows := _non_finite(t)) is not None
+             and bool(rows.any())]
+    return " and ".join(parts)
+
+
 def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch.Tensor],
               loss_name: str, kind: str, dev: torch.device) -> None:
     """Run the model and the loss on two training samples; explain any mismatch."""
@@ -514,6 +542,11 @@ def check_fit(model: nn.Module, source: DataSource, loss_fn: Callable[..., torch
     if kind == "index" and not y.is_floating_point():
         labels = source.label_range()
         n_classes = out.shape[1]
+        if labels is not None and labels[0] < 0:
+            raise ValueError(f"labels must be class indices 0..C-1, but the smallest is "
+                             f"{labels[0]:g}" + (" (fit does not skip ignore_index=-100 labels: "
+                                                 "drop those samples)" if labels[0] == -100
+                                                 else ""))
         if labels is not None and (labels[0] < 0 or labels[1] >= n_classes):
             raise ValueError(f"labels go from {labels[0]:g} to {labels[1]:g} but the model "
                              f"outputs {n_classes} class scores per sample: the last layer needs "
@@ -699,12 +732,20 @@ def _train_loop(run: _Run) -> None:
                 if bad:
                     history.diverged_at = step + 1
                     final_status = "diverged"
-                    final_message = (
-                        f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss became "
-                        f"{loss_value if not finite else 'non-finite on another rank'}. Lower the "
-                        f"learning rate (now {lr:g}), clip gradients (clip_grad_norm=1.0) or check "
-                        "the data for NaN/inf. The model keeps the weights of step "
-                        f"{step} (they already give a non-finite loss).")
+                    in_data = _batch_problem(xb, yb) if not finite else ""
+                    if in_data:  # NaN in, NaN out: the data's fault, not the learning rate's
+                        final_message = (
+                            f"training diverged at step {step + 1} (epoch {epoch + 1}) because the "
+                            f"data holds NaN/inf: this batch's {in_data} do, so the loss became "
+                            f"{loss_value}. Remove or impute the non-finite values in the data. "
+                            f"The model keeps the weights of step {step}.")
+                    else:
+                        final_message = (
+                            f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss "
+                            f"became {loss_value if not finite else 'non-finite on another rank'}. "
+                            f"Lower the learning rate (now {lr:g}), clip gradients "
+                            "(clip_grad_norm=1.0) or check the data for NaN/inf. The model keeps "
+                            f"the weights of step {step} (they already give a non-finite loss).")
                     _emit(run, {"kind": "diverged", "step": step + 1, "epoch": epoch + 1,
                                 "loss": loss_value, "time": _now(run)})
                     stop = True
@@ -921,13 +962,15 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     thread = threading.Thread(target=_worker, args=(run,), name="dlwidgets-train", daemon=True)
     history._thread = thread
     thread.start()
+    shutdown.track(thread, history._stop_at_exit)
     if block:
         try:
-            while thread.is_alive():
-                thread.join(0.1)
+            while not history._done.wait(0.1):
+                pass
         except KeyboardInterrupt:
+            # the history says "interrupted" before the interrupt reaches the caller
             history._request_stop("interrupted")
-            thread.join()
+            history._done.wait()
             raise
         if history.error is not None:
             raise history.error

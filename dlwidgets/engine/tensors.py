@@ -21,6 +21,7 @@ Cast = Literal["keep", "model", "float"]
 def as_array(value: Any, what: str = "data") -> np.ndarray:
     """``value`` as a numpy array of numbers; clear errors for ragged or non-numeric input."""
     if isinstance(value, torch.Tensor):
+        _check_real(value, what)
         return value.detach().cpu().numpy()
     try:
         arr = np.asarray(value)
@@ -33,9 +34,16 @@ def as_array(value: Any, what: str = "data") -> np.ndarray:
             f"{what} is ragged or mixes types (numpy made an object array of shape {arr.shape}); "
             "give a rectangular array of numbers"
         )
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{what} must hold real numbers, got an array of dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what} must hold numbers, got an array of dtype {arr.dtype}")
     return arr
+
+
+def _check_real(tensor: torch.Tensor, what: str) -> None:
+    if tensor.is_complex():
+        raise TypeError(f"{what} must hold real numbers, got a {tensor.dtype} tensor")
 
 
 def as_tensor(value: Any, what: str = "data", *, cast: Cast = "keep",
@@ -46,6 +54,7 @@ def as_tensor(value: Any, what: str = "data", *, cast: Cast = "keep",
     has its samples (or time steps) along the first axis.
     """
     if isinstance(value, torch.Tensor):
+        _check_real(value, what)
         tensor = value.detach()
     else:
         tensor = torch.from_numpy(np.ascontiguousarray(as_array(value, what)))

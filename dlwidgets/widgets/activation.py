@@ -12,9 +12,13 @@ import math
 import numpy as np
 import traitlets as t
 
+from ..engine import args as _args
 from ..engine.activations import ACTIVATIONS, activation_curve
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
+
+#: Most "other logits" beside the varied one in the softmax curve.
+MAX_OTHER_LOGITS = 1000
 
 LABELS: dict[str, str] = {
     "sigmoid": "sigmoid σ(x) = 1 / (1 + e^−x)",
@@ -54,15 +58,16 @@ class ActivationExplorer(DLWidget):
             raise ValueError(
                 f"activation={activation!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
             )
-        lo, hi = (float(v) for v in x_range)
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        if not isinstance(x_range, (tuple, list)) or len(x_range) != 2:
+            raise TypeError(f"x_range must be a pair (min, max), got {x_range!r}")
+        lo, hi = (_args.real(v, "x_range") for v in x_range)
+        if not lo < hi:
             raise ValueError(f"x_range must be two finite numbers with min < max, got {x_range}")
-        if not 11 <= int(points) <= 20001:
+        points = _args.integer(points, "points")
+        if not 11 <= points <= 20001:
             raise ValueError(f"points must be between 11 and 20001, got {points}")
-        if not 0.0 <= negative_slope <= 1.0:
-            raise ValueError(f"negative_slope must be in [0, 1], got {negative_slope}")
-        if not 0.0 < alpha <= 10.0:
-            raise ValueError(f"alpha must be in (0, 10], got {alpha}")
+        negative_slope = _args.real(negative_slope, "negative_slope", 0.0, 1.0)
+        alpha = _args.real(alpha, "alpha", 0.0, 10.0, lo_open=True)
         self._grid = np.linspace(lo, hi, int(points))
         super().__init__(activation=activation, x_min=lo, x_max=hi,
                          negative_slope=float(negative_slope), alpha=float(alpha))
@@ -81,6 +86,17 @@ class ActivationExplorer(DLWidget):
                 f"activation={proposal['value']!r} is not known; choose one of: {', '.join(ACTIVATIONS)}"
             )
         return str(proposal["value"])
+
+    @t.validate("other_logits")
+    def _check_other_logits(self, proposal: t.Bunch) -> list[float]:
+        # the softmax curve is (points × (1 + K)): checked before it is computed
+        values = list(proposal["value"])
+        if len(values) > MAX_OTHER_LOGITS:
+            raise t.TraitError(f"other_logits holds at most {MAX_OTHER_LOGITS} values, got "
+                               f"{len(values)}")
+        if not all(math.isfinite(v) for v in values):
+            raise t.TraitError(f"other_logits must be finite numbers, got {values}")
+        return values
 
     @t.validate("negative_slope")
     def _check_slope(self, proposal: t.Bunch) -> float:

@@ -121,6 +121,8 @@ class ConvStepper(DLWidget):
         names = channel_names if channel_names is not None else (
             CHANNEL_NAMES_RGB if self._image.shape[0] == 3 else
             [f"channel {c}" for c in range(self._image.shape[0])])
+        if isinstance(names, str) or not isinstance(names, (list, tuple)):
+            raise TypeError(f"channel_names must be a list of strings, got {names!r:.60}")
         if len(names) != self._image.shape[0]:
             raise ValueError(
                 f"channel_names has {len(names)} names for {self._image.shape[0]} channels")
@@ -189,6 +191,9 @@ class ConvStepper(DLWidget):
             raise ValueError(
                 f"x has {xt.shape[0]} channels but the layer expects in_channels={layer.in_channels}"
             )
+        conv.check_image_shape(xt.shape, "x")  # before the float64 copy below
+        if xt.is_complex():
+            raise TypeError(f"x must hold real numbers, got a {xt.dtype} tensor")
         padding: Any = layer.padding  # a pair, or 'same' / 'valid'
         title = kwargs.pop("title", None) or (
             f"{type(layer).__name__}({layer.in_channels}, {layer.out_channels}, "

@@ -29,7 +29,9 @@ import numpy as np
 import torch
 import traitlets as t
 
+from ..engine import args as _args
 from ..engine import latent as L
+from ..engine import shutdown
 from ..engine.device import device as pick_device
 from ..engine.tensors import as_tensor
 from ._base import DLWidget, bundle
@@ -232,15 +234,19 @@ class LatentExplorer(DLWidget):
                  batch_size: int = L.BATCH_SIZE, prior_samples: int = 2000, seed: int = 0,
                  max_browser_params: int = 1_000_000, anomaly_count: int = 24,
                  grid_size: int = 16, title: str | None = None) -> None:
-        if not 1 <= int(batch_size) <= 1 << 20:
-            raise ValueError(f"batch_size must be in [1, {1 << 20}], got {batch_size}")
-        if not 0 <= int(anomaly_count) <= 256:
-            raise ValueError(f"anomaly_count must be in [0, 256], got {anomaly_count}")
-        if not 2 <= int(grid_size) <= 64:
-            raise ValueError(f"grid_size must be in [2, 64], got {grid_size}")
-        if not 0 <= int(max_browser_params) <= 20_000_000:
-            raise ValueError(f"max_browser_params must be in [0, 20000000], got "
-                             f"{max_browser_params}")
+        _args.integer(batch_size, "batch_size", 1, 1 << 20)
+        _args.integer(anomaly_count, "anomaly_count", 0, 256)
+        _args.integer(grid_size, "grid_size", 2, 64)
+        _args.integer(max_browser_params, "max_browser_params", 0, 20_000_000)
+        _args.integer(prior_samples, "prior_samples", 1, 1_000_000)
+        _args.integer(seed, "seed", 0, 2**32 - 1)
+        _args.text(title, "title", optional=True)
+        if image_shape is not None:
+            if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape,
+                                                                        (tuple, list)):
+                raise TypeError(f"image_shape must be (H, W) or (C, H, W), got {image_shape!r}")
+            for s in image_shape:
+                _args.integer(s, "image_shape", 1)
         self._device = pick_device(device)
         self._batch_size = int(batch_size)
         self._max_browser_params = int(max_browser_params)
@@ -683,8 +689,10 @@ class LatentExplorer(DLWidget):
         training in a background thread while the scatter refreshes as it learns."""
         if kind not in ("ae", "vae"):
             raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
-        if not 1 <= int(latent_dim) <= 32:
-            raise ValueError(f"latent_dim must be in [1, 32], got {latent_dim}")
+        _args.integer(latent_dim, "latent_dim", 1, 32)
+        _args.integer(epochs, "epochs", 1, 100_000)
+        _args.real(lr, "lr", 0.0, 10.0, lo_open=True)
+        _args.integer(seed, "seed", 0, 2**32 - 1)
         x, y = L.load_digits_flat()
         torch.manual_seed(int(seed))
         model: torch.nn.Module = L.DigitsAE(int(latent_dim)) if kind == "ae" else \
@@ -708,7 +716,7 @@ class LatentExplorer(DLWidget):
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("training is already running")
         if epochs is not None:
-            args = {**args, "epochs": int(epochs)}
+            args = {**args, "epochs": _args.integer(epochs, "epochs", 1, 100_000)}
         args = {**args, "mode": self.projection_mode}
         self._stop_event.clear()
         self._training_error = None
@@ -722,6 +730,7 @@ class LatentExplorer(DLWidget):
         self._thread = threading.Thread(target=self._train_worker, args=(args,),
                                         name="dlwidgets-latent-train", daemon=True)
         self._thread.start()
+        shutdown.track(self._thread, self.stop)
 
     def _train_worker(self, args: dict[str, Any]) -> None:
         # Runs in the worker thread: computes and pushes records, never touches the widget.

@@ -31,8 +31,9 @@ MAX_STEPS = 1000
 MAX_STEPS_HARD = 5000
 #: Largest trace (values over all recorded arrays) the widget sends to the browser.
 MAX_TRACE_VALUES = 16_000_000
-#: Gradient through time is computed up front when layers × directions × T × units stays below.
-GRADIENT_AUTO_BUDGET = 2_000_000
+#: gradient="auto" computes the gradient through time up front when its cost (multiply-adds,
+#: see ``gradient_cost``) stays below this: about a second or two on a laptop CPU.
+GRADIENT_AUTO_BUDGET = 1_000_000_000
 
 Tokenizer = Callable[[str], Any]
 
@@ -40,6 +41,21 @@ STATES = Array("float32", ndim=4)   # (layers L, directions D, T, units)
 NORMS = Array("float32", ndim=3)    # (L, D, T)
 OUTPUT = Array("float32", ndim=2)   # (T, k): the model's output per step
 FINAL = Array("float32", ndim=1)    # a model output that is not per step, flattened
+
+def gradient_cost(rnn: nn.RNNBase, steps: int) -> int:
+    """Multiply-adds of the gradient through time of ``rnn`` over ``steps`` steps.
+
+    One backward pass per output unit (H_out of them, per layer and direction), each through
+    T steps of the recurrent product (gate rows × H_out, plus the LSTM projection): the cost
+    grows with T·H³, not T·H.
+    """
+    dirs = 2 if rnn.bidirectional else 1
+    proj = int(getattr(rnn, "proj_size", 0) or 0)
+    h_out = proj or rnn.hidden_size
+    gates = 4 if isinstance(rnn, nn.LSTM) else 3 if isinstance(rnn, nn.GRU) else 1
+    per_step = gates * rnn.hidden_size * h_out + proj * rnn.hidden_size
+    return rnn.num_layers * dirs * int(steps) * h_out * per_step
+
 
 
 def _describe(rnn: nn.RNNBase, name: str, owner: nn.Module) -> str:
@@ -162,7 +178,10 @@ class LSTMInspector(DLWidget):
         self._compare: tuple[nn.Module, str, nn.RNNBase, str] | None = None
         self._demo: Any = None  # the CharDemo behind LSTMInspector.demo()
         if compare is not None:
-            cname, crnn = rec.find_recurrent(compare)
+            try:
+                cname, crnn = rec.find_recurrent(compare)
+            except TypeError as exc:  # its message speaks of `lstm`
+                raise TypeError(f"compare: {exc}") from None
             label = compare_label or _describe(crnn, cname, compare)
             self._compare = (compare, cname, crnn, label)
         prepared = self._prepare(inputs, tokens)
@@ -238,6 +257,8 @@ class LSTMInspector(DLWidget):
                 tokens = [str(int(v)) for v in model_inputs.reshape(-1)]
             else:
                 tokens = [str(i) for i in range(steps)]
+        if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+            raise TypeError(f"tokens must be a list of strings, got {tokens!r:.60}")
         tokens = list(tokens)
         if len(tokens) != steps:
             raise ValueError(f"tokens has {len(tokens)} entries but the sequence has T={steps} steps")
@@ -373,14 +394,14 @@ class LSTMInspector(DLWidget):
 
     def _gradients(self, rnn: nn.RNNBase, x: torch.Tensor, hx: Any,
                    clamps: Sequence[Clamp]) -> tuple[np.ndarray | None, str]:
-        dirs = 2 if rnn.bidirectional else 1
-        h_units = getattr(rnn, "proj_size", 0) or rnn.hidden_size
-        cost = rnn.num_layers * dirs * int(x.shape[0]) * h_units
+        cost = gradient_cost(rnn, int(x.shape[0]))
         if self._gradient_mode is False:
             return None, "gradient through time is off (gradient=False)"
         if self._gradient_mode == "auto" and cost > GRADIENT_AUTO_BUDGET:
-            return None, (f"gradient through time not computed: layers × directions × T × units = "
-                          f"{cost:,} is over {GRADIENT_AUTO_BUDGET:,} (pass gradient=True to force)")
+            return None, (f"gradient through time not computed: about {cost:.2g} multiply-adds "
+                          f"(H_out backward passes through T steps), over the "
+                          f"{GRADIENT_AUTO_BUDGET:.0e} of gradient='auto' (pass gradient=True to "
+                          "force)")
         norms = np.stack([rec.gradient_through_time(rnn, x, layer=layer, hx=hx, clamps=clamps,
                                                     device=self._device)
                           for layer in range(rnn.num_layers)])

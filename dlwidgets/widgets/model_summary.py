@@ -64,6 +64,8 @@ class ModelSummaryWidget(DLWidget):
 
     def __init__(self, model: nn.Module | ModelSummary, input_shape: Sequence[int] | None = None,
                  *, name: str = "", batch_size: int = 32) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {type(name).__name__} {name!r:.40}")
         if isinstance(model, ModelSummary):
             info = model
         elif isinstance(model, nn.Module):

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import traitlets as t
 
+from ..engine import args as _args
 from ..engine.landscape import LandscapeResult, LossFn, loss_landscape_2d, record_trajectory
 from ..engine.race import (
     DEFAULT_RACE,
@@ -120,6 +121,12 @@ class OptimizerRace(_SurfaceView):
                  domain: Any = None, log_scale: bool | None = None, tol: float = 1e-3,
                  bound: float | None = None, surface_params: dict[str, float] | None = None,
                  explainer: bool = False) -> None:
+        if surface_params is not None and not isinstance(surface_params, dict):
+            raise TypeError(f"surface_params must be a dict of numbers, got {surface_params!r:.60}")
+        seed = _args.integer(seed, "seed", 0, 2**31 - 1)
+        if bound is not None:
+            bound = _args.real(bound, "bound", 0.0, lo_open=True)
+        explainer = _args.flag(explainer, "explainer")
         surf = get_surface(surface, domain=domain, **(surface_params or {}))
         specs = resolve_optimizers(optimizers, surf)
         self._check_steps(steps)

@@ -21,6 +21,7 @@ import torch
 import traitlets as t
 from torch import nn
 
+from ..engine import args as _args
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
 from ..engine.training_optim import EarlyStopping, OptimizerArg, ScheduleArg
 from ._base import DLWidget, bundle
@@ -163,12 +164,15 @@ class TrainingMonitor(DLWidget):
 
     def __init__(self, title: str = "Training", *, max_rate: float = 30.0,
                  history_every: float = 2.0) -> None:
+        _args.real(max_rate, "max_rate", 0.0, 1000.0, lo_open=True)
+        _args.real(history_every, "history_every", 0.0, 3600.0)
         super().__init__(title=title)
         self._history: History | None = None
         self._publisher: ThrottledPublisher | None = None
         self._max_rate = max_rate
         self._history_every = history_every
         self._state_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._show_on_start = False
         self._steps = ColumnStore()
         self._epochs = ColumnStore()
@@ -217,10 +221,22 @@ class TrainingMonitor(DLWidget):
 
     # -- observer interface (engine) ---------------------------------------------------
     def on_start(self, history: History) -> None:
-        """Called by the engine in the calling thread, before the worker thread starts."""
+        """Called by the engine in the calling thread, before the worker thread starts.
+
+        One monitor shows one training at a time: a second fit while the first still runs is
+        refused (their records would interleave in one set of curves).
+        """
+        with self._start_lock:
+            shown = self._history
+            if shown is not None and shown is not history and shown.running:
+                raise RuntimeError(
+                    f"this TrainingMonitor is showing a training that is still running "
+                    f"({shown.info.get('model', 'a model')}, step {shown.step_count}); a monitor "
+                    "shows one training at a time: stop that one first (monitor.stop(), then "
+                    "monitor.history.wait()) or give this fit its own monitor")
+            self._history = history
         if self._publisher is not None:
             self._publisher.stop()
-        self._history = history
         with self._state_lock:
             self._steps, self._epochs = ColumnStore(), ColumnStore()
         with self.hold_sync():
