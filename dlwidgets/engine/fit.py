@@ -360,6 +360,10 @@ class History:
         # mark a thread that still runs as stopped, so later joins return at once.
         if self._thread is not threading.current_thread():
             self._done.wait(timeout)
+            if self._done.is_set() and self._thread is not None:
+                # the worker sets the event just before it returns: let it finish, so nothing
+                # of the training (its frames hold the model and the monitor) outlives wait()
+                self._thread.join(1.0)
         if raise_error and self.error is not None and not self.running:
             raise self.error
         return self
