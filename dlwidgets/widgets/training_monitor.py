@@ -356,7 +356,8 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         clip_grad_norm: float | None = None, clip_grad_value: float | None = None,
         schedule: ScheduleArg = None, schedule_every: str = "epoch",
         early_stopping: int | EarlyStopping | None = None, seed: int = 0, shuffle: bool = True,
-        distributed: bool | None = None, monitor: bool | str | TrainingMonitor | None = "auto",
+        distributed: bool | None = None, inspect: bool = False,
+        inspect_every: int | None = None, monitor: bool | str | TrainingMonitor | None = "auto",
         block: bool | None = None, title: str | None = None,
         key: str | None = None) -> History:
     """Train ``model`` on ``data`` with a live TrainingMonitor; returns the (live) History.
@@ -375,7 +376,7 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         weight_decay=weight_decay, optimizer_options=optimizer_options, l1=l1, l2=l2,
         clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value, schedule=schedule,
         schedule_every=schedule_every, early_stopping=early_stopping, seed=seed,
-        shuffle=shuffle, distributed=distributed)
+        shuffle=shuffle, distributed=distributed, inspect=inspect, inspect_every=inspect_every)
     kernel = in_notebook_kernel()
     rank = _rank() if distributed is not False else 0
     if block is None:
