@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +31,9 @@ from torch import nn
 ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh)
 MAX_LAYERS = 200  # more layers than this: only the first MAX_LAYERS by name are recorded
 SATURATION = 1e-2  # derivative of sigmoid / tanh below this: a saturated unit
+# s(1−s) < SATURATION  ⇔  |s − ½| > √(1 − 4·SATURATION)/2;  1 − t² < SATURATION  ⇔  |t| > √(1 − SATURATION)
+_SIGMOID_EDGE = math.sqrt(1 - 4 * SATURATION) / 2
+_TANH_EDGE = math.sqrt(1 - SATURATION)
 
 # warning thresholds (see docs/training.md, "Inside training")
 VANISHING_RATIO = 1e-4  # first layer's grad norm / last layer's
@@ -88,17 +90,14 @@ def layer_spec(model: nn.Module, max_layers: int = MAX_LAYERS) -> tuple[LayerSpe
     return LayerSpec(names, acts, frozen, note, list(modules)), modules
 
 
-def _norms(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    """L2 norm of each tensor (float32 on the tensors' device); sparse tensors handled too."""
+def _norm_list(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """L2 norm of each tensor (0-d tensors on the device); sparse tensors handled too."""
+    if not any(t.is_sparse for t in tensors):
+        return list(torch._foreach_norm(tensors))
     dense = [t for t in tensors if not t.is_sparse]
-    out: list[torch.Tensor] = []
     dense_norms = iter(torch._foreach_norm(dense) if dense else [])
-    for t in tensors:
-        if t.is_sparse:
-            out.append(t.coalesce().values().float().norm())
-        else:
-            out.append(next(dense_norms).float())
-    return torch.stack(out)
+    return [t.coalesce().values().float().norm() if t.is_sparse else next(dense_norms)
+            for t in tensors]
 
 
 @dataclass
@@ -125,13 +124,18 @@ class LayerInspector:
                 self._params.append(p)
                 index.append(i)
         self._dev = self._params[0].device if self._params else torch.device("cpu")
-        self._index = torch.tensor(index, dtype=torch.long, device=self._dev)
+        self._detached = [p.detach() for p in self._params]  # views that follow the updates
+        n = len(self.spec.names)
+        # norms come as [grads, weights, updates] per parameter: their layer's slot in 3 × n
+        self._index3 = np.array([i + k * n for k in range(3) for i in index], dtype=np.int64)
+        self._zero = torch.zeros((), device=self._dev)
+        self._frozen = [i for i, name in enumerate(self.spec.names) if name in self.spec.frozen]
+        self._relu = np.array([isinstance(m, nn.ReLU) for m in self._act_modules], dtype=bool)
         self._k = 1 if self.every is None else self.every
         self._next = 1
         self._hooks: list[Any] = []
-        self._act_sums: list[list[torch.Tensor]] = []
-        self._grad: torch.Tensor | None = None
-        self._weight: torch.Tensor | None = None
+        self._act_values: list[list[tuple[torch.Tensor, int]]] = []
+        self._norms: list[torch.Tensor] = []
         self._before: list[torch.Tensor] = []
         self._spent = 0.0  # seconds inside the inspector
         self._step_started = 0.0
@@ -152,7 +156,7 @@ class LayerInspector:
         self.recording = step >= self._next and bool(self._params or self._act_modules)
         if self.recording:
             t0 = time.perf_counter()
-            self._act_sums = [[] for _ in self._act_modules]
+            self._act_values = [[] for _ in self._act_modules]
             for i, m in enumerate(self._act_modules):
                 self._hooks.append(m.register_forward_hook(self._activation_hook(i)))
             self._spent += time.perf_counter() - t0
@@ -165,11 +169,12 @@ class LayerInspector:
         t0 = time.perf_counter()
         with torch.no_grad():
             if self._params:
-                grads = [p.grad if p.grad is not None else torch.zeros((), device=p.device)
-                         for p in self._params]
-                self._grad = self._per_layer(_norms(grads))
-                self._weight = self._per_layer(_norms(self._params))
-                self._before = [p.detach().clone() for p in self._params]
+                grads = [p.grad if p.grad is not None else self._zero for p in self._params]
+                self._norms = _norm_list(grads + self._detached)
+                # w_before into buffers kept for the run (no allocation per recorded step)
+                if not self._before:
+                    self._before = [torch.empty_like(p) for p in self._detached]
+                torch._foreach_copy_(self._before, self._detached)
         self._spent += time.perf_counter() - t0
 
     def after_update(self) -> dict[str, Any] | None:
@@ -182,34 +187,38 @@ class LayerInspector:
         self._hooks.clear()
         n, a = len(self.spec.names), len(self.spec.activations)
         with torch.no_grad():
-            parts: list[torch.Tensor] = []
-            if self._params and self._grad is not None and self._weight is not None:
-                deltas = torch._foreach_sub([p.detach() for p in self._params], self._before)
-                update = self._per_layer(_norms(deltas))
-                parts += [self._grad, self._weight, update]
-            for sums in self._act_sums:
-                if sums:
-                    total = torch.stack(sums).sum(0)  # dead units, saturated values, values
-                    parts += [total[0] / len(sums), total[1] / total[2].clamp(min=1)]
-                else:
-                    parts += [torch.tensor(math.nan, device=self._dev)] * 2
-            flat = (torch.cat([p.reshape(-1).float().to(self._dev) for p in parts])
-                    .cpu().double().numpy() if parts else np.zeros(0))
-        self._before = []
-        self._act_sums = []
+            values: list[torch.Tensor] = []
+            if self._params and self._norms:
+                torch._foreach_sub_(self._before, self._detached)  # now w_before − w_after
+                values = self._norms + _norm_list(self._before)
+            counts: list[int] = []
+            for calls in self._act_values:  # (count, units) of each call of the module
+                values += [c for c, _ in calls]
+                counts.append(len(calls))
+            # one stack and one copy to the host for everything
+            flat = (torch.stack(values).cpu().numpy().astype(np.float64) if values
+                    else np.zeros(0))
         row: dict[str, Any] = {"kind": "layers", "step": self.step}
         if n:
-            grad, weight, moved = flat[:n], flat[n:2 * n], flat[2 * n:3 * n]
-            frozen = [i for i, name in enumerate(self.spec.names) if name in self.spec.frozen]
-            grad[frozen] = math.nan
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(weight > 0, moved / weight, math.nan)
+            per_param = flat[:len(self._index3)]
+            per_layer = np.sqrt(np.bincount(self._index3, weights=per_param ** 2,
+                                            minlength=3 * n))
+            grad, weight, moved = per_layer[:n], per_layer[n:2 * n], per_layer[2 * n:]
+            grad[self._frozen] = math.nan
+            ratio = np.divide(moved, weight, out=np.full(n, math.nan), where=weight > 0)
             row.update(grad_norm=grad, weight_norm=weight, update_ratio=ratio)
-            flat = flat[3 * n:]
         if a:
-            relu = np.array([isinstance(m, nn.ReLU) for m in self._act_modules])
-            row.update(dead_fraction=np.where(relu, flat[0:2 * a:2], math.nan),
-                       saturated_fraction=np.where(relu, math.nan, flat[1:2 * a:2]))
+            found = flat[len(self._index3) if n else 0:]
+            units = np.full(a, math.nan)
+            k = 0
+            for i, calls in enumerate(self._act_values):
+                if calls:  # fraction over every call of the module on this step
+                    units[i] = found[k:k + len(calls)].sum() / sum(u for _, u in calls)
+                    k += len(calls)
+            row.update(dead_fraction=np.where(self._relu, units, math.nan),
+                       saturated_fraction=np.where(self._relu, math.nan, units))
+        self._norms = []
+        self._act_values = []
         self._spent += time.perf_counter() - t0
         self._schedule()
         self.recording = False
@@ -224,13 +233,9 @@ class LayerInspector:
         self.recording = False
 
     # -- helpers -------------------------------------------------------------------------
-    def _per_layer(self, norms: torch.Tensor) -> torch.Tensor:
-        squares = torch.zeros(len(self.spec.names), device=norms.device, dtype=torch.float32)
-        squares.index_add_(0, self._index.to(norms.device), norms.float() ** 2)
-        return squares.sqrt()
-
     def _activation_hook(self, i: int) -> Any:
-        kind = type(self._act_modules[i])
+        relu = bool(self._relu[i])
+        sigmoid = isinstance(self._act_modules[i], nn.Sigmoid)
 
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
             if not isinstance(output, torch.Tensor) or output.ndim == 0:
@@ -239,17 +244,18 @@ class LayerInspector:
                 y = output.detach()
                 if y.ndim == 1:
                     y = y.unsqueeze(1)
-                if issubclass(kind, nn.ReLU):
-                    # a unit (feature, channel × position) never positive on the batch
-                    dead = (~(y > 0).flatten(1).any(0)).float().mean()
-                    stats = torch.stack([dead, dead.new_zeros(()), dead.new_ones(())])
+                if relu:
+                    # units (feature, or channel × position) never positive on the batch
+                    units = y[0].numel()
+                    count = (y.flatten(1).amax(0) <= 0).sum(dtype=torch.float32)
                 else:
-                    y = y.float()
-                    deriv = y * (1 - y) if issubclass(kind, nn.Sigmoid) else 1 - y * y
-                    saturated = (deriv < SATURATION).float().sum()
-                    stats = torch.stack([saturated.new_zeros(()), saturated,
-                                         saturated.new_tensor(float(y.numel()))])
-                self._act_sums[i].append(stats)
+                    # outputs whose derivative s(1−s) or 1−t² is below SATURATION
+                    units = y.numel()
+                    if sigmoid:
+                        count = ((y - 0.5).abs() > _SIGMOID_EDGE).sum(dtype=torch.float32)
+                    else:
+                        count = (y.abs() > _TANH_EDGE).sum(dtype=torch.float32)
+                self._act_values[i].append((count, units))
         return hook
 
     def _schedule(self) -> None:

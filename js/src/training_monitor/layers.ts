@@ -175,7 +175,7 @@ export function drawLayers(p: LayersPanel, d: LayersDraw): void {
     h("span", {}, [h("span", { class: "dlw-swatch", style: `background:${color}` }), text]);
   p.legend.replaceChildren(
     ...names.map((name, i) => item(colours[i], name)),
-    ...acts.map((name, i) => item(unitColours[i], `${name} (activation)`)),
+    ...acts.map((name, i) => item(unitColours[i], `act ${name}`)),
   );
   const items = d.warnings.map((w) => h("li", { class: "dlw-monitor-warning", style: `color:${theme.negative}` }, [w.message]));
   if (!items.length) items.push(h("li", { class: "dlw-muted dlw-monitor-warning-none" }, ["no health warning so far"]));
