@@ -235,3 +235,15 @@ def test_digits_mlp_with_a_huge_learning_rate_ends_diverged() -> None:
     assert h.diverged_at is not None and h.diverged_at <= 5
     assert "lower the learning rate" in h.message.lower() and "clip" in h.message
     assert math.isfinite(h.steps["loss"][-1])
+
+
+def test_asked_to_keep_going_a_blowup_warns_once_and_the_run_goes_on() -> None:
+    x, y = _data()
+    h = train(_model(), (x, y), FitOptions(optimizer="sgd", lr=1e6, epochs=2, batch_size=BATCH,
+                                           on_divergence="warn"))
+    blowups = [w for w in h.warnings if w["rule"] == "blow_up"]
+    assert len(blowups) == 1 and "lower the learning rate" in blowups[0]["message"]
+    assert h.status in ("completed", "diverged")  # a later NaN/inf still ends the run
+    assert h.step_count > blowups[0]["step"] or h.status == "diverged"
+    with pytest.raises(ValueError, match="on_divergence"):
+        train(_model(), (x, y), FitOptions(on_divergence="ignore"))

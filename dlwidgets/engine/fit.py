@@ -204,6 +204,7 @@ class FitOptions:
     distributed: bool | None = None
     inspect: bool = False
     inspect_every: int | None = None
+    on_divergence: str = "stop"
 
     def check(self) -> None:
         """Raise ValueError/TypeError naming the first bad option."""
@@ -233,6 +234,8 @@ class FitOptions:
                 or self.inspect_every < 1):
             raise ValueError(f"inspect_every must be an integer >= 1 (or None for adaptive), "
                              f"got {self.inspect_every!r}")
+        if self.on_divergence not in ("stop", "warn"):
+            raise ValueError(f"on_divergence must be 'stop' or 'warn', got {self.on_divergence!r}")
         if self.schedule_every not in ("epoch", "step"):
             raise ValueError(f"schedule_every must be 'epoch' or 'step', got "
                              f"{self.schedule_every!r}")
@@ -703,6 +706,7 @@ def _train_loop(run: _Run) -> None:
     final_status, final_message = "completed", ""
     inspector = run.inspector
     blowup = BlowUpDetector()
+    warned_blowup = False
     run.model.train()
     _set_status(run, "running")
     try:
@@ -735,6 +739,15 @@ def _train_loop(run: _Run) -> None:
                 loss_value = loss.item()
                 finite = math.isfinite(loss_value)
                 grown = blowup.update(loss_value) if finite else None
+                if grown is not None and opts.on_divergence == "warn":
+                    if not warned_blowup:  # keep going, as asked: say it once
+                        warned_blowup = True
+                        _emit(run, {"kind": "warning", "step": step + 1, "layer": "", "rule":
+                                    "blow_up", "message": (
+                                        f"step {step + 1}: the loss grew to {loss_value:.3g}, "
+                                        f"{grown}: lower the learning rate (now {lr:g}) or clip "
+                                        "gradients (clip_grad_norm=1.0)")})
+                    grown = None
                 stop_now, bad = _agree(run, history._stop.is_set(), not finite or grown is not None)
                 if bad or stop_now:
                     flush()
