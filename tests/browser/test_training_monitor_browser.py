@@ -115,7 +115,7 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog, 
         assert harness.kernel_value(page, "h.stop_reason") == "stopped"
         assert harness.kernel_value(page, "h.running") is False
         steps = harness.kernel_value(page, "h.step_count")
-        assert harness.kernel_value(page, "h.monitor.steps['loss']['shape'][0]") == steps
+        assert harness.kernel_value(page, "len(h.monitor.steps['loss'])") == steps
         page.wait_for_timeout(300)
         assert _step(root) == steps, "the monitor does not show the last step Python took"
         assert root.locator("button.dlw-monitor-stop").is_disabled()
