@@ -172,7 +172,7 @@ export function drawLayers(p: LayersPanel, d: LayersDraw): void {
   }
   drawFlow(p.flow, table, layersWith(table, names, "grad_norm"), theme);
   const item = (color: string, text: string) =>
-    h("span", {}, [h("span", { class: "dlw-swatch", style: `background:${color}` }), text]);
+    h("span", { style: "white-space:nowrap" }, [h("span", { class: "dlw-swatch", style: `background:${color}` }), text]);
   p.legend.replaceChildren(
     ...names.map((name, i) => item(colours[i], name)),
     ...acts.map((name, i) => item(unitColours[i], `act ${name}`)),
