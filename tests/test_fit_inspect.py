@@ -247,3 +247,37 @@ def test_asked_to_keep_going_a_blowup_warns_once_and_the_run_goes_on() -> None:
     assert h.step_count > blowups[0]["step"] or h.status == "diverged"
     with pytest.raises(ValueError, match="on_divergence"):
         train(_model(), (x, y), FitOptions(on_divergence="ignore"))
+
+
+def test_histograms_equal_torch_histc_of_the_same_weights_gradients_and_activations() -> None:
+    x, y = _data()
+    model = _model()
+    reference = copy.deepcopy(model)
+    h = train(model, (x, y), FitOptions(optimizer="sgd", lr=LR, epochs=1, batch_size=BATCH,
+                                        inspect=True, inspect_every=1, inspect_histograms=True))
+    # step 1 by hand: the first batch, the initial weights
+    idx = epoch_permutation(len(x), 0, 0)[:BATCH]
+    seen: dict[str, torch.Tensor] = {}
+    reference[1].register_forward_hook(lambda _m, _i, out: seen.__setitem__("1", out.detach()))
+    F.cross_entropy(reference(x[idx]), y[idx]).backward()
+    layer = reference[0]
+    expected = {
+        "weight": torch.cat([layer.weight.detach().reshape(-1), layer.bias.detach().reshape(-1)]),
+        "grad": torch.cat([layer.weight.grad.reshape(-1), layer.bias.grad.reshape(-1)]),
+    }
+    for kind, values in expected.items():
+        steps, edges, counts = h.histograms("0", kind=kind)
+        assert steps.tolist() == [1, 2, 3] and edges.shape == (3, 33) and counts.shape == (3, 32)
+        np.testing.assert_allclose(counts[0], torch.histc(values, bins=32).numpy())
+        np.testing.assert_allclose(edges[0], np.linspace(float(values.min()), float(values.max()), 33),
+                                   rtol=1e-6)
+        assert counts[0].sum() == values.numel()
+    steps, edges, counts = h.histograms("1", kind="activation")
+    np.testing.assert_allclose(counts[0], torch.histc(seen["1"], bins=32).numpy())
+    with pytest.raises(ValueError, match="kind"):
+        h.histograms("0", kind="bias")
+    with pytest.raises(ValueError, match="no inspected layer 'nope'"):
+        h.histograms("nope")
+    # without inspect_histograms: empty, not an error
+    h = train(_model(), (x, y), FitOptions(epochs=1, batch_size=BATCH, inspect=True))
+    assert h.histograms("0")[0].size == 0

@@ -204,6 +204,7 @@ class FitOptions:
     distributed: bool | None = None
     inspect: bool = False
     inspect_every: int | None = None
+    inspect_histograms: bool = False
     on_divergence: str = "stop"
 
     def check(self) -> None:
@@ -333,6 +334,31 @@ class History:
                 k: np.array([r[k][i] for r in rows], dtype=np.float64)
                 for k in ("dead_fraction", "saturated_fraction")}}
         return out
+
+    def histograms(self, layer: str, kind: str = "weight"
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, bin_edges, counts) of one layer over the recorded steps
+        (``fit(..., inspect=True, inspect_histograms=True)``): ``kind`` "weight" or "grad" (a
+        layer with parameters; gradients before clipping) or "activation" (a ReLU / sigmoid /
+        tanh module's output on the batch). Each recorded step has its own ``bins`` equal bins
+        from the smallest to the largest value: bin_edges is (steps, bins + 1), counts
+        (steps, bins). Empty arrays when nothing was recorded."""
+        if kind not in ("weight", "grad", "activation"):
+            raise ValueError(f"kind must be 'weight', 'grad' or 'activation', got {kind!r}")
+        known = list(self.info.get("layer_order") or [])
+        if layer not in known:
+            raise ValueError(f"no inspected layer {layer!r}; the layers are: "
+                             f"{', '.join(known) or 'none (fit was not run with inspect=True)'}")
+        steps, edges, counts = [], [], []
+        for r in self.records:
+            found = r.get("histograms", {}).get((kind, layer)) if r["kind"] == "layers" else None
+            if found is not None:
+                steps.append(r["step"])
+                edges.append(found[0])
+                counts.append(found[1])
+        if not steps:
+            return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
+        return np.array(steps, dtype=np.int64), np.stack(edges), np.stack(counts)
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
@@ -982,7 +1008,8 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     }
     inspector: LayerInspector | None = None
     if opts.inspect:
-        inspector = LayerInspector(model, every=opts.inspect_every)
+        inspector = LayerInspector(model, every=opts.inspect_every,
+                                   histograms=opts.inspect_histograms)
         info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
                     frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order, inspect_note=inspector.spec.note,
                     inspect_every=opts.inspect_every)

@@ -106,6 +106,8 @@ class LayerInspector:
     every: int | None = None  # None: adaptive
     budget: float = 0.03  # adaptive: share of the training time spent inspecting
     max_every: int = 1000
+    histograms: bool = False  # also binned counts of weights, gradients and activations
+    bins: int = 32
     spec: LayerSpec = field(init=False)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -131,6 +133,10 @@ class LayerInspector:
         self._zero = torch.zeros((), device=self._dev)
         self._frozen = [i for i, name in enumerate(self.spec.names) if name in self.spec.frozen]
         self._relu = np.array([isinstance(m, nn.ReLU) for m in self._act_modules], dtype=bool)
+        self._layer_params = [list(modules[name].parameters(recurse=False))
+                              for name in self.spec.names]
+        # (kind, layer) -> [lo, hi, counts…] on the device, for the recorded step
+        self._hist: dict[tuple[str, str], torch.Tensor] = {}
         self._k = 1 if self.every is None else self.every
         self._next = 1
         self._hooks: list[Any] = []
@@ -171,6 +177,8 @@ class LayerInspector:
             if self._params:
                 grads = [p.grad if p.grad is not None else self._zero for p in self._params]
                 self._norms = _norm_list(grads + self._detached)
+                if self.histograms:
+                    self._histogram_layers()
                 # w_before into buffers kept for the run (no allocation per recorded step)
                 if not self._before:
                     self._before = [torch.empty_like(p) for p in self._detached]
@@ -199,6 +207,8 @@ class LayerInspector:
             flat = (torch.stack(values).cpu().numpy().astype(np.float64) if values
                     else np.zeros(0))
         row: dict[str, Any] = {"kind": "layers", "step": self.step}
+        if self._hist:
+            row["histograms"] = self._histogram_rows()
         if n:
             per_param = flat[:len(self._index3)]
             per_layer = np.sqrt(np.bincount(self._index3, weights=per_param ** 2,
@@ -230,6 +240,7 @@ class LayerInspector:
             handle.remove()
         self._hooks.clear()
         self._before = []
+        self._hist = {}
         self.recording = False
 
     # -- helpers -------------------------------------------------------------------------
@@ -256,7 +267,35 @@ class LayerInspector:
                     else:
                         count = (y.abs() > _TANH_EDGE).sum(dtype=torch.float32)
                 self._act_values[i].append((count, units))
+                key = ("activation", self.spec.activations[i])
+                if self.histograms and key not in self._hist:  # the first call of the module
+                    self._hist[key] = self._binned(y)
         return hook
+
+    def _binned(self, values: torch.Tensor) -> torch.Tensor:
+        """[lo, hi, counts of ``bins`` equal bins over [lo, hi]] on the device (no sync)."""
+        flat = values.detach().reshape(-1).float()
+        lo, hi = torch.aminmax(flat)
+        return torch.cat([lo.reshape(1), hi.reshape(1), torch.histc(flat, bins=self.bins)])
+
+    def _histogram_layers(self) -> None:
+        for name, params in zip(self.spec.names, self._layer_params):
+            self._hist[("weight", name)] = self._binned(
+                torch.cat([p.detach().reshape(-1) for p in params]))
+            grads = [p.grad for p in params if p.grad is not None]
+            if grads and not any(g.is_sparse for g in grads):
+                self._hist[("grad", name)] = self._binned(
+                    torch.cat([g.reshape(-1) for g in grads]))
+
+    def _histogram_rows(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+        """(kind, layer) -> (bin edges, counts) of the recorded step; one host copy."""
+        keys = list(self._hist)
+        host = torch.stack([self._hist[k] for k in keys]).cpu().numpy().astype(np.float64)
+        self._hist = {}
+        out = {}
+        for key, row in zip(keys, host):
+            out[key] = (np.linspace(row[0], row[1], self.bins + 1), row[2:])
+        return out
 
     def _schedule(self) -> None:
         """The next recorded step: every ``every`` steps, or adaptive to stay in budget."""

@@ -397,7 +397,8 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         schedule: ScheduleArg = None, schedule_every: str = "epoch",
         early_stopping: int | EarlyStopping | None = None, seed: int = 0, shuffle: bool = True,
         distributed: bool | None = None, inspect: bool = False,
-        inspect_every: int | None = None, on_divergence: str = "stop", monitor: bool | str | TrainingMonitor | None = "auto",
+        inspect_every: int | None = None, inspect_histograms: bool = False,
+        on_divergence: str = "stop", monitor: bool | str | TrainingMonitor | None = "auto",
         block: bool | None = None, title: str | None = None,
         key: str | None = None) -> History:
     """Train ``model`` on ``data`` with a live TrainingMonitor; returns the (live) History.
@@ -417,7 +418,7 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value, schedule=schedule,
         schedule_every=schedule_every, early_stopping=early_stopping, seed=seed,
         shuffle=shuffle, distributed=distributed, inspect=inspect, inspect_every=inspect_every,
-        on_divergence=on_divergence)
+        inspect_histograms=inspect_histograms, on_divergence=on_divergence)
     kernel = in_notebook_kernel()
     rank = _rank() if distributed is not False else 0
     if block is None:
