@@ -49,6 +49,39 @@ all eight filters."""),
     code("""digits = dlwidgets.load_dataset("digits")
 x = torch.as_tensor(digits.x_val[:1], dtype=torch.float32)   # one validation digit, 1×1×8×8
 dlwidgets.ConvStepper.from_layer(cnn[0], x, activation="relu")"""),
+    md("""### Why deep networks were hard to train: vanishing gradients
+
+The same 8-layer network three ways, each trained for 3 epochs with the same SGD settings and
+`inspect=True`: sigmoid with PyTorch's default initialisation, ReLU with He initialisation, and
+sigmoid with batch norm. Open each monitor's **Layers** view: with plain sigmoids the gradient
+norm falls by orders of magnitude from the output layer (light) to the input layer (dark), so
+the first layers barely learn, and a warning says so; ReLU + He and batch norm keep the layers'
+gradients within a few factors of each other."""),
+    code("""from torch import nn
+
+def deep(activation, he=False, batch_norm=False, depth=8, width=32):
+    torch.manual_seed(0)
+    layers, n = [], 64
+    for _ in range(depth):
+        linear = nn.Linear(n, width)
+        if he:
+            nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+            nn.init.zeros_(linear.bias)
+        layers += [linear, *([nn.BatchNorm1d(width)] if batch_norm else []), activation()]
+        n = width
+    return nn.Sequential(*layers, nn.Linear(n, 10))
+
+runs = {}
+for name, net in [("sigmoid, default init", deep(nn.Sigmoid)),
+                  ("ReLU, He init", deep(nn.ReLU, he=True)),
+                  ("sigmoid + batch norm", deep(nn.Sigmoid, batch_norm=True))]:
+    runs[name] = dlwidgets.fit(net, "digits", optimizer="sgd", lr=0.05, epochs=3,
+                               inspect=True, inspect_every=5, block=True, title=name)"""),
+    code("""for name, h in runs.items():
+    first, last = h.info["layers"][0], h.info["layers"][-1]
+    ratio = h.layers[first]["grad_norm"].mean() / h.layers[last]["grad_norm"].mean()
+    print(f"{name:22s} first/last layer gradient norm {ratio:8.1e}   "
+          f"val accuracy {h.final('val_accuracy'):.2f}   warnings: {len(h.warnings)}")"""),
     md("""## 4. Memory over time: the LSTM
 
 A small character-level LSTM learned to predict text with nested brackets. To do it, it has to

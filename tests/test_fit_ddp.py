@@ -1,7 +1,8 @@
 """The same fit under torch.distributed: 2 real processes (torch.multiprocessing spawn), gloo on
 loopback, DistributedDataParallel on CPU. Checks the result equals single-process SGD on the union
-of the ranks' batches, that only rank 0 feeds a monitor, and that stop and divergence are agreed
-by both ranks (no rank left waiting in a collective)."""
+of the ranks' batches, that only rank 0 feeds a monitor, that stop and divergence are agreed
+by both ranks (no rank left waiting in a collective), and that inspect=True records the same
+gradient, weight and update norms on both ranks."""
 
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
             h.stop()
             h.wait(60)
         result["stop"] = (h.stop_reason, h.step_count)
+        # 4. inspect=True: each rank records its replica's statistics, with no collective of
+        # its own (no rank waits); gradients are the all-reduced ones, so both ranks agree
+        h = dlwidgets.fit(ddp_model(), (x, y), optimizer="sgd", lr=DDP_LR, epochs=DDP_EPOCHS,
+                          batch_size=DDP_BATCH, monitor=False, inspect=True, inspect_every=1)
+        result["inspect"] = (h.stop_reason, {name: {k: v.tolist() for k, v in cols.items()}
+                                             for name, cols in h.layers.items()})
     except BaseException as exc:  # report the error to the parent
         result["error"] = repr(exc)
         raise
@@ -114,3 +121,11 @@ def test_fit_under_ddp_with_two_processes(tmp_path: pathlib.Path) -> None:
     assert results[0]["nan"] == results[1]["nan"] == ("diverged", 4, 3)
     stop0, stop1 = results[0]["stop"], results[1]["stop"]
     assert stop0 == stop1 and stop0[0] == "stopped" and stop0[1] >= 7
+
+    (status0, layers0), (status1, layers1) = results[0]["inspect"], results[1]["inspect"]
+    assert status0 == status1 == "completed"
+    assert list(layers0) == list(layers1) == ["0", "1", "2"]
+    for name in ("0", "2"):
+        assert layers0[name]["step"] == list(range(1, steps + 1))
+        for stat in ("grad_norm", "weight_norm", "update_ratio"):
+            assert layers0[name][stat] == pytest.approx(layers1[name][stat], rel=1e-5)

@@ -36,6 +36,7 @@ from .datasets import (
     model_input,
 )
 from .device import device as pick_device
+from .layer_stats import BlowUpDetector, LayerInspector
 from .probes import probing
 from .training_optim import (
     EarlyStopping,
@@ -205,6 +206,10 @@ class FitOptions:
     seed: int = 0
     shuffle: bool = True
     distributed: bool | None = None
+    inspect: bool = False
+    inspect_every: int | None = None
+    inspect_histograms: bool = False
+    on_divergence: str = "stop"
 
     def check(self) -> None:
         """Raise ValueError/TypeError naming the first bad option."""
@@ -234,6 +239,13 @@ class FitOptions:
         if self.lr is not None and not (isinstance(self.lr, (int, float))
                                         and math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if self.inspect_every is not None and (
+                isinstance(self.inspect_every, bool) or not isinstance(self.inspect_every, int)
+                or self.inspect_every < 1):
+            raise ValueError(f"inspect_every must be an integer >= 1 (or None for adaptive), "
+                             f"got {self.inspect_every!r}")
+        if self.on_divergence not in ("stop", "warn"):
+            raise ValueError(f"on_divergence must be 'stop' or 'warn', got {self.on_divergence!r}")
         if self.schedule_every not in ("epoch", "step"):
             raise ValueError(f"schedule_every must be 'epoch' or 'step', got "
                              f"{self.schedule_every!r}")
@@ -309,6 +321,59 @@ class History:
     def epochs(self) -> dict[str, np.ndarray]:
         """Per epoch: epoch, step, loss and metrics (training means), val_*, lr, time."""
         return self._columns("epoch")
+
+    @property
+    def layers(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per layer (``named_modules()`` name, input → output), columns over the recorded
+        steps (``fit(..., inspect=True)``): ``step``, ``grad_norm``, ``weight_norm``,
+        ``update_ratio`` for layers with parameters; ``step``, ``dead_fraction`` (ReLU) or
+        ``saturated_fraction`` (sigmoid/tanh) for activation modules. Empty without inspect."""
+        rows = [r for r in self.records if r["kind"] == "layers"]
+        names: list[str] = list(self.info.get("layers") or [])
+        acts: list[str] = list(self.info.get("activation_layers") or [])
+        steps = np.array([r["step"] for r in rows], dtype=np.int64)
+        order: list[str] = list(self.info.get("layer_order") or [])
+        out: dict[str, dict[str, np.ndarray]] = {name: {} for name in order}
+        for i, name in enumerate(names):
+            out[name] = {"step": steps.copy(), **{
+                k: np.array([r[k][i] for r in rows], dtype=np.float64)
+                for k in ("grad_norm", "weight_norm", "update_ratio")}}
+        for i, name in enumerate(acts):
+            out[name] = {"step": steps.copy(), **{
+                k: np.array([r[k][i] for r in rows], dtype=np.float64)
+                for k in ("dead_fraction", "saturated_fraction")}}
+        return out
+
+    def histograms(self, layer: str, kind: str = "weight"
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, bin_edges, counts) of one layer over the recorded steps
+        (``fit(..., inspect=True, inspect_histograms=True)``): ``kind`` "weight" or "grad" (a
+        layer with parameters; gradients before clipping) or "activation" (a ReLU / sigmoid /
+        tanh module's output on the batch). Each recorded step has its own ``bins`` equal bins
+        from the smallest to the largest value: bin_edges is (steps, bins + 1), counts
+        (steps, bins). Empty arrays when nothing was recorded."""
+        if kind not in ("weight", "grad", "activation"):
+            raise ValueError(f"kind must be 'weight', 'grad' or 'activation', got {kind!r}")
+        known = list(self.info.get("layer_order") or [])
+        if layer not in known:
+            raise ValueError(f"no inspected layer {layer!r}; the layers are: "
+                             f"{', '.join(known) or 'none (fit was not run with inspect=True)'}")
+        steps, edges, counts = [], [], []
+        for r in self.records:
+            found = r.get("histograms", {}).get((kind, layer)) if r["kind"] == "layers" else None
+            if found is not None:
+                steps.append(r["step"])
+                edges.append(found[0])
+                counts.append(found[1])
+        if not steps:
+            return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
+        return np.array(steps, dtype=np.int64), np.stack(edges), np.stack(counts)
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Health warnings of the run: dicts of step, layer, rule, message."""
+        return [{k: r[k] for k in ("step", "layer", "rule", "message")}
+                for r in self.records if r["kind"] == "warning"]
 
     @property
     def step_count(self) -> int:
@@ -592,6 +657,7 @@ class _Run:
     params: list[nn.Parameter] = field(default_factory=list)
     t0: float = 0.0
     paused_total: float = 0.0
+    inspector: LayerInspector | None = None
 
 
 def _now(run: _Run) -> float:
@@ -701,6 +767,9 @@ def _train_loop(run: _Run) -> None:
     step_schedule = schedule is not None and schedule.every == "step"
     step = 0
     final_status, final_message = "completed", ""
+    inspector = run.inspector
+    blowup = BlowUpDetector()
+    warned_blowup = False
     run.model.train()
     _set_status(run, "running")
     try:
@@ -726,11 +795,23 @@ def _train_loop(run: _Run) -> None:
                     yb = yb.to(dev, non_blocking=True)
                 lr = optimizer.param_groups[0]["lr"]
                 optimizer.zero_grad(set_to_none=True)
+                if inspector is not None:
+                    inspector.begin(step + 1)
                 out = net(xb)
                 loss = loss_fn(out, yb)
                 loss_value = loss.item()
                 finite = math.isfinite(loss_value)
-                stop_now, bad = _agree(run, history._stop.is_set(), not finite)
+                grown = blowup.update(loss_value) if finite else None
+                if grown is not None and opts.on_divergence == "warn":
+                    if not warned_blowup:  # keep going, as asked: say it once
+                        warned_blowup = True
+                        _emit(run, {"kind": "warning", "step": step + 1, "layer": "", "rule":
+                                    "blow_up", "message": (
+                                        f"step {step + 1}: the loss grew to {loss_value:.3g}, "
+                                        f"{grown}: lower the learning rate (now {lr:g}) or clip "
+                                        "gradients (clip_grad_norm=1.0)")})
+                    grown = None
+                stop_now, bad = _agree(run, history._stop.is_set(), not finite or grown is not None)
                 if bad or stop_now:
                     flush()
                 if bad:
@@ -743,6 +824,14 @@ def _train_loop(run: _Run) -> None:
                             f"data holds NaN/inf: this batch's {in_data} do, so the loss became "
                             f"{loss_value}. Remove or impute the non-finite values in the data. "
                             f"The model keeps the weights of step {step}.")
+                    elif grown is not None or (finite and run.world > 1):
+                        became = (f"{loss_value:.3g}, {grown}" if grown is not None
+                                  else "non-finite or far above its start on another rank")
+                        final_message = (
+                            f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss "
+                            f"grew to {became}. Lower the learning rate (now {lr:g}) or clip "
+                            "gradients (clip_grad_norm=1.0). The model keeps the weights of step "
+                            f"{step}.")
                     else:
                         final_message = (
                             f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss "
@@ -765,12 +854,15 @@ def _train_loop(run: _Run) -> None:
                     loss.backward()
                 record: Record = {"kind": "step", "step": step + 1, "epoch": epoch + 1,
                                   "loss": loss_value, "lr": lr}
+                if inspector is not None:
+                    inspector.after_backward()  # gradients before clipping, weights before update
                 if clip:
                     norm = clip_gradients(params, max_norm=opts.clip_grad_norm,
                                           max_value=opts.clip_grad_value)
                     if norm is not None:
                         record["grad_norm"] = norm
                 optimizer.step()
+                layer_row = inspector.after_update() if inspector is not None else None
                 if step_schedule:
                     schedule.step()
                 step += 1
@@ -793,6 +885,10 @@ def _train_loop(run: _Run) -> None:
                         flush()
                 else:
                     _emit(run, record)
+                if layer_row is not None and inspector is not None:
+                    _emit(run, layer_row)
+                    for warning in inspector.check(layer_row):
+                        _emit(run, {"kind": "warning", **warning})
             flush()
             if stop:
                 break
@@ -825,6 +921,9 @@ def _train_loop(run: _Run) -> None:
         except BaseException:  # noqa: BLE001 - report the original error
             pass
         raise
+    finally:
+        if inspector is not None:
+            inspector.close()  # no hook stays on the user's model
     if final_status == "completed" and history._stop.is_set():
         final_status = history._stop_reason_requested
         final_message = {
@@ -951,11 +1050,19 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
         "device": str(dev), "metrics": list(metrics), "rank": rank, "world_size": world,
         "grad_norm": opts.clip_grad_norm is not None,
     }
+    inspector: LayerInspector | None = None
+    if opts.inspect:
+        inspector = LayerInspector(model, every=opts.inspect_every,
+                                   histograms=opts.inspect_histograms)
+        info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
+                    frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order, inspect_note=inspector.spec.note,
+                    inspect_every=opts.inspect_every)
     history = History(model, info)
     run_observers = list(observers) if rank == 0 else []
     all_keys = [f"model:{id(model)}", *keys]
     run = _Run(history, model, net, source, loss_fn, metrics, optimizer, schedule, early, opts,
-               dev, rank, world, run_observers, all_keys, steps_per_epoch, params)
+               dev, rank, world, run_observers, all_keys, steps_per_epoch, params,
+               inspector=inspector)
     _claim(all_keys, history)
     try:
         for obs in run_observers:

@@ -97,13 +97,36 @@ def records_matrix(rows: Sequence[Record]) -> tuple[list[str], np.ndarray]:
     return names, matrix.reshape(len(rows), len(names))
 
 
-def split_kinds(batch: Sequence[Record]) -> dict[str, tuple[list[str], np.ndarray]]:
-    """{"steps": (names, matrix), "epochs": ...} for the kinds present in ``batch``."""
+LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio")
+ACTIVATION_STATS = ("dead_fraction", "saturated_fraction")
+
+
+def flat_layer_row(row: Record, layers: Sequence[str], activations: Sequence[str]) -> Record:
+    """A ``layers`` record (arrays over layers) as flat columns ``"<stat>:<layer>"``, so layer
+    statistics travel and are stored like the step columns (one matrix per delta)."""
+    flat: Record = {"step": int(row["step"])}
+    for stats, names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
+        for stat in stats:
+            values = row.get(stat)
+            if values is not None:
+                for name, value in zip(names, values):
+                    flat[f"{stat}:{name}"] = float(value)
+    return flat
+
+
+def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
+                ) -> dict[str, tuple[list[str], np.ndarray]]:
+    """{"steps": (names, matrix), "epochs": ..., "layers": ...} for the kinds in ``batch``
+    (layer rows flattened with the layer names of ``info``)."""
     out = {}
     for kind, key in (("step", "steps"), ("epoch", "epochs")):
         rows = [r for r in batch if r.get("kind") == kind]
         if rows:
             out[key] = records_matrix(rows)
+    layer_rows = [r for r in batch if r.get("kind") == "layers"]
+    if layer_rows and info is not None:
+        names, acts = info.get("layers") or [], info.get("activation_layers") or []
+        out["layers"] = records_matrix([flat_layer_row(r, names, acts) for r in layer_rows])
     return out
 
 
@@ -158,6 +181,11 @@ class TrainingMonitor(DLWidget):
     # numbers, float32 values, NaN where a row lacks the column)
     steps = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
     epochs = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
+    # fit(inspect=True): one row per recorded step, columns "step" and "<stat>:<layer>" (stat:
+    # grad_norm, weight_norm, update_ratio, dead_fraction, saturated_fraction)
+    layers = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
+    # health warnings so far: {step, layer, rule, message}
+    health_warnings = t.List(t.Dict()).tag(sync=True)
     diverged_step = t.Int(-1).tag(sync=True)
     log_scale = t.Bool(False).tag(sync=True)
     smoothing = t.Float(0.6).tag(sync=True)
@@ -176,6 +204,7 @@ class TrainingMonitor(DLWidget):
         self._show_on_start = False
         self._steps = ColumnStore()
         self._epochs = ColumnStore()
+        self._layers = ColumnStore()
         self.deltas_sent = 0
         self.on_msg(self._on_frontend_msg)
 
@@ -238,7 +267,7 @@ class TrainingMonitor(DLWidget):
         if self._publisher is not None:
             self._publisher.stop()
         with self._state_lock:
-            self._steps, self._epochs = ColumnStore(), ColumnStore()
+            self._steps, self._epochs, self._layers = ColumnStore(), ColumnStore(), ColumnStore()
         with self.hold_sync():
             self.run_id = self.run_id + 1
             self.status = "starting"
@@ -247,6 +276,8 @@ class TrainingMonitor(DLWidget):
             self.info = _jsonable(history.info)
             self.steps = {}
             self.epochs = {}
+            self.layers = {}
+            self.health_warnings = []
         self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
                                              max_rate=self._max_rate,
                                              history_every=self._history_every).start()
@@ -273,9 +304,13 @@ class TrainingMonitor(DLWidget):
     def _apply_status(self, records: Sequence[Record]) -> None:
         statuses = [r for r in records if r.get("kind") == "status"]
         diverged = [r for r in records if r.get("kind") == "diverged"]
-        if not statuses and not diverged:
+        warnings = [{k: r[k] for k in ("step", "layer", "rule", "message")}
+                    for r in records if r.get("kind") == "warning"]
+        if not statuses and not diverged and not warnings:
             return
         with self.hold_sync():
+            if warnings:
+                self.health_warnings = [*self.health_warnings, *warnings]
             if diverged:
                 self.diverged_step = int(diverged[-1]["step"])
             if statuses:
@@ -283,12 +318,14 @@ class TrainingMonitor(DLWidget):
                 self.message = str(statuses[-1].get("message", ""))
 
     def _send_delta(self, start: int, batch: list[Record]) -> None:
-        kinds = split_kinds(batch)
+        kinds = split_kinds(batch, self._history.info if self._history is not None else None)
         with self._state_lock:
             if "steps" in kinds:
                 self._steps.append_matrix(*kinds["steps"])
             if "epochs" in kinds:
                 self._epochs.append_matrix(*kinds["epochs"])
+            if "layers" in kinds:
+                self._layers.append_matrix(*kinds["layers"])
         self._apply_status(batch)
         encoded = encode_delta(self.run_id, start, batch, kinds)
         if encoded is not None:
@@ -300,9 +337,12 @@ class TrainingMonitor(DLWidget):
         """Everything delivered so far into synced state (from the column stores)."""
         with self._state_lock:
             steps, epochs = self._steps.to_state(), self._epochs.to_state()
+            layers = self._layers.to_state()
             with self.hold_sync():
                 self.steps = steps
                 self.epochs = epochs
+                if layers or self.layers:
+                    self.layers = layers
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
@@ -372,7 +412,9 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         clip_grad_norm: float | None = None, clip_grad_value: float | None = None,
         schedule: ScheduleArg = None, schedule_every: str = "epoch",
         early_stopping: int | EarlyStopping | None = None, seed: int = 0, shuffle: bool = True,
-        distributed: bool | None = None, monitor: bool | str | TrainingMonitor | None = "auto",
+        distributed: bool | None = None, inspect: bool = False,
+        inspect_every: int | None = None, inspect_histograms: bool = False,
+        on_divergence: str = "stop", monitor: bool | str | TrainingMonitor | None = "auto",
         block: bool | None = None, title: str | None = None,
         key: str | None = None) -> History:
     """Train ``model`` on ``data`` with a live TrainingMonitor; returns the (live) History.
@@ -391,7 +433,8 @@ def fit(model: nn.Module, data: Any, *, loss: str | Callable[..., torch.Tensor] 
         weight_decay=weight_decay, optimizer_options=optimizer_options, l1=l1, l2=l2,
         clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value, schedule=schedule,
         schedule_every=schedule_every, early_stopping=early_stopping, seed=seed,
-        shuffle=shuffle, distributed=distributed)
+        shuffle=shuffle, distributed=distributed, inspect=inspect, inspect_every=inspect_every,
+        inspect_histograms=inspect_histograms, on_divergence=on_divergence)
     kernel = in_notebook_kernel()
     rank = _rank() if distributed is not False else 0
     if block is None:

@@ -10,6 +10,7 @@ import { h, isStandalone, listen, widgetRoot } from "../lib/dom";
 import { formatNumber } from "../lib/format";
 import { onThemeChange, readTheme, type Theme } from "../lib/theme";
 import { drawChart, stepScale, type Line } from "./chart";
+import { buildLayersPanel, drawLayers, layersHoverText } from "./layers";
 import { buildPanel, HOVER_HINT, metricName, updatePanel, type Panel } from "./panel";
 import { stepAxisEnd } from "./progress";
 import { ACTIVE, type MonitorView, type TrainingMonitorModel } from "./state";
@@ -95,18 +96,23 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
   const view: MonitorView = {
     steps: new Table("step"),
     epochs: new Table("epoch"),
+    layers: new Table("step"),
     runId: Number(model.get("run_id") ?? 0),
     hoverStep: null,
     pending: "",
     frame: 0,
   };
   const p = buildPanel(root, model);
+  const layersPanel = buildLayersPanel();
+  p.message.before(layersPanel.root);
 
   function loadState() {
     view.steps.clear();
     view.epochs.clear();
+    view.layers.clear();
     view.steps.append(decodeColumns(model.get("steps")));
     view.epochs.append(decodeColumns(model.get("epochs")));
+    view.layers.append(decodeColumns(model.get("layers")));
   }
 
   function draw() {
@@ -115,8 +121,12 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     const theme = readTheme(root);
     drawCharts(model, view, p, theme);
     updateLegend(p, view, theme);
-    const text = hoverText(view, metricName(model.get("info") ?? {}, view.steps));
-    if (text !== null) p.hover.textContent = text;
+    const info = model.get("info") ?? {};
+    drawLayers(layersPanel, { table: view.layers, info, warnings: model.get("health_warnings") ?? [],
+      xMax: axisEnd(model, view), hoverStep: view.hoverStep, theme });
+    const text = hoverText(view, metricName(info, view.steps));
+    const layerText = layersHoverText(view.layers, info, view.hoverStep);
+    if (text !== null) p.hover.textContent = layerText ? `${text}  ·  ${layerText}` : text;
   }
   function schedule() {
     if (!view.frame) view.frame = requestAnimationFrame(draw);
@@ -127,7 +137,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     view.hoverStep = Math.max(0, Math.round(stepScale(axisEnd(model, view), surface.width).invert(px)));
     schedule();
   }
-  for (const surface of [p.loss, p.metric, p.lr]) {
+  for (const surface of [p.loss, p.metric, p.lr, layersPanel.grad, layersPanel.weight, layersPanel.update, layersPanel.units]) {
     surface.canvas.addEventListener("pointermove", (event) => onHover(surface, event));
     surface.canvas.addEventListener("pointerleave", () => {
       view.hoverStep = null;
@@ -162,6 +172,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     restorePaths(content as unknown as Record<string, unknown>, content.buffer_paths ?? [], buffers ?? []);
     view.steps.append(matrixColumns(content.steps));
     view.epochs.append(matrixColumns(content.epochs));
+    view.layers.append(matrixColumns(content.layers));
     schedule();
   };
   model.on("msg:custom", onCustom);
@@ -181,6 +192,11 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
       view.epochs.append(decodeColumns(model.get("epochs")));
       schedule();
     },
+    "change:layers": () => {
+      view.layers.append(decodeColumns(model.get("layers")));
+      schedule();
+    },
+    "change:health_warnings": schedule,
     "change:status": () => {
       const status = model.get("status");
       if (view.pending === "pause" && status === "paused") view.pending = "";

@@ -24,6 +24,21 @@ export interface TrainingInfo {
   rank?: number;
   world_size?: number;
   grad_norm?: boolean;
+  /** fit(inspect=True): layers with parameters and activation modules, input → output. */
+  layers?: string[];
+  activation_layers?: string[];
+  layer_order?: string[];
+  frozen_layers?: string[];
+  inspect_note?: string;
+  inspect_every?: number | null;
+}
+
+/** A health warning of fit(inspect=True), in words. */
+export interface HealthWarning {
+  step: number;
+  layer: string;
+  rule: string;
+  message: string;
 }
 
 export type Status =
@@ -49,6 +64,9 @@ export interface TrainingMonitorModel {
   steps: Record<string, WireArray>;
   /** column name → wire array, one row per epoch (epoch, step, loss, val_loss, metrics, time). */
   epochs: Record<string, WireArray>;
+  /** fit(inspect=True): one row per recorded step, columns "step" and "<stat>:<layer>". */
+  layers: Record<string, WireArray>;
+  health_warnings: HealthWarning[];
   diverged_step: number;
   log_scale: boolean;
   smoothing: number;
@@ -63,6 +81,8 @@ export type Pending = "" | "stop" | "pause" | "resume";
 export interface MonitorView {
   steps: Table;
   epochs: Table;
+  /** Layer statistics by recorded step (fit(inspect=True)). */
+  layers: Table;
   /** Deltas of other runs (an older fit still flushing) are ignored. */
   runId: number;
   /** Step under the pointer, or null. */

@@ -36,6 +36,7 @@ export interface DeltaMessage {
   run: number;
   steps?: MatrixWire;
   epochs?: MatrixWire;
+  layers?: MatrixWire;
   buffer_paths?: Array<Array<string | number>>;
 }
 
