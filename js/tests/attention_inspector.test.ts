@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { cellAt, FADED, gridHit, gridLayout, headMatrix, headSegments, maxFinite, MIN_WEIGHT, visibleToken } from "../src/attention_inspector/logic";
+import type { LayerData } from "../src/attention_inspector/state";
+import { glyphLabel } from "../src/model_summary/layout";
+
+// 2 heads, 2 queries, 3 keys
+const layer: LayerData = {
+  heads: 2,
+  tq: 2,
+  tk: 3,
+  weights: new Float32Array([
+    // head 0
+    1, 0, 0, 0.5, 0.5, 0,
+    // head 1
+    0.2, 0.3, 0.5, 0.001, 0.009, 0.99,
+  ]),
+  mask: new Uint8Array([0, 1, 1, 0, 0, 1]),
+};
+
+describe("heads view lines", () => {
+  it("draws one line per visible head, query and key above the threshold, opacity = weight", () => {
+    const all = headSegments(layer, new Set(), null);
+    expect(all.filter((s) => s.head === 0)).toEqual([
+      { head: 0, query: 0, key: 0, alpha: 1 },
+      { head: 0, query: 1, key: 0, alpha: 0.5 },
+      { head: 0, query: 1, key: 1, alpha: 0.5 },
+    ]);
+    expect(all.filter((s) => s.head === 1).every((s) => layer.weights[3 * 2 + s.query * 3 + s.key] >= MIN_WEIGHT)).toBe(true);
+    expect(all.filter((s) => s.head === 1)).toHaveLength(4);
+  });
+  it("hides toggled heads", () => {
+    expect(headSegments(layer, new Set([0]), null).every((s) => s.head === 1)).toBe(true);
+    expect(headSegments(layer, new Set([0, 1]), null)).toEqual([]);
+  });
+  it("keeps the hovered token's lines and fades the rest", () => {
+    const q = headSegments(layer, new Set([1]), { side: "q", index: 1 });
+    expect(q.find((s) => s.query === 0)?.alpha).toBeCloseTo(FADED);
+    expect(q.find((s) => s.query === 1 && s.key === 1)?.alpha).toBeCloseTo(0.5);
+    const k = headSegments(layer, new Set([1]), { side: "k", index: 0 });
+    expect(k.find((s) => s.query === 1 && s.key === 1)?.alpha).toBeCloseTo(0.5 * FADED);
+    expect(k.find((s) => s.query === 1 && s.key === 0)?.alpha).toBeCloseTo(0.5);
+  });
+});
+
+describe("matrix view", () => {
+  it("marks masked cells NaN and scales to the largest finite weight", () => {
+    const m = headMatrix(layer, 1);
+    expect(Array.from(m.slice(0, 1))).toEqual([Math.fround(0.2)]);
+    expect(Number.isNaN(m[1]) && Number.isNaN(m[2]) && Number.isNaN(m[5])).toBe(true);
+    expect(maxFinite(m)).toBeCloseTo(0.2);
+    expect(maxFinite([NaN])).toBe(0);
+  });
+  it("lays out layers × heads and finds the thumbnail under the pointer", () => {
+    const g = gridLayout([2, 4], 500);
+    expect(g.columns).toBe(4);
+    expect(g.rows).toBe(2);
+    expect(g.width).toBeLessThanOrEqual(500 + g.gap);
+    const at = (l: number, hd: number) => [g.left + hd * (g.cell + g.gap) + 1, g.top + l * (g.cell + g.gap) + 1] as const;
+    expect(gridHit(g, [2, 4], ...at(1, 3))).toEqual({ layer: 1, head: 3 });
+    expect(gridHit(g, [2, 4], ...at(0, 3))).toBeNull(); // layer 0 has only 2 heads
+    expect(gridHit(g, [2, 4], 0, 0)).toBeNull();
+    expect(gridHit(g, [2, 4], g.left + g.cell + 2, g.top + 1)).toBeNull(); // in a gap
+  });
+  it("maps a pointer to a cell of the enlarged matrix", () => {
+    expect(cellAt(2, 3, { w: 300, h: 200 }, 299, 199)).toEqual({ query: 1, key: 2 });
+    expect(cellAt(2, 3, { w: 300, h: 200 }, 0, 0)).toEqual({ query: 0, key: 0 });
+    expect(cellAt(2, 3, { w: 300, h: 200 }, 300, 10)).toBeNull();
+  });
+});
+
+describe("tokens and glyphs", () => {
+  it("shows whitespace and empty tokens visibly", () => {
+    expect(visibleToken("a b\n")).toBe("a␣b⏎");
+    expect(visibleToken("")).toBe("∅");
+    expect(visibleToken("<b>")).toBe("<b>");
+  });
+  it("adds the head count to attention glyphs in the model diagram", () => {
+    expect(glyphLabel({ kind: "attention", layer: "MultiheadAttention(4 heads, width 8)", category: "attention" })).toBe("attention ×4");
+    expect(glyphLabel({ kind: "dense", layer: "Linear(4→2)", category: "dense" })).toBe("dense");
+  });
+});
