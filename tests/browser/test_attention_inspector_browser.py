@@ -1,0 +1,132 @@
+"""The attention inspector drawn and driven for real: in JupyterLab (the heads view draws lines,
+toggling a head and hovering a token change the drawn pixels, choosing a layer reaches Python,
+the matrix view draws every layer × head and a click enlarges one, HTML in a token shows as
+text), in Voilà, and in an exported page with no kernel (the same views work offline)."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from tests.browser import harness
+from tests.browser.conftest import open_export
+
+WIDGET = "[data-dlw-widget='attention-inspector']"
+EVIL = "<img src=x onerror=alert(1)>"
+
+SOURCE = ("input 8 tokens\nembedding 20 16\npositional\nattention 2 causal\nrepeat 2:\n"
+          "    transformer 4 ff=32\ndense 20")
+MODEL = f"model = dlwidgets.build({SOURCE!r}, seed=0)\n"
+CELLS = [
+    "%load_ext dlwidgets\nimport torch\nimport dlwidgets\n" + MODEL
+    + f"toks = ['the', 'cat', {EVIL!r}, 'on', 'the', 'mat', '.', 'end']\n"
+    "w = dlwidgets.AttentionInspector(model, torch.arange(8), tokens=toks)\nw",
+]
+
+
+def _heads_view(page: Any, root: Any) -> None:
+    lines = root.locator("canvas.dlw-attn-lines")
+    lines.wait_for()
+    page.wait_for_function("(c) => c.width > 0", arg=lines.element_handle())
+    assert harness.canvas_ink(lines) > 0.01, "no attention lines drawn"
+    assert root.locator(".dlw-attn-queries .dlw-attn-token").count() == 8
+    # toggling a head changes what is drawn; toggling it back restores it
+    before = harness.canvas_signature(lines)
+    button = root.locator("button.dlw-attn-headbtn[data-head='0']")
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"
+    page.wait_for_timeout(100)
+    toggled = harness.canvas_signature(lines)
+    assert toggled != before, "hiding head 0 did not change the drawing"
+    button.click()
+    page.wait_for_timeout(100)
+    assert harness.canvas_signature(lines) == before
+    # hovering a query token keeps its row's lines and fades the rest
+    token = root.locator(".dlw-attn-queries .dlw-attn-token[data-index='3']")
+    token.hover()
+    page.wait_for_timeout(100)
+    assert harness.canvas_signature(lines) != before, "hovering a token did not change the drawing"
+    assert "dlw-attn-hovered" in (token.get_attribute("class") or "")
+    assert "query 3" in (root.locator(".dlw-attn-info").text_content() or "")
+    page.mouse.move(0, 0)
+
+
+def _matrix_view(page: Any, root: Any) -> None:
+    root.locator("select[aria-label='view']").select_option("matrix")
+    grid = root.locator("canvas.dlw-attn-grid")
+    grid.wait_for(state="visible")
+    page.wait_for_timeout(150)
+    assert harness.canvas_ink(grid) > 0.1, "the thumbnails are blank"
+    big = root.locator("canvas.dlw-attn-big")
+    before = harness.canvas_signature(big)
+    box = grid.bounding_box()
+    assert box is not None
+    # thumbnail of layer 2, head 3 (34 px of labels left, 16 px on top; cell + 6 px gap)
+    cell = float(grid.evaluate("(c) => (c.getBoundingClientRect().width - 34) / 4 - 6"))
+    page.mouse.click(box["x"] + 34 + 3 * (cell + 6) + cell / 2, box["y"] + 16 + 2 * (cell + 6) + cell / 2)
+    page.wait_for_timeout(150)
+    assert harness.canvas_signature(big) != before, "clicking a thumbnail did not enlarge it"
+    assert "head 3" in (root.locator(".dlw-attn-caption").text_content() or "")
+    bb = big.bounding_box()
+    assert bb is not None
+    page.mouse.move(bb["x"] + bb["width"] * 0.9, bb["y"] + bb["height"] * 0.95)
+    page.wait_for_timeout(100)
+    assert "query 7" in (root.locator(".dlw-attn-info").text_content() or "")
+    root.locator("select[aria-label='view']").select_option("heads")
+
+
+def test_attention_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
+                                           jupyter: harness.Server) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    nb = harness.write_notebook(jupyter.root, "attention_inspector_lab.ipynb", CELLS)
+    harness.open_in_lab(page, jupyter, nb, timeout=180)
+    root = page.locator(WIDGET).first
+    root.wait_for()
+    _heads_view(page, root)
+    # choosing a layer reaches Python and redraws
+    lines = root.locator("canvas.dlw-attn-lines")
+    before = harness.canvas_signature(lines)
+    root.locator("select[aria-label='layer']").select_option("1")
+    harness.wait_kernel_value(page, "w.layer", 1)
+    page.wait_for_timeout(100)
+    assert harness.canvas_signature(lines) != before
+    assert root.locator("button.dlw-attn-headbtn").count() == 4
+    _matrix_view(page, root)
+    harness.wait_kernel_value(page, "w.view", "heads")
+    # HTML in a token is text
+    assert root.locator(".dlw-attn-queries .dlw-attn-token").nth(2).text_content() == EVIL.replace(" ", "␣")
+    assert root.locator("img").count() == 0
+    page.wait_for_timeout(200)
+    assert not dialogs, f"a token's HTML ran: {dialogs}"
+    harness.screenshot(root, "attention_inspector_lab")
+    harness.assert_no_console_errors(console)
+
+
+def test_attention_inspector_in_voila(page: Any, console: harness.ConsoleLog,
+                                      voila: harness.Server) -> None:
+    nb = harness.write_notebook(voila.root, "attention_inspector_voila.ipynb", CELLS)
+    harness.open_in_voila(page, voila, nb, timeout=180)
+    root = page.locator(WIDGET).first
+    _heads_view(page, root)
+    harness.assert_no_console_errors(console)
+
+
+def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLog],
+                                      tmp_path: pathlib.Path) -> None:
+    import torch
+
+    import dlwidgets
+
+    page, console = offline_page
+    model = dlwidgets.build(SOURCE, seed=0)
+    widget = dlwidgets.AttentionInspector(model, torch.arange(8),
+                                          tokens=["a", "b", EVIL, "d", "e", "f", "g", "h"])
+    path = dlwidgets.export_html(widget, tmp_path / "attention.html", title="Attention")
+    open_export(page, path)
+    root = page.locator(WIDGET)
+    _heads_view(page, root)
+    _matrix_view(page, root)
+    assert root.locator("img").count() == 0
+    harness.screenshot(root, "attention_inspector_export", docs=False)
+    harness.assert_no_console_errors(console)
