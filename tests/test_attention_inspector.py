@@ -128,3 +128,24 @@ def test_static_export_holds_the_widget(tmp_path) -> None:  # type: ignore[no-un
     dlwidgets.export_html([AttentionInspector(small_model(), torch.arange(6))], path)
     text = path.read_text()
     assert "attention" in text and "src=\"http" not in text
+
+
+def test_demo_reverses_with_anti_diagonal_attention() -> None:
+    from dlwidgets.engine.attention_demo import accuracy, reversal_demo
+
+    assert accuracy(reversal_demo()) == 1.0
+    ins = AttentionInspector.demo("31415926")
+    w = ins.weights[0, 0]
+    assert ins.tokens == list("31415926")
+    assert list(w.argmax(-1)) == [7 - t for t in range(8)]
+    with pytest.raises(ValueError, match="digits must be 8 digits"):
+        AttentionInspector.demo("123")
+
+
+def test_demo_trains_in_seconds_to_the_same_behaviour() -> None:
+    from dlwidgets.engine.attention_demo import accuracy, train_reversal
+
+    rng = torch.get_rng_state()
+    model = train_reversal(steps=200)
+    assert accuracy(model) >= 0.99
+    assert torch.equal(torch.get_rng_state(), rng)  # training draws from its own generator

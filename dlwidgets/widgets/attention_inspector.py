@@ -101,6 +101,17 @@ class AttentionInspector(DLWidget):
         self.attention = {str(i): c.weights.astype(np.float32) for i, c in enumerate(calls)}
         self.masks = {str(i): c.masked().astype(np.uint8) for i, c in enumerate(calls)}
 
+    @classmethod
+    def demo(cls, digits: str = "31415926", **kwargs: Any) -> AttentionInspector:
+        """The built-in demo: a one-head transformer trained to reverse 8 digits (its weights
+        ship with the package); each query attends to the mirrored key (the anti-diagonal)."""
+        from ..engine.attention_demo import STEPS, reversal_demo
+
+        if len(digits) != STEPS or not digits.isdigit():
+            raise ValueError(f"digits must be {STEPS} digits, e.g. '31415926', got {digits!r}")
+        ids = torch.tensor([int(c) for c in digits])
+        return cls(reversal_demo(), ids, tokens=list(digits), **kwargs)
+
     def _check_size(self) -> None:
         total = 0
         for call in self._trace.calls:
