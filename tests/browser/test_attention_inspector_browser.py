@@ -30,6 +30,9 @@ def _heads_view(page: Any, root: Any) -> None:
     page.wait_for_function("(c) => c.width > 0", arg=lines.element_handle())
     assert harness.canvas_ink(lines) > 0.01, "no attention lines drawn"
     assert root.locator(".dlw-attn-queries .dlw-attn-token").count() == 8
+    root.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)  # no token under the pointer
+    page.wait_for_timeout(100)
     # toggling a head changes what is drawn; toggling it back restores it
     before = harness.canvas_signature(lines)
     button = root.locator("button.dlw-attn-headbtn[data-head='0']")
@@ -51,7 +54,7 @@ def _heads_view(page: Any, root: Any) -> None:
     page.mouse.move(0, 0)
 
 
-def _matrix_view(page: Any, root: Any) -> None:
+def _matrix_view(page: Any, root: Any, layer: int, head: int, columns: int) -> None:
     root.locator("select[aria-label='view']").select_option("matrix")
     grid = root.locator("canvas.dlw-attn-grid")
     grid.wait_for(state="visible")
@@ -61,12 +64,16 @@ def _matrix_view(page: Any, root: Any) -> None:
     before = harness.canvas_signature(big)
     box = grid.bounding_box()
     assert box is not None
-    # thumbnail of layer 2, head 3 (34 px of labels left, 16 px on top; cell + 6 px gap)
-    cell = float(grid.evaluate("(c) => (c.getBoundingClientRect().width - 34) / 4 - 6"))
-    page.mouse.click(box["x"] + 34 + 3 * (cell + 6) + cell / 2, box["y"] + 16 + 2 * (cell + 6) + cell / 2)
+    # the thumbnail of (layer, head): 34 px of labels on the left, 16 px on top, 6 px gaps
+    cell = box["width"] - 34
+    cell = cell / columns - 6
+    page.mouse.click(box["x"] + 34 + head * (cell + 6) + cell / 2,
+                     box["y"] + 16 + layer * (cell + 6) + cell / 2)
     page.wait_for_timeout(150)
-    assert harness.canvas_signature(big) != before, "clicking a thumbnail did not enlarge it"
-    assert "head 3" in (root.locator(".dlw-attn-caption").text_content() or "")
+    if (layer, head) != (0, 0):  # (0, 0) is enlarged from the start
+        assert harness.canvas_signature(big) != before, "clicking a thumbnail did not enlarge it"
+    assert harness.canvas_ink(big) > 0.3
+    assert f"head {head}" in (root.locator(".dlw-attn-caption").text_content() or "")
     bb = big.bounding_box()
     assert bb is not None
     page.mouse.move(bb["x"] + bb["width"] * 0.9, bb["y"] + bb["height"] * 0.95)
@@ -92,7 +99,7 @@ def test_attention_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLo
     page.wait_for_timeout(100)
     assert harness.canvas_signature(lines) != before
     assert root.locator("button.dlw-attn-headbtn").count() == 4
-    _matrix_view(page, root)
+    _matrix_view(page, root, layer=2, head=3, columns=4)
     harness.wait_kernel_value(page, "w.view", "heads")
     # HTML in a token is text
     assert root.locator(".dlw-attn-queries .dlw-attn-token").nth(2).text_content() == EVIL.replace(" ", "␣")
@@ -122,11 +129,14 @@ def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLo
     model = dlwidgets.build(SOURCE, seed=0)
     widget = dlwidgets.AttentionInspector(model, torch.arange(8),
                                           tokens=["a", "b", EVIL, "d", "e", "f", "g", "h"])
-    path = dlwidgets.export_html(widget, tmp_path / "attention.html", title="Attention")
+    demo = dlwidgets.AttentionInspector.demo()
+    path = dlwidgets.export_html([demo, widget], tmp_path / "attention.html", title="Attention")
     open_export(page, path)
-    root = page.locator(WIDGET)
-    _heads_view(page, root)
-    _matrix_view(page, root)
-    assert root.locator("img").count() == 0
-    harness.screenshot(root, "attention_inspector_export", docs=False)
+    first, second = page.locator(WIDGET).nth(0), page.locator(WIDGET).nth(1)
+    _heads_view(page, first)
+    harness.screenshot(first, "attention_inspector_export")
+    _matrix_view(page, first, layer=0, head=0, columns=1)
+    _heads_view(page, second)
+    _matrix_view(page, second, layer=2, head=3, columns=4)
+    assert page.locator(WIDGET).locator("img").count() == 0
     harness.assert_no_console_errors(console)
