@@ -149,3 +149,13 @@ def test_demo_trains_in_seconds_to_the_same_behaviour() -> None:
     model = train_reversal(steps=200)
     assert accuracy(model) >= 0.99
     assert torch.equal(torch.get_rng_state(), rng)  # training draws from its own generator
+
+
+def test_projections_for_the_drill_down_match_detail() -> None:
+    ins = AttentionInspector(small_model(), torch.arange(6))
+    state = ins.get_state()["projected"]
+    assert state["q1"]["shape"] == [6, 8] and state["k1"]["dtype"] == "float32"
+    d = ins.detail(1, head=2, query=3)
+    np.testing.assert_allclose(ins.projected["q1"][3, 4:6], d["q"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ins.projected["k1"][:, 4:6], d["k"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ins.projected["v1"][:, 4:6], d["v"], rtol=1e-5, atol=1e-6)

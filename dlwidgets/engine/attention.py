@@ -205,6 +205,16 @@ def _projections(module: nn.MultiheadAttention) -> list[tuple[torch.Tensor, torc
             for w, bb in zip(ws, bs)]
 
 
+def projections(call: AttentionCall) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The call's projected queries (Tq, E), keys and values (Tk, E), every head side by side
+    (head h is columns h·d … (h+1)·d − 1), as float32 numpy arrays."""
+    (wq, bq), (wk, bk), (wv, bv) = _projections(call.module)
+    with torch.no_grad():
+        return (F.linear(call.query.float(), wq, bq).numpy(),
+                F.linear(call.key.float(), wk, bk).numpy(),
+                F.linear(call.value.float(), wv, bv).numpy())
+
+
 def head_detail(call: AttentionCall, head: int, query: int) -> dict[str, np.ndarray]:
     """The formula for one query in one head, written out: q, each key's k and v, the scores
     q·k/√d, the mask added to them, the softmax, and the weighted sum of the values (that

@@ -18,7 +18,13 @@ import torch
 import traitlets as t
 from torch import nn
 
-from ..engine.attention import AttentionTrace, as_sequence, capture_attention, head_detail
+from ..engine.attention import (
+    AttentionTrace,
+    as_sequence,
+    capture_attention,
+    head_detail,
+    projections,
+)
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization
 
@@ -28,6 +34,8 @@ MAX_TOKENS = 512
 #: 12 layers × 12 heads × 512 × 512.
 MAX_WEIGHTS = 12 * 12 * 512 * 512
 MAX_TOKEN_CHARS = 40
+#: Largest number of projected q, k, v values (all layers) sent for the drill-down.
+MAX_PROJECTED = 8_000_000
 
 
 def _token_lists(tokens: Any) -> list[list[str]]:
@@ -68,6 +76,10 @@ class AttentionInspector(DLWidget):
     attention = ArrayDict(values=Array("float32", ndim=3)).tag(
         sync=True, **array_dict_serialization)
     masks = ArrayDict(values=Array("uint8", ndim=2)).tag(sync=True, **array_dict_serialization)
+    #: "q0", "k0", "v0", …: each layer's projected queries (T_query, E), keys and values
+    #: (T_key, E) for the drill-down; empty when too large (see MAX_PROJECTED)
+    projected = ArrayDict(values=Array("float32", ndim=2)).tag(
+        sync=True, **array_dict_serialization)
     layer = t.Int(0).tag(sync=True)
     view = t.Unicode("heads").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
@@ -100,6 +112,17 @@ class AttentionInspector(DLWidget):
         self.key_tokens = [_labels(c.key.shape[0], lists) for c in calls]
         self.attention = {str(i): c.weights.astype(np.float32) for i, c in enumerate(calls)}
         self.masks = {str(i): c.masked().astype(np.uint8) for i, c in enumerate(calls)}
+        self.projected = self._projected()
+
+    def _projected(self) -> dict[str, np.ndarray]:
+        plain = {i: c for i, c in enumerate(self._trace.calls)
+                 if c.module.bias_k is None and not c.module.add_zero_attn}
+        total = sum((c.query.shape[0] + 2 * c.key.shape[0]) * c.module.embed_dim
+                    for c in plain.values())
+        if total > MAX_PROJECTED:
+            return {}
+        return {f"{name}{i}": value for i, call in plain.items()
+                for name, value in zip("qkv", projections(call))}
 
     @classmethod
     def demo(cls, digits: str = "31415926", **kwargs: Any) -> AttentionInspector:

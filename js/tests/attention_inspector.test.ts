@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellAt, FADED, gridHit, gridLayout, headMatrix, headSegments, maxFinite, MIN_WEIGHT, visibleToken } from "../src/attention_inspector/logic";
+import { cellAt, FADED, gridHit, gridLayout, headMatrix, headSegments, listedKeys, maxFinite, MIN_WEIGHT, queryDetail, vectorText, visibleToken } from "../src/attention_inspector/logic";
 import type { LayerData } from "../src/attention_inspector/state";
 import { glyphLabel } from "../src/model_summary/layout";
 
@@ -15,6 +15,13 @@ const layer: LayerData = {
     0.2, 0.3, 0.5, 0.001, 0.009, 0.99,
   ]),
   mask: new Uint8Array([0, 1, 1, 0, 0, 1]),
+  // e = 4: head 0 is columns 0-1, head 1 columns 2-3
+  qkv: {
+    e: 4,
+    q: new Float32Array([1, 2, 3, 4, 0, 1, 0, -1]),
+    k: new Float32Array([1, 0, 1, 1, 0, 1, 2, 0, 2, 2, 0, 0]),
+    v: new Float32Array([1, 0, 5, 5, 0, 1, 6, 6, 2, 2, 7, 7]),
+  },
 };
 
 describe("heads view lines", () => {
@@ -77,5 +84,27 @@ describe("tokens and glyphs", () => {
   it("adds the head count to attention glyphs in the model diagram", () => {
     expect(glyphLabel({ kind: "attention", layer: "MultiheadAttention(4 heads, width 8)", category: "attention" })).toBe("attention ×4");
     expect(glyphLabel({ kind: "dense", layer: "Linear(4→2)", category: "dense" })).toBe("dense");
+  });
+});
+
+describe("drill-down", () => {
+  it("writes out q, q·k/√d, the mask and the weighted sum of the values", () => {
+    const d = queryDetail(layer, 1, 0);
+    expect(d).not.toBeNull();
+    if (!d) return;
+    expect(d.d).toBe(2);
+    expect(Array.from(d.q)).toEqual([3, 4]);
+    // keys of head 1: (1, 1), (2, 0), (0, 0)
+    expect(Array.from(d.scores)).toEqual([7 / Math.SQRT2, 6 / Math.SQRT2, 0].map((x) => expect.closeTo(x, 6)));
+    expect(d.masked).toEqual([false, true, true]);
+    // weights of head 1, query 0: 0.2, 0.3, 0.5; values (5,5), (6,6), (7,7)
+    expect(d.output[0]).toBeCloseTo(0.2 * 5 + 0.3 * 6 + 0.5 * 7, 5);
+    expect(queryDetail({ ...layer, qkv: null }, 0, 0)).toBeNull();
+    expect(queryDetail(layer, 2, 0)).toBeNull();
+  });
+  it("lists every key up to the limit, else the heaviest in order", () => {
+    expect(listedKeys([0.1, 0.5, 0.4])).toEqual([0, 1, 2]);
+    expect(listedKeys([0.1, 0.5, 0.05, 0.35], 2)).toEqual([1, 3]);
+    expect(vectorText([1, 2, 3], 2, 1)).toBe("[1.0, 2.0, …]");
   });
 });

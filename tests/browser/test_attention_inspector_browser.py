@@ -62,6 +62,7 @@ def _matrix_view(page: Any, root: Any, layer: int, head: int, columns: int) -> N
     assert harness.canvas_ink(grid) > 0.1, "the thumbnails are blank"
     big = root.locator("canvas.dlw-attn-big")
     before = harness.canvas_signature(big)
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None
     # the thumbnail of (layer, head): 34 px of labels on the left, 16 px on top, 6 px gaps
@@ -74,12 +75,32 @@ def _matrix_view(page: Any, root: Any, layer: int, head: int, columns: int) -> N
         assert harness.canvas_signature(big) != before, "clicking a thumbnail did not enlarge it"
     assert harness.canvas_ink(big) > 0.3
     assert f"head {head}" in (root.locator(".dlw-attn-caption").text_content() or "")
+    big.scroll_into_view_if_needed()
     bb = big.bounding_box()
     assert bb is not None
     page.mouse.move(bb["x"] + bb["width"] * 0.9, bb["y"] + bb["height"] * 0.95)
     page.wait_for_timeout(100)
     assert "query 7" in (root.locator(".dlw-attn-info").text_content() or "")
     root.locator("select[aria-label='view']").select_option("heads")
+
+
+def _drill_down(root: Any, widget: Any, query: int, head: int = 0) -> None:
+    """Clicking a query token writes out its attention in the browser: the numbers equal
+    Python's ``detail`` (scores q·k/√d, softmax weights)."""
+    root.locator(f".dlw-attn-queries .dlw-attn-token[data-index='{query}']").click()
+    table = root.locator(".dlw-attn-table")
+    table.wait_for()
+    want = widget.detail(0, head, query)
+    rows = table.locator("tbody tr")
+    assert rows.count() == len(want["weights"])
+    for j in range(rows.count()):
+        row = rows.nth(j)
+        key = int(row.get_attribute("data-key") or -1)
+        score = float(row.locator(".dlw-attn-score").text_content() or "nan")
+        weight = float(row.locator(".dlw-attn-weight").text_content() or "nan")
+        assert abs(score - float(want["scores"][key])) <= 1e-3, (key, score)
+        assert abs(weight - float(want["weights"][key])) <= 1e-3, (key, weight)
+    assert "output = [" in (root.locator(".dlw-attn-output").text_content() or "")
 
 
 def test_attention_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
@@ -134,6 +155,7 @@ def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLo
     open_export(page, path)
     first, second = page.locator(WIDGET).nth(0), page.locator(WIDGET).nth(1)
     _heads_view(page, first)
+    _drill_down(first, demo, query=2)
     harness.screenshot(first, "attention_inspector_export")
     _matrix_view(page, first, layer=0, head=0, columns=1)
     _heads_view(page, second)

@@ -19,7 +19,7 @@ export interface HeadsView {
   keys: HTMLDivElement;
 }
 
-export function buildHeadsView(onHover: (hovered: Hovered | null) => void): HeadsView {
+export function buildHeadsView(onHover: (hovered: Hovered | null) => void, onPick: (query: number) => void): HeadsView {
   const queries = h("div", { class: "dlw-attn-col dlw-attn-queries", "data-side": "q" });
   const keys = h("div", { class: "dlw-attn-col dlw-attn-keys", "data-side": "k" });
   const surface = createSurface(LINES_WIDTH, ROW, "dlw-canvas dlw-attn-lines");
@@ -32,6 +32,10 @@ export function buildHeadsView(onHover: (hovered: Hovered | null) => void): Head
     });
     col.addEventListener("mouseleave", () => onHover(null));
   }
+  queries.addEventListener("click", (event) => {
+    const target = (event.target as HTMLElement).closest<HTMLElement>(".dlw-attn-token");
+    if (target) onPick(Number(target.dataset.index));
+  });
   return { el, surface, queries, keys };
 }
 
@@ -49,6 +53,12 @@ export function layoutHeads(view: HeadsView, queries: string[], keys: string[]):
 }
 
 /** Mark the hovered token in its column. */
+export function markPicked(view: HeadsView, query: number | null): void {
+  for (const node of Array.from(view.queries.children)) {
+    node.classList.toggle("dlw-attn-picked", Number((node as HTMLElement).dataset.index) === query);
+  }
+}
+
 export function markHovered(view: HeadsView, hovered: Hovered | null): void {
   for (const [side, col] of [["q", view.queries], ["k", view.keys]] as const) {
     for (const node of Array.from(col.children)) {

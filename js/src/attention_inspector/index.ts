@@ -14,7 +14,8 @@ import { pointerPosition } from "../lib/canvas";
 import { categoryColour } from "../lib/colour";
 import { h, listen, widgetRoot } from "../lib/dom";
 import { onThemeChange, readTheme } from "../lib/theme";
-import { buildHeadsView, drawHeads, layoutHeads, markHovered } from "./heads";
+import { buildDetail, showDetail } from "./detail";
+import { buildHeadsView, drawHeads, layoutHeads, markHovered, markPicked } from "./heads";
 import { cellAt, gridHit, visibleToken } from "./logic";
 import { buildMatrixView, drawMatrix } from "./matrix";
 import { createViewState, decodeLayers, type AttentionInspectorModel, type Model, type ViewState } from "./state";
@@ -33,6 +34,14 @@ const STYLE = `
 .dlw-attn-headbtn { display: inline-flex; align-items: center; gap: 4px; }
 .dlw-attn-headbtn[aria-pressed="false"] { opacity: 0.45; text-decoration: line-through; }
 .dlw-attn-swatch { width: 10px; height: 10px; border-radius: 2px; display: inline-block; }
+.dlw-attn-token.dlw-attn-picked { outline: 1px solid var(--dlw-accent); }
+.dlw-attn-queries .dlw-attn-token { cursor: pointer; }
+.dlw-attn-detail { margin-top: 8px; font-size: 12px; }
+.dlw-attn-detail-title { font-weight: 600; margin-bottom: 4px; }
+.dlw-attn-vec { font-family: var(--dlw-canvas-mono); margin: 2px 0; }
+.dlw-attn-table { border-collapse: collapse; font-family: var(--dlw-canvas-mono); }
+.dlw-attn-table th, .dlw-attn-table td { padding: 1px 8px; text-align: right; border-bottom: 1px solid var(--dlw-border); white-space: pre; }
+.dlw-attn-table td:first-child, .dlw-attn-table th:first-child { text-align: left; }
 `;
 
 function injectAttentionStyle(): void {
@@ -43,6 +52,8 @@ function injectAttentionStyle(): void {
 }
 
 interface Ui {
+  drillHead: HTMLSelectElement;
+  detail: HTMLDivElement;
   viewSel: HTMLSelectElement;
   layerSel: HTMLSelectElement;
   headButtons: HTMLDivElement;
@@ -56,6 +67,8 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
   const state: ViewState = createViewState();
   const m = model as unknown as Model;
   const ui: Ui = {
+    drillHead: h("select", { "aria-label": "head written out" }),
+    detail: buildDetail(),
     viewSel: h("select", { "aria-label": "view" }, [h("option", { value: "heads", text: "heads" }), h("option", { value: "matrix", text: "matrix" })]),
     layerSel: h("select", { "aria-label": "layer" }),
     headButtons: h("div", { class: "dlw-toolbar dlw-attn-headbuttons" }),
@@ -67,6 +80,10 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     markHovered(heads, hovered);
     showHover();
     drawHeadsNow();
+  }, (query) => {
+    state.drill = { query, head: Number(ui.drillHead.value) || 0 };
+    markPicked(heads, query);
+    writeOut();
   });
   const matrix = buildMatrixView();
   const layerLabel = h("label", {}, ["layer ", ui.layerSel]);
@@ -77,6 +94,7 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     ui.error,
     ui.info,
     heads.el,
+    ui.detail,
     matrix.el,
   );
 
@@ -87,6 +105,10 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     while (state.hidden.length <= i) state.hidden.push(new Set());
     return state.hidden[i];
   };
+
+  function writeOut(): void {
+    showDetail(ui.detail, state.data[layerIndex()], state.drill, tokens("query_tokens"), tokens("key_tokens"));
+  }
 
   function drawHeadsNow(): void {
     drawHeads(heads, state.data[layerIndex()], state, hidden());
@@ -121,7 +143,8 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
       });
       return b;
     });
-    ui.headButtons.replaceChildren(h("span", { class: "dlw-muted", text: "heads:" }), ...buttons);
+    ui.drillHead.replaceChildren(...Array.from({ length: layer?.heads ?? 0 }, (_, i) => h("option", { value: i, text: `head ${i}` })));
+    ui.headButtons.replaceChildren(h("span", { class: "dlw-muted", text: "heads:" }), ...buttons, h("label", {}, ["write out ", ui.drillHead]));
   }
 
   function drawAll(): void {
@@ -132,6 +155,7 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     ui.error.textContent = m.get("error") ?? "";
     heads.el.style.display = view === "heads" ? "" : "none";
     ui.headButtons.style.display = view === "heads" ? "" : "none";
+    ui.detail.style.display = view === "heads" ? "" : "none";
     layerLabel.style.display = view === "heads" ? "" : "none";
     matrix.el.style.display = view === "matrix" ? "" : "none";
     if (view === "heads") drawHeadsNow();
@@ -140,8 +164,10 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
 
   function newLayer(): void {
     state.hovered = null;
+    state.drill = null;
     layoutHeads(heads, tokens("query_tokens"), tokens("key_tokens"));
     fillHeadButtons();
+    writeOut();
     showHover();
     drawAll();
   }
@@ -160,6 +186,10 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     m.set(name, value as never);
     m.save_changes();
   };
+  ui.drillHead.addEventListener("change", () => {
+    if (state.drill) state.drill = { query: state.drill.query, head: Number(ui.drillHead.value) };
+    writeOut();
+  });
   ui.viewSel.addEventListener("change", () => setTrait("view", ui.viewSel.value));
   ui.layerSel.addEventListener("change", () => setTrait("layer", Number(ui.layerSel.value)));
   matrix.grid.canvas.addEventListener("click", (event) => {
@@ -186,6 +216,7 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
   const unlisten = listen(m, {
     "change:attention": rebuild,
     "change:masks": rebuild,
+    "change:projected": rebuild,
     "change:layer": newLayer,
     "change:view": drawAll,
     "change:error": drawAll,

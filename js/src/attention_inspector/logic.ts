@@ -99,3 +99,48 @@ export function visibleToken(token: string): string {
   if (token === "") return "∅";
   return token.replace(/ /g, "␣").replace(/\n/g, "⏎").replace(/\t/g, "⇥");
 }
+
+/** One query in one head written out (the formula of the course notes). */
+export interface QueryDetail {
+  d: number;
+  q: Float32Array; // (d)
+  scores: Float64Array; // (tk): q·k_j/√d
+  masked: boolean[]; // (tk): cells the mask hides (−∞ added to the score)
+  weights: Float32Array; // (tk): the softmax, as the layer computed it
+  output: Float64Array; // (d): Σ_j weight_j · v_j, that head's output before the out projection
+}
+
+/** q, the scores, the mask, the weights and the weighted sum for (head, query); null without q/k/v. */
+export function queryDetail(layer: LayerData, head: number, query: number): QueryDetail | null {
+  const p = layer.qkv;
+  if (!p || head < 0 || head >= layer.heads || query < 0 || query >= layer.tq) return null;
+  const d = p.e / layer.heads;
+  const off = head * d;
+  const q = p.q.slice(query * p.e + off, query * p.e + off + d);
+  const scores = new Float64Array(layer.tk);
+  const output = new Float64Array(d);
+  const weights = layer.weights.slice((head * layer.tq + query) * layer.tk, (head * layer.tq + query + 1) * layer.tk);
+  const masked: boolean[] = [];
+  const scale = 1 / Math.sqrt(d);
+  for (let j = 0; j < layer.tk; j++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += q[c] * p.k[j * p.e + off + c];
+    scores[j] = s * scale;
+    masked.push(Boolean(layer.mask?.[query * layer.tk + j]));
+    for (let c = 0; c < d; c++) output[c] += weights[j] * p.v[j * p.e + off + c];
+  }
+  return { d, q, scores, masked, weights, output };
+}
+
+/** The keys listed in the drill-down: all of them up to `limit`, else the `limit` heaviest. */
+export function listedKeys(weights: ArrayLike<number>, limit = 24): number[] {
+  const keys = Array.from({ length: weights.length }, (_, j) => j);
+  if (keys.length <= limit) return keys;
+  return keys.sort((a, b) => weights[b] - weights[a] || a - b).slice(0, limit).sort((a, b) => a - b);
+}
+
+/** A vector as text, the first `max` numbers and "…" after them. */
+export function vectorText(values: ArrayLike<number>, max = 8, digits = 3): string {
+  const shown = Array.from({ length: Math.min(values.length, max) }, (_, i) => values[i].toFixed(digits));
+  return `[${shown.join(", ")}${values.length > max ? ", …" : ""}]`;
+}

@@ -16,6 +16,8 @@ export interface AttentionInspectorModel {
   attention: Record<string, WireArray>;
   /** layer index → (T_query, T_key) uint8, 1 where every head is masked */
   masks: Record<string, WireArray>;
+  /** "q0", "k0", "v0", …: projected queries (T_query, E), keys and values (T_key, E); {} when too large */
+  projected: Record<string, WireArray>;
   layer: number;
   view: "heads" | "matrix";
   error: string;
@@ -31,6 +33,8 @@ export interface LayerData {
   tk: number;
   weights: Float32Array; // (heads, tq, tk), row-major
   mask: Uint8Array | null; // (tq, tk)
+  /** projected queries (tq, e), keys and values (tk, e), every head side by side; null when not sent */
+  qkv: { q: Float32Array; k: Float32Array; v: Float32Array; e: number } | null;
 }
 
 /** A token under the pointer in the heads view: a query (left column) or a key (right). */
@@ -47,6 +51,8 @@ export interface ViewState {
   hovered: Hovered | null;
   /** the matrix shown large in the matrix view */
   enlarged: { layer: number; head: number };
+  /** the query and head written out in the drill-down (null: none chosen) */
+  drill: { query: number; head: number } | null;
   /** painted thumbnails, key "layer:head" */
   thumbs: Map<string, HTMLCanvasElement>;
 }
@@ -58,6 +64,7 @@ export function createViewState(): ViewState {
     hidden: [],
     hovered: null,
     enlarged: { layer: 0, head: 0 },
+    drill: null,
     thumbs: new Map(),
   };
 }
@@ -66,6 +73,11 @@ export function createViewState(): ViewState {
 export function decodeLayers(model: Model): LayerData[] {
   const attention = model.get("attention") ?? {};
   const masks = model.get("masks") ?? {};
+  const projected = model.get("projected") ?? {};
+  const proj = (name: string): NdArray | null => {
+    const wire = projected[name];
+    return wire && "shape" in wire ? decodeArray(wire) : null;
+  };
   const out: LayerData[] = [];
   for (let i = 0; i < (model.get("layers") ?? []).length; i++) {
     const wire = attention[String(i)];
@@ -73,7 +85,9 @@ export function decodeLayers(model: Model): LayerData[] {
     const w: NdArray = decodeArray(wire);
     const m = masks[String(i)];
     const mask = m && "shape" in m ? (decodeArray(m).data as Uint8Array) : null;
-    out.push({ heads: w.shape[0], tq: w.shape[1], tk: w.shape[2], weights: w.data as Float32Array, mask });
+    const [q, k, v] = [proj(`q${i}`), proj(`k${i}`), proj(`v${i}`)];
+    const qkv = q && k && v ? { q: q.data as Float32Array, k: k.data as Float32Array, v: v.data as Float32Array, e: q.shape[1] } : null;
+    out.push({ heads: w.shape[0], tq: w.shape[1], tk: w.shape[2], weights: w.data as Float32Array, mask, qkv });
   }
   return out;
 }
