@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellAt, FADED, gridHit, gridLayout, headMatrix, headSegments, listedKeys, maxFinite, MIN_WEIGHT, queryDetail, vectorText, visibleToken } from "../src/attention_inspector/logic";
+import { cellAt, FADED, gridHit, gridLayout, headMatrix, headSegments, lineGroups, listedKeys, maxFinite, MIN_WEIGHT, queryDetail, vectorText, visibleToken } from "../src/attention_inspector/logic";
 import type { LayerData } from "../src/attention_inspector/state";
 import { glyphLabel } from "../src/model_summary/layout";
 
@@ -106,5 +106,16 @@ describe("drill-down", () => {
     expect(listedKeys([0.1, 0.5, 0.4])).toEqual([0, 1, 2]);
     expect(listedKeys([0.1, 0.5, 0.05, 0.35], 2)).toEqual([1, 3]);
     expect(vectorText([1, 2, 3], 2, 1)).toBe("[1.0, 2.0, …]");
+  });
+});
+
+describe("line batching", () => {
+  it("groups lines by head and rounded opacity, keeping every line", () => {
+    const segs = headSegments(layer, new Set(), null);
+    const groups = lineGroups(segs, 10);
+    expect(groups.reduce((n, g) => n + g.segments.length, 0)).toBe(segs.length);
+    const full = groups.find((g) => g.head === 0 && g.alpha === 1);
+    expect(full?.segments).toEqual([{ head: 0, query: 0, key: 0, alpha: 1 }]);
+    expect(groups.every((g) => g.alpha >= 0.1 && g.segments.every((s) => Math.abs(s.alpha - g.alpha) <= 0.05 || g.alpha === 0.1))).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
 import { createSurface, type Surface } from "../lib/canvas";
 import { categoryColour } from "../lib/colour";
 import { h } from "../lib/dom";
-import { headSegments, visibleToken } from "./logic";
+import { ALPHA_LEVELS, headSegments, lineGroups, visibleToken } from "./logic";
 import type { Hovered, LayerData, ViewState } from "./state";
 
 export const ROW = 18;
@@ -82,12 +82,15 @@ export function drawHeads(view: HeadsView, layer: LayerData | undefined, state: 
   ctx.lineWidth = 1.5;
   const x0 = 4;
   const x1 = width - 4;
-  for (const s of headSegments(layer, hidden, state.hovered)) {
-    ctx.globalAlpha = s.alpha;
-    ctx.strokeStyle = colours[s.head];
+  // one path per head and opacity level: thousands of lines in a few dozen strokes
+  for (const group of lineGroups(headSegments(layer, hidden, state.hovered), ALPHA_LEVELS)) {
+    ctx.globalAlpha = group.alpha;
+    ctx.strokeStyle = colours[group.head];
     ctx.beginPath();
-    ctx.moveTo(x0, (s.query + 0.5) * ROW);
-    ctx.lineTo(x1, (s.key + 0.5) * ROW);
+    for (const s of group.segments) {
+      ctx.moveTo(x0, (s.query + 0.5) * ROW);
+      ctx.lineTo(x1, (s.key + 0.5) * ROW);
+    }
     ctx.stroke();
   }
   ctx.restore();

@@ -39,6 +39,31 @@ export function headSegments(layer: LayerData, hidden: ReadonlySet<number>, hove
   return out;
 }
 
+/** Opacity levels lines are drawn at (a line's weight is rounded to the nearest level). */
+export const ALPHA_LEVELS = 32;
+
+export interface LineGroup {
+  head: number;
+  alpha: number;
+  segments: Segment[];
+}
+
+/** Segments grouped by head and rounded opacity (never below one level), for one stroke each. */
+export function lineGroups(segments: Segment[], levels = ALPHA_LEVELS): LineGroup[] {
+  const groups = new Map<number, LineGroup>();
+  for (const s of segments) {
+    const level = Math.max(1, Math.round(s.alpha * levels));
+    const key = s.head * (levels + 1) + level;
+    let g = groups.get(key);
+    if (!g) {
+      g = { head: s.head, alpha: level / levels, segments: [] };
+      groups.set(key, g);
+    }
+    g.segments.push(s);
+  }
+  return Array.from(groups.values());
+}
+
 /** One head's (tq × tk) weights, NaN where the mask hides the cell (painted as "missing"). */
 export function headMatrix(layer: LayerData, head: number): Float32Array {
   const n = layer.tq * layer.tk;
