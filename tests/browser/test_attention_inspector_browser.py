@@ -8,6 +8,8 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+import pytest
+
 from tests.browser import harness
 from tests.browser.conftest import open_export
 
@@ -103,12 +105,13 @@ def _drill_down(root: Any, widget: Any, query: int, head: int = 0) -> None:
     assert "output = [" in (root.locator(".dlw-attn-output").text_content() or "")
 
 
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
 def test_attention_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                           jupyter: harness.Server) -> None:
+                                           jupyter: harness.Server, frontend: str) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    nb = harness.write_notebook(jupyter.root, "attention_inspector_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb, timeout=180)
+    nb = harness.write_notebook(jupyter.root, f"attention_inspector_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb, timeout=180)
     root = page.locator(WIDGET).first
     root.wait_for()
     _heads_view(page, root)
@@ -127,7 +130,8 @@ def test_attention_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLo
     assert root.locator("img").count() == 0
     page.wait_for_timeout(200)
     assert not dialogs, f"a token's HTML ran: {dialogs}"
-    harness.screenshot(root, "attention_inspector_lab")
+    harness.screenshot(root, f"attention_inspector_lab{harness.frontend_suffix(frontend)}",
+                       docs=False)
     harness.assert_no_console_errors(console)
 
 
