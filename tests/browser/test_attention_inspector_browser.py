@@ -165,4 +165,39 @@ def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLo
     _heads_view(page, second)
     _matrix_view(page, second, layer=2, head=3, columns=4)
     assert page.locator(WIDGET).locator("img").count() == 0
+    # JupyterLab's dark theme (the body attribute Lab and Voilà set): the lines and the
+    # thumbnails redraw on a dark background, the lines stay visible, tokens stay readable
+    lines = first.locator("canvas.dlw-attn-lines")
+    page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
+    page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.05", arg=lines.element_handle(),
+                           timeout=10_000)
+    assert harness.canvas_ink(lines) > 0.01, "no lines on the dark background"
+    token = first.locator(".dlw-attn-queries .dlw-attn-token").first
+    colours = token.evaluate("(el) => [getComputedStyle(el).color, "
+                             "getComputedStyle(el.closest('.dlw-root')).backgroundColor]")
+    assert _contrast(*colours) >= 4.5, colours
+    grid = second.locator("canvas.dlw-attn-grid")
+    second.locator("select[aria-label='view']").select_option("matrix")
+    page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.05", arg=grid.element_handle(),
+                           timeout=10_000)
+    harness.screenshot(first, "attention_inspector_export_dark", docs=False)
     harness.assert_no_console_errors(console)
+
+
+# relative luminance of a canvas' pixel (1, 1): its background
+_BACKGROUND_JS = """(c) => {
+  const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
+  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
+}"""
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours."""
+    def lum(css: str) -> float:
+        r, g, b = (float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        lin = [(v / 255 / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4)
+               for v in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
