@@ -218,7 +218,10 @@ function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model
     "change:masks": rebuild,
     "change:projected": rebuild,
     "change:layer": newLayer,
-    "change:view": drawAll,
+    "change:view": () => {
+      showHover();
+      drawAll();
+    },
     "change:error": drawAll,
   });
   const unTheme = onThemeChange(root, () => {
