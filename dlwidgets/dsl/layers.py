@@ -951,6 +951,142 @@ class Recurrent(Layer):
         return f"{name}(" + ", ".join(extra) + ")"
 
 
+# ---------------------------------------------------------------- attention
+
+def _sequence_check(kind: str, shape: Shape) -> None:
+    if len(shape) != 2:
+        hint = ("declare a sequence input such as 'input 20x8' (20 steps of 8 features), or "
+                "start from 'input T tokens' and an embedding")
+        raise _rank_error(kind, "a sequence (time, features)", shape, hint=hint)
+
+
+def _heads_check(heads: int, width: int, what: str) -> None:
+    if heads > width or width % heads:
+        divisors = [d for d in range(1, min(width, 64) + 1) if width % d == 0]
+        raise LayerError(f"{heads} heads do not divide the width {width} ({what})", arg="heads",
+                         hint="heads that divide it: " + ", ".join(str(d) for d in divisors))
+
+
+def _mha_count(width: int, bias: bool) -> int:
+    """nn.MultiheadAttention(width, heads): in_proj (3W x W) + out_proj (W x W), with biases."""
+    return 4 * width * width + (4 * width if bias else 0)
+
+
+class Attention(Layer):
+    kind = "attention"
+    names = ("attention", "self_attention", "mha")
+    params = (P("heads", posint, positional=True, aliases=("num_heads",),
+                doc="number of heads; must divide the width"),
+              P("dim", posint, None, aliases=("embed_dim",),
+                doc="width the attention works in and returns (default: the input's)"),
+              P("dropout", prob, 0.0),
+              P("causal", boolean, False, doc="each step sees only itself and earlier steps"),
+              P("bias", boolean, True))
+    flags = ("causal",)
+    has_weights = True
+    usage = ("attention HEADS [dim=D] [dropout=P] [causal] [bias=false], on a sequence (T, F), "
+             "e.g. 'attention 4 causal'")
+    doc = ("multi-head self-attention (nn.MultiheadAttention, batch_first): each step's output "
+           "is a weighted sum of every step's values; dim=D first projects the features to D")
+
+    def width(self, a: dict[str, Any], shape: Shape) -> int:
+        return a["dim"] if a["dim"] is not None else shape[-1]
+
+    def infer(self, a: dict[str, Any], shape: Shape) -> Shape:
+        _sequence_check("attention", shape)
+        width = self.width(a, shape)
+        _heads_check(a["heads"], width, "dim=" + str(width) if a["dim"] is not None
+                     else f"the features of {fmt(shape)}")
+        return (shape[0], width)
+
+    def count(self, a: dict[str, Any], shape: Shape) -> int:
+        width = self.width(a, shape)
+        project = 0 if width == shape[-1] else shape[-1] * width + width
+        return project + _mha_count(width, a["bias"])
+
+    def make(self, a: dict[str, Any], shape: Shape) -> nn.Module:
+        return M.SelfAttention(shape[-1], a["heads"], dim=self.width(a, shape),
+                               dropout=a["dropout"], causal=a["causal"], bias=a["bias"])
+
+    def label(self, a: dict[str, Any], shape: Shape) -> str:
+        width = self.width(a, shape)
+        extra = [f"{a['heads']} heads", f"{shape[-1]}→{width}" if width != shape[-1]
+                 else f"width {width}"]
+        if a["causal"]:
+            extra.append("causal")
+        return "MultiheadAttention(" + ", ".join(extra) + ")"
+
+
+class Transformer(Layer):
+    kind = "transformer"
+    names = ("transformer", "encoder_layer")
+    params = (P("heads", posint, positional=True, aliases=("num_heads", "nhead"),
+                doc="number of heads; must divide the width"),
+              P("ff", posint, None, aliases=("dim_feedforward",),
+                doc="width of the feed-forward part (default 4 × the input's)"),
+              P("dropout", prob, 0.1),
+              P("activation", choice(("relu", "gelu")), "relu"),
+              P("norm", choice(("post", "pre")), "post",
+                doc="layer norm after each residual add (post) or before each part (pre)"),
+              P("causal", boolean, False, doc="each step sees only itself and earlier steps"))
+    flags = ("causal",)
+    has_weights = True
+    usage = ("transformer HEADS [ff=FF] [dropout=P] [activation=relu|gelu] [norm=post|pre] "
+             "[causal], on a sequence (T, F), e.g. 'transformer 4 ff=128'")
+    doc = ("one transformer encoder layer (nn.TransformerEncoderLayer, batch_first): "
+           "self-attention and a feed-forward part, each with a residual add and a layer norm")
+
+    def ff(self, a: dict[str, Any], shape: Shape) -> int:
+        return a["ff"] if a["ff"] is not None else 4 * shape[-1]
+
+    def infer(self, a: dict[str, Any], shape: Shape) -> Shape:
+        _sequence_check("transformer", shape)
+        _heads_check(a["heads"], shape[-1], f"the features of {fmt(shape)}")
+        return shape
+
+    def count(self, a: dict[str, Any], shape: Shape) -> int:
+        w, ff = shape[-1], self.ff(a, shape)
+        return _mha_count(w, True) + (w * ff + ff) + (ff * w + w) + 2 * (2 * w)
+
+    def make(self, a: dict[str, Any], shape: Shape) -> nn.Module:
+        return M.EncoderLayer(shape[-1], a["heads"], dim_feedforward=self.ff(a, shape),
+                              dropout=a["dropout"], activation=a["activation"],
+                              norm_first=a["norm"] == "pre", causal=a["causal"])
+
+    def label(self, a: dict[str, Any], shape: Shape) -> str:
+        extra = [f"{a['heads']} heads", f"width {shape[-1]}", f"ff {self.ff(a, shape)}",
+                 a["activation"], f"{a['norm']}-norm"]
+        if a["causal"]:
+            extra.append("causal")
+        return "TransformerEncoderLayer(" + ", ".join(extra) + ")"
+
+
+class Positional(Layer):
+    kind = "positional"
+    names = ("positional", "positions", "position")
+    params = (P("kind", choice(("learned", "sinusoidal"), {"sine": "sinusoidal",
+                                                          "sin": "sinusoidal"}),
+                "sinusoidal", positional=True,
+                doc="sinusoidal (fixed, no parameters) or learned (one vector per step)"),)
+    has_weights = True
+    usage = "positional [learned|sinusoidal], on a sequence (T, F), e.g. 'positional learned'"
+    doc = ("adds a position vector to each step of a sequence (T, F): fixed sines and cosines "
+           "of the step number, or one learned vector per step")
+
+    def infer(self, a: dict[str, Any], shape: Shape) -> Shape:
+        _sequence_check("positional", shape)
+        return shape
+
+    def count(self, a: dict[str, Any], shape: Shape) -> int:
+        return shape[0] * shape[1] if a["kind"] == "learned" else 0
+
+    def make(self, a: dict[str, Any], shape: Shape) -> nn.Module:
+        return M.Positional(shape[0], shape[1], a["kind"])
+
+    def label(self, a: dict[str, Any], shape: Shape) -> str:
+        return f"Positional({a['kind']}, {shape[0]}x{shape[1]})"
+
+
 # ---------------------------------------------------------------- activations
 
 class Activation(Layer):
@@ -1058,6 +1194,7 @@ LAYERS: list[Layer] = [
     AdaptivePool("avg"), AdaptivePool("max"), Flatten(), Reshape(), Transpose(), Upsample(),
     Dropout(), BatchNorm(), LayerNorm(), Embedding(),
     Recurrent("rnn"), Recurrent("lstm"), Recurrent("gru"),
+    Attention(), Transformer(), Positional(),
     *ACTIVATIONS,
 ]
 

@@ -118,6 +118,91 @@ class Recurrent(nn.Module):
         return f"return={self.mode}"
 
 
+def causal_mask(steps: int, device: torch.device | None = None) -> torch.Tensor:
+    """(T, T) bool mask, True above the diagonal: step t may not look at later steps."""
+    return torch.ones(steps, steps, dtype=torch.bool, device=device).triu(1)
+
+
+class SelfAttention(nn.Module):
+    """Self-attention on (N, T, F): ``self.attn`` is a plain ``nn.MultiheadAttention``
+    (batch_first) called as ``attn(x, x, x)``; ``dim`` != F projects the features first
+    (``self.project``); ``causal`` masks later steps."""
+
+    def __init__(self, features: int, heads: int, *, dim: int | None = None,
+                 dropout: float = 0.0, causal: bool = False, bias: bool = True) -> None:
+        super().__init__()
+        dim = dim or features
+        self.project = nn.Linear(features, dim) if dim != features else None
+        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, bias=bias,
+                                          batch_first=True)
+        self.causal = causal
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.project is not None:
+            x = self.project(x)
+        mask = causal_mask(x.shape[1], x.device) if self.causal else None
+        out, _ = self.attn(x, x, x, attn_mask=mask, need_weights=False, is_causal=self.causal)
+        return out
+
+    def extra_repr(self) -> str:
+        return "causal" if self.causal else ""
+
+
+class EncoderLayer(nn.TransformerEncoderLayer):
+    """``nn.TransformerEncoderLayer`` (batch_first) that applies its own causal mask when
+    declared ``causal``; called with one tensor like every DSL layer."""
+
+    def __init__(self, d_model: int, nhead: int, *, causal: bool = False, **kwargs: Any) -> None:
+        super().__init__(d_model, nhead, batch_first=True, **kwargs)
+        self.causal = causal
+
+    def forward(self, src: torch.Tensor, src_mask: torch.Tensor | None = None,  # type: ignore[override]
+                src_key_padding_mask: torch.Tensor | None = None,
+                is_causal: bool = False) -> torch.Tensor:
+        if self.causal and src_mask is None:
+            src_mask, is_causal = causal_mask(src.shape[1], src.device), True
+        return super().forward(src, src_mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                               is_causal=is_causal)
+
+
+def sinusoids(steps: int, features: int) -> torch.Tensor:
+    """The fixed position code of "Attention is all you need": sin on even, cos on odd features,
+    wavelengths from 2π to 10000·2π."""
+    pos = torch.arange(steps, dtype=torch.float32)[:, None]
+    rate = torch.exp(torch.arange(0, features, 2, dtype=torch.float32)
+                     * (-torch.log(torch.tensor(10000.0)) / features))
+    table = torch.zeros(steps, features)
+    table[:, 0::2] = torch.sin(pos * rate)
+    table[:, 1::2] = torch.cos(pos * rate[: features // 2])
+    return table
+
+
+class Positional(nn.Module):
+    """Adds a position vector to each step of (N, T, F): fixed sinusoids (a buffer, not saved)
+    or a learned (T, F) table ``self.weight``; shorter sequences use the first rows."""
+
+    def __init__(self, steps: int, features: int, kind: str = "sinusoidal") -> None:
+        super().__init__()
+        if kind not in ("learned", "sinusoidal"):
+            raise ValueError(f"kind must be learned or sinusoidal, got {kind!r}")
+        self.kind = kind
+        self.weight: nn.Parameter | None = None
+        if kind == "learned":
+            self.weight = nn.Parameter(torch.randn(steps, features) * 0.02)
+        else:
+            self.register_buffer("table", sinusoids(steps, features), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        table = self.weight if self.weight is not None else self.get_buffer("table")
+        if x.shape[1] > table.shape[0]:
+            raise ValueError(f"positional: the sequence has {x.shape[1]} steps but the layer "
+                             f"was declared for at most {table.shape[0]}")
+        return x + table[: x.shape[1]]
+
+    def extra_repr(self) -> str:
+        return self.kind
+
+
 class Residual(nn.Module):
     """``act(body(x) + shortcut(x))``; the shortcut is the identity unless one is declared."""
 

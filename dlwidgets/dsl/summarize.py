@@ -50,7 +50,7 @@ class SummaryRow:
     is_block: bool
     line: int | None = None  # DSL line (1-based) when the model came from the DSL
     source: str = ""  # the DSL line's text
-    category: str = "other"  # conv deconv pool dense norm activation dropout recurrent
+    category: str = "other"  # conv deconv pool dense norm activation dropout recurrent attention
     #                          embedding reshape block other: how the diagram draws it
 
 
@@ -234,6 +234,7 @@ _DSL_CATEGORY = {
     "dense": "dense", "flatten": "reshape", "reshape": "reshape", "transpose": "reshape",
     "upsample": "reshape", "dropout": "dropout", "batchnorm": "norm", "layernorm": "norm",
     "embedding": "embedding", "rnn": "recurrent", "lstm": "recurrent", "gru": "recurrent",
+    "attention": "attention", "transformer": "attention", "positional": "embedding",
 }
 
 
@@ -269,6 +270,8 @@ def _module_category(module: nn.Module) -> str:
         ((nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm), "norm"),
         ((nn.modules.dropout._DropoutNd,), "dropout"),
         ((nn.RNNBase,), "recurrent"),
+        ((nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer,
+          nn.TransformerEncoder, nn.TransformerDecoder, nn.Transformer), "attention"),
         ((nn.Embedding, nn.EmbeddingBag), "embedding"),
         ((nn.Flatten, nn.Unflatten, nn.Upsample), "reshape"),
     ]

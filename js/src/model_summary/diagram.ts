@@ -16,6 +16,7 @@ export const COLORS: Record<string, string> = {
   norm: "#ae3ec9",
   dropout: "#adb5bd",
   recurrent: "#2b8a3e",
+  attention: "#0c8599",
   embedding: "#f08c00",
   reshape: "#868e96",
   activation: "#f03e3e",

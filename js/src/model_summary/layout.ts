@@ -103,6 +103,12 @@ const ARC_SPACE = 34;
 const LABEL_SPACE = 42;
 const SECTION_SPACE = 22;
 
+/** The kind under a glyph; attention layers add their head count ("attention ×4"). */
+export function glyphLabel(row: Pick<Row, "kind" | "layer" | "category">): string {
+  const heads = row.category === "attention" ? /(\d+) heads/.exec(row.layer) : null;
+  return heads ? `${row.kind} ×${heads[1]}` : row.kind;
+}
+
 function shortName(row: Row): string {
   const last = row.name ? row.name.split(".").pop() ?? "" : "";
   return last && !/^\d+$/.test(last) ? last : row.kind;
@@ -163,7 +169,7 @@ export function layoutDiagram(
       note(i, units.length - 1);
       continue;
     }
-    note(i, push({ row: i, label: row.kind, shape: row.shape, category: row.category, act: null, collapsed: false }));
+    note(i, push({ row: i, label: glyphLabel(row), shape: row.shape, category: row.category, act: null, collapsed: false }));
   }
   // arcs for expanded residual blocks, sections for the top-level parts
   const arcs: Arc[] = [];
