@@ -15,6 +15,7 @@ from .engine.fit import History
 from .engine.training_optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
+from .widgets.backprop_stepper import BackpropStepper
 from .widgets.conv_stepper import ConvStepper
 from .widgets.latent_explorer import LatentExplorer
 from .widgets.lstm_inspector import LSTMInspector
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ActivationExplorer",
+    "BackpropStepper",
     "ConvStepper",
     "DATASETS",
     "DSLError",

@@ -401,10 +401,11 @@ def demo(name: str = "2-2-1") -> tuple[nn.Sequential, torch.Tensor, torch.Tensor
     """Model, x, y, loss and lr of a built-in example."""
     if name not in DEMOS:
         raise ValueError(unknown_name("demo", name, tuple(DEMOS)))
-    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
+    hidden, output = nn.Linear(2, 2), nn.Linear(2, 1)
     with torch.no_grad():
-        model[0].weight.copy_(torch.tensor([[0.5, -1.0], [-0.3, 0.8]]))
-        model[0].bias.copy_(torch.tensor([0.2, -0.1]))
-        model[2].weight.copy_(torch.tensor([[1.2, -0.7]]))
-        model[2].bias.copy_(torch.tensor([0.5]))
+        hidden.weight.copy_(torch.tensor([[0.5, -1.0], [-0.3, 0.8]]))
+        hidden.bias.copy_(torch.tensor([0.2, -0.1]))
+        output.weight.copy_(torch.tensor([[1.2, -0.7]]))
+        output.bias.copy_(torch.tensor([0.5]))
+    model = nn.Sequential(hidden, nn.Sigmoid(), output, nn.Sigmoid())
     return model, torch.tensor([[2.0, 1.0]]), torch.tensor([[1.0]]), "mse", 0.1
