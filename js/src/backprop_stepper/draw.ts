@@ -176,6 +176,22 @@ function drawLabels(c: Ctx) {
   ctx.fillText(c.s.state.net?.loss ?? "", x, y + r + 12);
 }
 
+const EDGE_WORDS = { weight: "weights W", grad_weight: "gradients ∂L/∂W", new_weight: "new weights" } as const;
+const NODE_WORDS = { x: "inputs", a: "activations a", delta: "δ = ∂L/∂z" } as const;
+
+/** What the colours and numbers of the current layer are (top left of the canvas). */
+function drawLegend(c: Ctx) {
+  const { ctx } = c.s.surface;
+  const e = edgeQuantity(c.frame, c.L, c.current);
+  const n = nodeQuantity(c.frame, c.L, c.current);
+  ctx.font = font(c.theme, 11);
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  ctx.fillStyle = c.theme.muted;
+  const nodes = n === null ? "" : ` · neurons: ${NODE_WORDS[n]}`;
+  ctx.fillText(`layer ${c.current}: ${c.g.dense ? "edges" : "matrix"}: ${EDGE_WORDS[e]}${nodes} (blue < 0 < red)`, 8, 6);
+}
+
 /** Draw the whole view for the current frame. */
 export function draw(s: Stepper): void {
   const { net, data, graph } = s.state;
@@ -198,4 +214,5 @@ export function draw(s: Stepper): void {
     drawColumns(c);
   }
   drawLabels(c);
+  drawLegend(c);
 }

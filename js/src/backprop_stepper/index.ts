@@ -57,6 +57,14 @@ function load(s: Stepper) {
   const [w, hgt] = canvasSize(net.widths, net.dense);
   if (s.surface.width !== w || s.surface.height !== hgt) s.surface.resize(w, hgt);
   s.state.graph = layoutGraph(net.widths, net.dense, w, hgt);
+  // where the neurons and matrices are, for tests and tools that point at them
+  const g = s.state.graph;
+  s.surface.canvas.dataset.layout = JSON.stringify({
+    dense: g.dense,
+    nodes: g.nodes.map((layer) => layer.map((n) => [n.x, n.y, n.r])),
+    columns: g.columns.map((c) => [c.x, c.top, c.height]),
+    matrices: g.matrices.map((m) => [m.x, m.y, m.w, m.h]),
+  });
   const frames = frameCount(net.layers.length);
   const opts = s.ui.sampleSelect;
   opts.replaceChildren(...Array.from({ length: net.batch }, (_, i) => {
