@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeArray } from "../src/lib/arrays";
+import { gradientProfile, productLine } from "../src/backprop_stepper/depth";
 import { at, decodeArrays, row, type Arrays } from "../src/backprop_stepper/data";
 import { canvasSize, hitTest, labelAllEdges, layoutGraph, segmentDistance } from "../src/backprop_stepper/layout";
 import type { Network } from "../src/backprop_stepper/state";
@@ -170,5 +171,18 @@ describe("step text", () => {
 
   it("states the autograd comparison", () => {
     expect(autogradLine(net)).toContain("largest |difference| from loss.backward() over 9 gradients = 0");
+  });
+});
+
+describe("depth view", () => {
+  it("lists the mean |∂L/∂a| and mean f′(z) per layer from the output down", () => {
+    const { net, data } = twoTwoOne();
+    const profile = gradientProfile(net, data);
+    expect(profile.map((p) => p.layer)).toEqual([2, 1]);
+    expect(profile[0].upstream).toBeCloseTo(0.6, 6);
+    expect(profile[1].upstream).toBeCloseTo((0.1 + 0.06) / 2, 6);
+    expect(profile[1].fprime).toBeCloseTo(0.25, 6);
+    expect(productLine(profile)).toBe("mean f′(z) per layer, output to input: 0.2 × 0.25 = 0.05");
+    expect(productLine([])).toBe("");
   });
 });

@@ -38,10 +38,13 @@ def _close(shown: float, exact: float) -> bool:
 
 
 def _drawn(root: Any) -> None:
-    canvas = root.locator("canvas")
+    canvas = root.locator(".dlw-bp-stage canvas")
     canvas.wait_for()
     assert harness.canvas_ink(canvas) > 0.02, "the network is not drawn"
     assert "compare with autograd" in (root.locator(".dlw-bp-autograd").text_content() or "")
+    depth = root.locator("canvas.dlw-bp-depth")
+    assert harness.canvas_ink(depth) > 0.01, "the depth view is not drawn"
+    assert "mean f′(z) per layer" in (root.locator(".dlw-bp-depth-line").text_content() or "")
 
 
 def _step_text(root: Any) -> str:
@@ -51,7 +54,7 @@ def _step_text(root: Any) -> str:
 def _step_and_read(page: Any, root: Any) -> dict[str, float]:
     """Step from the start to backward of layer 1 with the button and the keyboard; return the
     numbers the page wrote out on the way, checking that pixels and text change each time."""
-    canvas = root.locator("canvas")
+    canvas = root.locator(".dlw-bp-stage canvas")
     label = root.locator(".dlw-frame-label")
     _wait_text(page, label, "Forward · layer 1 (1 / 7)")
     first = _step_text(root)
@@ -86,7 +89,7 @@ def _step_and_read(page: Any, root: Any) -> dict[str, float]:
 
 
 def _edge_point(root: Any, layer: int, to: int, frm: int) -> tuple[float, float]:
-    canvas = root.locator("canvas")
+    canvas = root.locator(".dlw-bp-stage canvas")
     lay = json.loads(canvas.get_attribute("data-layout") or "{}")
     box = canvas.bounding_box()
     assert box is not None and lay.get("dense"), "the canvas does not describe its layout"

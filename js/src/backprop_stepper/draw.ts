@@ -148,9 +148,14 @@ function drawLabels(c: Ctx) {
   ctx.font = font(c.theme, 11);
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
+  const spacing = c.g.columns.length > 1 ? c.g.columns[1].x - c.g.columns[0].x : Infinity;
   for (const col of c.g.columns) {
     const info = col.layer === 0 ? null : c.s.state.net?.layers[col.layer - 1];
-    const name = col.layer === 0 ? "input" : `layer ${col.layer}${info && info.activation !== "identity" ? ` · ${info.activation}` : ""}`;
+    const act = info && info.activation !== "identity" ? info.activation : "";
+    // crowded columns get short labels ("5 · σ") so neighbours do not overlap
+    const name = col.layer === 0 ? (spacing < 110 ? "x" : "input")
+      : spacing < 110 ? `${col.layer}${act ? ` · ${SHORT[act] ?? act}` : ""}`
+        : `layer ${col.layer}${act ? ` · ${act}` : ""}`;
     ctx.fillStyle = col.layer === c.current ? c.theme.accent : c.theme.muted;
     ctx.fillText(name, col.x, c.g.height - 18);
   }
@@ -175,6 +180,8 @@ function drawLabels(c: Ctx) {
   ctx.font = font(c.theme, 11);
   ctx.fillText(c.s.state.net?.loss ?? "", x, y + r + 12);
 }
+
+const SHORT: Record<string, string> = { sigmoid: "σ", tanh: "tanh", relu: "ReLU", leaky_relu: "LReLU" };
 
 const EDGE_WORDS = { weight: "weights W", grad_weight: "gradients ∂L/∂W", new_weight: "new weights" } as const;
 const NODE_WORDS = { x: "inputs", a: "activations a", delta: "δ = ∂L/∂z" } as const;

@@ -13,6 +13,7 @@ import { onThemeChange } from "../lib/theme";
 import { createTimeline } from "../lib/timeline";
 import { createTooltip } from "../lib/tooltip";
 import { at, decodeArrays } from "./data";
+import { createDepthView, drawDepth, type DepthView } from "./depth";
 import { draw } from "./draw";
 import { canvasSize, hitTest, layoutGraph } from "./layout";
 import { createViewState, type BackpropStepperModel, type EditTarget, type Stepper } from "./state";
@@ -195,6 +196,8 @@ function bindControls(s: Stepper) {
 function render({ model, el }: Pick<RenderProps<BackpropStepperModel>, "model" | "el">) {
   const surface = createSurface(600, 300);
   const ui = buildUi(model, el, surface);
+  const depth: DepthView = createDepthView();
+  ui.root.insertBefore(depth.el, ui.error);
   const s: Stepper = {
     model,
     standalone: isStandalone(model),
@@ -209,6 +212,8 @@ function render({ model, el }: Pick<RenderProps<BackpropStepperModel>, "model" |
     s.state.raf = requestAnimationFrame(() => {
       s.state.raf = 0;
       draw(s);
+      const { net, data } = s.state;
+      if (net && data) drawDepth(depth, ui.root, net, data, s.state.frame);
     });
   };
   ownKeys(ui.stage);
