@@ -1,8 +1,8 @@
 """The backpropagation stepper drawn and driven for real: in JupyterLab (stepping with the
 buttons and the keyboard changes the drawing and the written-out numbers, which equal Python's;
 hovering an edge shows its chain of factors; editing a weight and applying the step reach
-Python) and in an exported page with no kernel (stepping and hovering keep working, editing is
-disabled with a hint)."""
+Python), in Voilà, and in an exported page with no kernel (stepping and hovering keep working,
+editing is disabled with a hint)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,22 @@ def test_backprop_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     new = harness.kernel_value(page, "w.loss_value")
     assert new < old
     _wait_text(page, root.locator(".dlw-bp-autograd"), f"{new:.6f}"[:7])
+    harness.assert_no_console_errors(console)
+
+
+def test_backprop_stepper_in_voila(page: Any, console: harness.ConsoleLog,
+                                   voila: harness.Server) -> None:
+    import dlwidgets
+
+    nb = harness.write_notebook(voila.root, "backprop_stepper_voila.ipynb", CELLS)
+    harness.open_in_voila(page, voila, nb)
+    root = page.locator(WIDGET)
+    _drawn(root)
+    widget = dlwidgets.BackpropStepper.demo("2-2-1")  # the same numbers, computed here
+    shown = _step_and_read(page, root)
+    assert _close(shown["loss"], widget.loss_value)
+    assert _close(shown["delta"], float(widget.result.layers[0].delta[0, 0]))
+    assert _close(_hover_chain(page, root), float(widget.grads["2.weight"][0, 1]))
     harness.assert_no_console_errors(console)
 
 
