@@ -171,3 +171,63 @@ def test_bad_requests_show_an_error_and_keep_the_state():
 def test_bad_input_is_refused_with_one_message(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         BackpropStepper(*args, **kwargs)
+
+
+def _deep(act: type[nn.Module], depth: int = 6) -> nn.Sequential:
+    torch.manual_seed(3)
+    mods: list[nn.Module] = []
+    for _ in range(depth):
+        mods += [nn.Linear(4, 4), act()]
+    return nn.Sequential(*mods, nn.Linear(4, 1), nn.Sigmoid())
+
+
+def test_switching_the_hidden_activation_retraces_and_equals_autograd():
+    model = _deep(nn.Sigmoid)
+    x, y = torch.randn(3, 4), torch.rand(3, 1).round()
+    w = BackpropStepper(model, x, y, loss="bce")
+    assert w.network["hidden_activation"] == "sigmoid"
+    w.set_activation("relu")
+    assert w.network["hidden_activation"] == "relu"
+    assert w.network["layers"][-1]["activation"] == "sigmoid"  # the output keeps its own
+    assert all(isinstance(m, nn.Sigmoid) for m in model if not isinstance(m, nn.Linear))
+    ref_model = copy.deepcopy(model)
+    for i, m in enumerate(ref_model):
+        if isinstance(m, nn.Sigmoid) and i < len(ref_model) - 1:
+            ref_model[i] = nn.ReLU()
+    for name, grad in _autograd(ref_model, x, y, "bce").items():
+        np.testing.assert_allclose(w.grads[name], grad, rtol=1e-5, atol=1e-7)
+    _request(w, {"type": "activation", "value": "softsign"})
+    assert "softsign" in w.error and w.network["hidden_activation"] == "relu"
+
+
+def test_deep_sigmoid_gradients_vanish_and_relu_with_he_holds_more():
+    x, y = torch.randn(4, 4), torch.rand(4, 1).round()
+    w = BackpropStepper(_deep(nn.Sigmoid, 8), x, y, loss="bce")
+    first = np.abs(w.result.layers[0].upstream).mean()
+    last = np.abs(w.result.layers[-1].upstream).mean()
+    assert first < last * 1e-3  # eight factors ≤ ¼ each
+    assert all(float(np.max(layer.fprime)) <= 0.25 for layer in w.result.layers[:-1])
+    w.set_activation("relu")
+    w.reinitialize("he", seed=1)
+    relu_first = np.abs(w.result.layers[0].upstream).mean()
+    assert relu_first / np.abs(w.result.layers[-1].upstream).mean() > first / last
+
+
+def test_reinitialize_schemes_are_seeded_and_keep_the_global_rng():
+    model = _deep(nn.Tanh, 2)
+    w = BackpropStepper(model, torch.randn(2, 4), torch.randn(2, 1))
+    state = torch.get_rng_state()
+    w.reinitialize("xavier", seed=5)
+    assert torch.equal(torch.get_rng_state(), state)
+    bound = (6 / (4 + 4)) ** 0.5
+    assert np.abs(w.arrays["1.weight"]).max() <= bound and not w.arrays["1.bias"].any()
+    first = w.arrays["1.weight"].copy()
+    _request(w, {"type": "init", "value": "xavier", "seed": 5})
+    np.testing.assert_array_equal(w.arrays["1.weight"], first)
+    w.reinitialize("he", seed=5)
+    assert np.abs(w.arrays["1.weight"]).max() <= (6 / 4) ** 0.5
+    assert w.network["init"] == "he"
+    _request(w, {"type": "init", "value": "lecun"})
+    assert "lecun" in w.error
+    for p, q in zip(model.parameters(), _deep(nn.Tanh, 2).parameters()):
+        assert torch.equal(p, q)  # the model given is untouched

@@ -409,3 +409,50 @@ def demo(name: str = "2-2-1") -> tuple[nn.Sequential, torch.Tensor, torch.Tensor
         output.bias.copy_(torch.tensor([0.5]))
     model = nn.Sequential(hidden, nn.Sigmoid(), output, nn.Sigmoid())
     return model, torch.tensor([[2.0, 1.0]]), torch.tensor([[1.0]]), "mse", 0.1
+
+
+HIDDEN_ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu")
+INITS: tuple[str, ...] = ("default", "xavier", "he")
+
+_MODULES: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def set_hidden_activation(model: nn.Module, name: str) -> int:
+    """Replace the activation after every Linear but the last by ``name`` (in place); the
+    output layer keeps its own, since the loss depends on it. Returns how many were replaced."""
+    if name not in HIDDEN_ACTIVATIONS:
+        raise ValueError(unknown_name("activation", name, HIDDEN_ACTIVATIONS))
+    leaves = [(n, m) for n, m in _flatten(model) if not isinstance(m, (nn.Identity, nn.Flatten))]
+    last_linear = max(i for i, (_, m) in enumerate(leaves) if isinstance(m, nn.Linear))
+    replaced = 0
+    for i, (full, module) in enumerate(leaves):
+        if i > last_linear or _activation_of(module) is None:
+            continue
+        parent_name, _, child = full.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, _MODULES[name]())
+        replaced += 1
+    return replaced
+
+
+def reinitialize(model: nn.Module, scheme: str, seed: int = 0) -> None:
+    """Draw new weights for every Linear layer: PyTorch's default, Xavier/Glorot uniform
+    (variance 2/(fan_in + fan_out)) or He/Kaiming uniform (variance 2/fan_in), biases zero for
+    the last two. Seeded, and torch's global random stream is left as it was."""
+    if scheme not in INITS:
+        raise ValueError(unknown_name("init", scheme, INITS))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for module in model.modules():
+                if not isinstance(module, nn.Linear):
+                    continue
+                if scheme == "default":
+                    module.reset_parameters()
+                    continue
+                if scheme == "xavier":
+                    nn.init.xavier_uniform_(module.weight)
+                else:
+                    nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)

@@ -56,6 +56,7 @@ class BackpropStepper(DLWidget):
         self._x, self._y = x, y
         self._loss = bp.check_loss(loss)
         self._lr = bp.check_lr(lr)
+        self._init = "model's own"
         self._trace = bp.trace_step(self._model, x, y, self._loss, self._lr)  # raises first
         super().__init__(title=title if title is not None else "One training step")
         self._publish()
@@ -155,6 +156,23 @@ class BackpropStepper(DLWidget):
         self._x, self._y, self._trace = new_x, new_y, trace
         self._publish()
 
+    def set_activation(self, name: str) -> None:
+        """Use activation ``name`` (sigmoid, tanh, relu) in every hidden layer of the stepper's
+        copy of the model and trace again (the output layer keeps its own)."""
+        trial = copy.deepcopy(self._model)
+        bp.set_hidden_activation(trial, name)
+        trace = bp.trace_step(trial, self._x, self._y, self._loss, self._lr)
+        self._model, self._trace = trial, trace
+        self._publish()
+
+    def reinitialize(self, scheme: str = "default", seed: int = 0) -> None:
+        """New weights for the stepper's copy of the model (default, xavier, he), then trace."""
+        trial = copy.deepcopy(self._model)
+        bp.reinitialize(trial, scheme, seed)
+        trace = bp.trace_step(trial, self._x, self._y, self._loss, self._lr)
+        self._model, self._trace, self._init = trial, trace, scheme
+        self._publish()
+
     def set_lr(self, lr: Any) -> None:
         self._lr = bp.check_lr(lr)
         self._retrace()
@@ -200,6 +218,8 @@ class BackpropStepper(DLWidget):
             "loss_value": tr.loss_value, "autograd_loss": tr.autograd_loss,
             "autograd_diff": tr.autograd_diff, "update_diff": tr.update_diff,
             "parameters": sum(int(v.size) for v in tr.grads.values()),
+            "hidden_activation": _hidden_activation(tr), "init": self._init,
+            "activations": list(bp.HIDDEN_ACTIVATIONS), "inits": list(bp.INITS),
         }
         self.arrays = arrays
         frames = 3 * len(tr.layers) + 1
@@ -221,7 +241,7 @@ class BackpropStepper(DLWidget):
 
     def _on_request(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind not in ("edit", "apply", "lr"):
+        if kind not in ("edit", "apply", "lr", "activation", "init"):
             return
         self.error = ""  # so that the same refusal twice is still a change the page sees
         try:
@@ -229,6 +249,10 @@ class BackpropStepper(DLWidget):
                 self.apply()
             elif kind == "lr":
                 self.set_lr(content.get("value"))
+            elif kind == "activation":
+                self.set_activation(str(content.get("value")))
+            elif kind == "init":
+                self.reinitialize(str(content.get("value")), int(content.get("seed", 0)))
             elif content.get("target") in ("weight", "bias"):
                 index = tuple(int(i) for i in content.get("index", ()))
                 if content.get("target") == "bias":
@@ -255,6 +279,12 @@ class BackpropStepper(DLWidget):
             self.set_input(y=arr.reshape(-1).astype(np.int64))
         else:
             self.set_input(y=arr.astype(np.float32))
+
+
+def _hidden_activation(trace: BackpropTrace) -> str:
+    """The hidden layers' activation when they share one, "mixed" otherwise, "" with none."""
+    names = {layer.activation for layer in trace.layers[:-1]}
+    return "" if not names else names.pop() if len(names) == 1 else "mixed"
 
 
 def _number(value: Any, what: str) -> float:

@@ -127,6 +127,7 @@ function twoTwoOne(): { net: Network; data: Arrays } {
     widths: [2, 2, 1], layers: [layer(0, 2, 2), layer(2, 2, 1)], dense: true, dense_reason: "", batch: 1,
     loss: "mse", loss_formula: "L = (1/N) Σ (ŷ − y)²", loss_grad_formula: "∂L/∂ŷ = (2/N)(ŷ − y)", lr: 0.1,
     loss_value: 0.09, autograd_loss: 0.09, autograd_diff: 0, update_diff: 0, parameters: 9,
+    hidden_activation: "sigmoid", init: "model's own", activations: ["sigmoid", "tanh", "relu"], inits: ["default", "xavier", "he"],
   };
   return { net, data };
 }

@@ -1,7 +1,7 @@
 """The backpropagation stepper drawn and driven for real: in JupyterLab (stepping with the
 buttons and the keyboard changes the drawing and the written-out numbers, which equal Python's;
-hovering an edge shows its chain of factors; editing a weight and applying the step reach
-Python), in Voilà, and in an exported page with no kernel (stepping and hovering keep working,
+hovering an edge shows its chain of factors; editing a weight, applying the step and switching
+the hidden activation and initialisation reach Python), in Voilà, and in an exported page with no kernel (stepping and hovering keep working,
 editing is disabled with a hint)."""
 
 from __future__ import annotations
@@ -144,6 +144,16 @@ def test_backprop_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     new = harness.kernel_value(page, "w.loss_value")
     assert new < old
     _wait_text(page, root.locator(".dlw-bp-autograd"), f"{new:.6f}"[:7])
+    # switch the hidden activation and the initialisation: Python traces again, the depth view
+    # redraws with the new local derivatives
+    depth_line = root.locator(".dlw-bp-depth-line")
+    before = depth_line.text_content()
+    root.locator("select.dlw-bp-activation").select_option("relu")
+    harness.wait_kernel_value(page, "w.network['hidden_activation']", "relu")
+    page.wait_for_function("([el, s]) => el.textContent !== s",
+                           arg=[depth_line.element_handle(), before])
+    root.locator("select.dlw-bp-init").select_option("he")
+    harness.wait_kernel_value(page, "w.network['init']", "he")
     harness.assert_no_console_errors(console)
 
 
@@ -188,7 +198,8 @@ def test_backprop_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
     assert re.search(r"W2\[0, 0\]: 1\.2 − 0\.1 × \(−[\d.]+\) = (\S+)", text), text
     shown_new = _number(re.search(r"W2\[0, 0\]: .* = (\S+)", text).group(1))  # type: ignore[union-attr]
     assert _close(shown_new, new)
-    for selector in ("button.dlw-bp-apply", "button.dlw-bp-edit", "input.dlw-bp-edit-value"):
+    for selector in ("button.dlw-bp-apply", "button.dlw-bp-edit", "input.dlw-bp-edit-value",
+                     "select.dlw-bp-activation", "select.dlw-bp-init"):
         control = root.locator(selector)
         assert control.is_disabled() and "kernel" in (control.get_attribute("title") or ""), selector
     harness.screenshot(root, "backprop_stepper_export", docs=False)

@@ -45,6 +45,23 @@ function syncText(s: Stepper) {
   ui.editLabel.textContent = e ? `${e.label} =` : "click a weight or an input to edit it";
   if (e && document.activeElement !== ui.editValue) ui.editValue.value = String(Number(e.value.toPrecision(6)));
   if (document.activeElement !== ui.lrInput) ui.lrInput.value = String(v.net.lr);
+  fillSelect(ui.activationSelect, v.net.hidden_activation ? v.net.activations : [], v.net.hidden_activation);
+  fillSelect(ui.initSelect, v.net.inits, v.net.init);
+}
+
+/** Options of a select (plus the current value when it is not one of them, e.g. "mixed"). */
+function fillSelect(select: HTMLSelectElement, options: string[], current: string) {
+  const all = options.includes(current) || !current ? options : [current, ...options];
+  if (select.options.length !== all.length || Array.from(select.options).some((o, i) => o.value !== all[i])) {
+    select.replaceChildren(...all.map((name) => {
+      const o = document.createElement("option");
+      o.value = name;
+      o.textContent = name;
+      return o;
+    }));
+  }
+  select.value = current;
+  (select.parentElement as HTMLElement).style.display = all.length ? "" : "none";
 }
 
 /** A new trace from Python: decode it, lay out the graph, rebuild the timeline, redraw. */
@@ -182,6 +199,8 @@ function bindControls(s: Stepper) {
     if (Number.isFinite(value)) send(s, { type: "lr", value });
   });
   ui.applyButton.addEventListener("click", () => send(s, { type: "apply" }));
+  ui.activationSelect.addEventListener("change", () => send(s, { type: "activation", value: ui.activationSelect.value }));
+  ui.initSelect.addEventListener("change", () => send(s, { type: "init", value: ui.initSelect.value, seed: 0 }));
   // up / down move the selected neuron within its layer
   ui.stage.addEventListener("keydown", (event) => {
     const net = s.state.net;

@@ -39,6 +39,12 @@ export interface Network {
   autograd_diff: number;
   update_diff: number;
   parameters: number;
+  /** the hidden layers' shared activation ("mixed" when they differ, "" with none) */
+  hidden_activation: string;
+  /** how the weights were drawn: "model's own", "default", "xavier" or "he" */
+  init: string;
+  activations: string[];
+  inits: string[];
 }
 
 /** The synced traits. `arrays` keys: x, y, output, loss_grad and "<layer>.<field>". */
