@@ -231,3 +231,40 @@ def test_reinitialize_schemes_are_seeded_and_keep_the_global_rng():
     assert "lecun" in w.error
     for p, q in zip(model.parameters(), _deep(nn.Tanh, 2).parameters()):
         assert torch.equal(p, q)  # the model given is untouched
+
+
+def test_train_k_steps_keeps_the_history_and_equals_sgd():
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    x, y = torch.randn(6, 2), torch.randn(6, 1)
+    w = BackpropStepper(model, x, y, lr=0.1)
+    assert w.history == {}
+    w.train(5)
+    ref = copy.deepcopy(model)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    losses, weights, grads = [], [], []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = F.mse_loss(ref(x), y)
+        loss.backward()
+        losses.append(float(loss.detach()))
+        weights.append(float(ref[2].weight[0, 0].detach()))
+        grads.append(float(ref[2].weight.grad[0, 0]))
+        opt.step()
+    np.testing.assert_allclose(w.history["loss"], losses, rtol=1e-5)
+    np.testing.assert_allclose(w.history["weight"], weights, rtol=1e-5)
+    np.testing.assert_allclose(w.history["grad"], grads, rtol=1e-4, atol=1e-7)
+    assert w.losses[-1] == pytest.approx(float(F.mse_loss(ref(x), y).detach()), rel=1e-5)
+    assert w.get_state()["history"]["loss"]["shape"] == [5]
+    # the model given is untouched; the stepper shows the 6th step
+    assert all(p.grad is None for p in model.parameters())
+    for name, grad in _autograd(ref, x, y).items():
+        np.testing.assert_allclose(w.grads[name], grad, rtol=1e-4, atol=1e-6)
+    _request(w, {"type": "train", "k": 3})
+    assert len(w.history["loss"]) == 8
+    w.train(2, track=(1, 2, 1))
+    assert len(w.history["loss"]) == 2 and list(w.history["track"]) == [1, 2, 1]
+    with pytest.raises(ValueError, match="k must be"):
+        w.train(0)
+    w.set_activation("relu")
+    assert w.history == {}

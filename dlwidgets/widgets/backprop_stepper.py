@@ -27,6 +27,7 @@ from ._traits import Array, ArrayDict, array_dict_serialization
 #: Largest layer drawn neuron by neuron (and most layers); larger models get one node per layer.
 DENSE_MAX_WIDTH = 8
 DENSE_MAX_LAYERS = 6
+MAX_TRAIN_STEPS = 1000
 
 #: Per-layer arrays sent to the page, keyed "<layer>.<field>" (layer 1 = the first Linear).
 LAYER_FIELDS = ("weight", "bias", "inputs", "z", "a", "upstream", "fprime", "delta",
@@ -41,6 +42,8 @@ class BackpropStepper(DLWidget):
     # what Python computed (read by the front end, never written by it)
     network = t.Dict().tag(sync=True)      # layer sizes, activations, formulas, loss, checks
     arrays = ArrayDict(values=Array("float32")).tag(sync=True, **array_dict_serialization)
+    # steps trained so far (train(k)): loss, the tracked weight and its gradient per step
+    history = ArrayDict(values=Array("float32", ndim=1)).tag(sync=True, **array_dict_serialization)
     error = t.Unicode("").tag(sync=True)   # last refused request from the front end
     title = t.Unicode("").tag(sync=True)
     # view state (the front end may set these; all data for them is already in `arrays`)
@@ -57,6 +60,8 @@ class BackpropStepper(DLWidget):
         self._loss = bp.check_loss(loss)
         self._lr = bp.check_lr(lr)
         self._init = "model's own"
+        self._history: list[tuple[float, float, float]] = []
+        self._tracked: tuple[int, int, int] | None = None
         self._trace = bp.trace_step(self._model, x, y, self._loss, self._lr)  # raises first
         super().__init__(title=title if title is not None else "One training step")
         self._publish()
@@ -147,6 +152,7 @@ class BackpropStepper(DLWidget):
             with torch.no_grad():
                 param.copy_(old)
             raise
+        self._clear_history()
 
     def set_input(self, x: Any = None, y: Any = None) -> None:
         """Replace x and/or y and trace again (the old ones stay if the new ones are refused)."""
@@ -154,6 +160,7 @@ class BackpropStepper(DLWidget):
         new_y = self._y if y is None else y
         trace = bp.trace_step(self._model, new_x, new_y, self._loss, self._lr)
         self._x, self._y, self._trace = new_x, new_y, trace
+        self._history = []
         self._publish()
 
     def set_activation(self, name: str) -> None:
@@ -163,6 +170,7 @@ class BackpropStepper(DLWidget):
         bp.set_hidden_activation(trial, name)
         trace = bp.trace_step(trial, self._x, self._y, self._loss, self._lr)
         self._model, self._trace = trial, trace
+        self._history = []
         self._publish()
 
     def reinitialize(self, scheme: str = "default", seed: int = 0) -> None:
@@ -171,7 +179,40 @@ class BackpropStepper(DLWidget):
         bp.reinitialize(trial, scheme, seed)
         trace = bp.trace_step(trial, self._x, self._y, self._loss, self._lr)
         self._model, self._trace, self._init = trial, trace, scheme
+        self._history = []
         self._publish()
+
+    def train(self, k: int = 10, track: tuple[int, int, int] | None = None) -> None:
+        """Take ``k`` SGD steps with the stepper's copy of the model (each exactly the step the
+        widget shows), keeping the loss, one weight and its gradient per step; the widget then
+        shows the next step. ``track`` = (layer, out, in) picks the weight (default: the last
+        layer's [0, 0]); the model given is changed only by ``apply()``."""
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_TRAIN_STEPS:
+            raise ValueError(f"k must be an int in 1..{MAX_TRAIN_STEPS}, got {k!r}")
+        layers = len(self._trace.layers)
+        if track is not None:
+            layer, row, col = (int(v) for v in track)
+            shape = self._linear(layer).weight.shape
+            if not (0 <= row < shape[0] and 0 <= col < shape[1]):
+                raise ValueError(f"track: ({row}, {col}) is outside W{layer} {tuple(shape)}")
+            if self._tracked != (layer, row, col):
+                self._history = []
+            self._tracked = (layer, row, col)
+        elif self._tracked is None:
+            self._tracked = (layers, 0, 0)
+        layer, row, col = self._tracked
+        for _ in range(k):
+            step = self._trace.layers[layer - 1]
+            self._history.append((self._trace.loss_value, float(step.weight[row, col]),
+                                  float(step.grad_weight[row, col])))
+            bp.apply_update(self._model, self._trace)
+            self._trace = bp.trace_step(self._model, self._x, self._y, self._loss, self._lr)
+        self._publish()
+
+    @property
+    def losses(self) -> list[float]:
+        """Loss before each trained step (``train``), then the current one."""
+        return [h[0] for h in self._history] + [self._trace.loss_value]
 
     def set_lr(self, lr: Any) -> None:
         self._lr = bp.check_lr(lr)
@@ -183,6 +224,12 @@ class BackpropStepper(DLWidget):
         if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= len(linears):
             raise ValueError(f"layer must be 1..{len(linears)}, got {layer!r}")
         return linears[layer - 1]
+
+    def _clear_history(self) -> None:
+        """A changed model or data starts a new training history."""
+        if self._history:
+            self._history = []
+            self._publish()
 
     def _retrace(self) -> None:
         self._trace = bp.trace_step(self._model, self._x, self._y, self._loss, self._lr)
@@ -222,6 +269,10 @@ class BackpropStepper(DLWidget):
             "activations": list(bp.HIDDEN_ACTIVATIONS), "inits": list(bp.INITS),
         }
         self.arrays = arrays
+        hist = np.array(self._history, dtype=np.float32).reshape(-1, 3)
+        self.history = {} if not self._history else {
+            "loss": hist[:, 0], "weight": hist[:, 1], "grad": hist[:, 2],
+            "track": np.array(self._tracked, dtype=np.float32)}
         frames = 3 * len(tr.layers) + 1
         self.step_index = min(self.step_index, frames - 1)
         self.sample = min(self.sample, batch - 1)
@@ -241,7 +292,7 @@ class BackpropStepper(DLWidget):
 
     def _on_request(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind not in ("edit", "apply", "lr", "activation", "init"):
+        if kind not in ("edit", "apply", "lr", "activation", "init", "train"):
             return
         self.error = ""  # so that the same refusal twice is still a change the page sees
         try:
@@ -249,6 +300,8 @@ class BackpropStepper(DLWidget):
                 self.apply()
             elif kind == "lr":
                 self.set_lr(content.get("value"))
+            elif kind == "train":
+                self.train(int(content.get("k", 10)))
             elif kind == "activation":
                 self.set_activation(str(content.get("value")))
             elif kind == "init":

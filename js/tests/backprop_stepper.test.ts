@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeArray } from "../src/lib/arrays";
 import { gradientProfile, productLine } from "../src/backprop_stepper/depth";
+import { decodeHistory, historyLine } from "../src/backprop_stepper/history";
 import { at, decodeArrays, row, type Arrays } from "../src/backprop_stepper/data";
 import { canvasSize, hitTest, labelAllEdges, layoutGraph, segmentDistance } from "../src/backprop_stepper/layout";
 import type { Network } from "../src/backprop_stepper/state";
@@ -185,5 +186,18 @@ describe("depth view", () => {
     expect(profile[1].fprime).toBeCloseTo(0.25, 6);
     expect(productLine(profile)).toBe("mean f′(z) per layer, output to input: 0.2 × 0.25 = 0.05");
     expect(productLine([])).toBe("");
+  });
+});
+
+describe("training history", () => {
+  it("is absent until trained and reads as a sentence once there", () => {
+    expect(decodeHistory({})).toBeNull();
+    expect(decodeHistory(null)).toBeNull();
+    const f = (v: number[]) => encodeArray(Float32Array.from(v), [v.length]);
+    const h = decodeHistory({ loss: f([0.5, 0.25]), weight: f([1, 1.5]), grad: f([-2, -1]), track: f([2, 0, 1]) });
+    expect(h?.track).toEqual([2, 0, 1]);
+    expect(historyLine(h!, 0.125)).toBe(
+      "2 steps trained: loss 0.5 → 0.125; W2[0, 1] 1 → 1.5 (before the last step), its gradient −2 → −1",
+    );
   });
 });

@@ -154,6 +154,15 @@ def test_backprop_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog,
                            arg=[depth_line.element_handle(), before])
     root.locator("select.dlw-bp-init").select_option("he")
     harness.wait_kernel_value(page, "w.network['init']", "he")
+    # train 10 steps: the history plot appears with Python's losses
+    root.locator("button.dlw-bp-train").click()
+    harness.wait_kernel_value(page, "len(w.history.get('loss', []))", 10)
+    hist = root.locator("canvas.dlw-bp-history")
+    hist.wait_for(state="visible")
+    page.wait_for_timeout(200)
+    assert harness.canvas_ink(hist) > 0.01, "the training history is not drawn"
+    first = harness.kernel_value(page, "float(w.history['loss'][0])")
+    _wait_text(page, root.locator(".dlw-bp-history-line"), f"10 steps trained: loss {first:.4g}"[:26])
     harness.assert_no_console_errors(console)
 
 
@@ -199,7 +208,7 @@ def test_backprop_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
     shown_new = _number(re.search(r"W2\[0, 0\]: .* = (\S+)", text).group(1))  # type: ignore[union-attr]
     assert _close(shown_new, new)
     for selector in ("button.dlw-bp-apply", "button.dlw-bp-edit", "input.dlw-bp-edit-value",
-                     "select.dlw-bp-activation", "select.dlw-bp-init"):
+                     "select.dlw-bp-activation", "select.dlw-bp-init", "button.dlw-bp-train"):
         control = root.locator(selector)
         assert control.is_disabled() and "kernel" in (control.get_attribute("title") or ""), selector
     harness.screenshot(root, "backprop_stepper_export", docs=False)

@@ -15,6 +15,7 @@ import { createTooltip } from "../lib/tooltip";
 import { at, decodeArrays } from "./data";
 import { createDepthView, drawDepth, type DepthView } from "./depth";
 import { draw } from "./draw";
+import { createHistoryView, decodeHistory, drawHistory, type HistoryView } from "./history";
 import { canvasSize, hitTest, layoutGraph } from "./layout";
 import { createViewState, type BackpropStepperModel, type EditTarget, type Stepper } from "./state";
 import { frameCount, stepLabel } from "./steps";
@@ -199,6 +200,7 @@ function bindControls(s: Stepper) {
     if (Number.isFinite(value)) send(s, { type: "lr", value });
   });
   ui.applyButton.addEventListener("click", () => send(s, { type: "apply" }));
+  ui.trainButton.addEventListener("click", () => send(s, { type: "train", k: 10 }));
   ui.activationSelect.addEventListener("change", () => send(s, { type: "activation", value: ui.activationSelect.value }));
   ui.initSelect.addEventListener("change", () => send(s, { type: "init", value: ui.initSelect.value, seed: 0 }));
   // up / down move the selected neuron within its layer
@@ -217,6 +219,8 @@ function render({ model, el }: Pick<RenderProps<BackpropStepperModel>, "model" |
   const ui = buildUi(model, el, surface);
   const depth: DepthView = createDepthView();
   ui.root.insertBefore(depth.el, ui.error);
+  const history: HistoryView = createHistoryView();
+  ui.root.insertBefore(history.el, ui.error);
   const s: Stepper = {
     model,
     standalone: isStandalone(model),
@@ -233,6 +237,7 @@ function render({ model, el }: Pick<RenderProps<BackpropStepperModel>, "model" |
       draw(s);
       const { net, data } = s.state;
       if (net && data) drawDepth(depth, ui.root, net, data, s.state.frame);
+      drawHistory(history, ui.root, decodeHistory(model.get("history")), net ? net.loss_value : NaN);
     });
   };
   ownKeys(ui.stage);
@@ -262,6 +267,7 @@ function render({ model, el }: Pick<RenderProps<BackpropStepperModel>, "model" |
       syncText(s);
     },
     "change:title": () => syncText(s),
+    "change:history": () => s.requestDraw(),
   });
   const unwatchTheme = onThemeChange(ui.root, () => s.requestDraw());
   load(s);

@@ -51,6 +51,8 @@ export interface Network {
 export interface BackpropStepperModel {
   network: Network;
   arrays: Record<string, WireArray>;
+  /** after train(k): loss, weight, grad (one value per step) and track = [layer, out, in] */
+  history: Record<string, WireArray>;
   error: string;
   title: string;
   step_index: number;

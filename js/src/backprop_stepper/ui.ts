@@ -20,6 +20,7 @@ export interface Ui {
   editButton: HTMLButtonElement;
   lrInput: HTMLInputElement;
   applyButton: HTMLButtonElement;
+  trainButton: HTMLButtonElement;
   activationSelect: HTMLSelectElement;
   initSelect: HTMLSelectElement;
   error: HTMLDivElement;
@@ -45,10 +46,11 @@ export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
   const editButton = needsKernel(model, h("button", { class: "dlw-button dlw-bp-edit", type: "button" }, ["Set"]));
   const lrInput = needsKernel(model, h("input", { type: "number", step: 0.01, min: 0, class: "dlw-bp-lr", "aria-label": "learning rate", style: "width:6em" }));
   const applyButton = needsKernel(model, h("button", { class: "dlw-button dlw-primary dlw-bp-apply", type: "button", title: "Write the new weights into the model and trace the next step" }, ["Apply step to model"]));
+  const trainButton = needsKernel(model, h("button", { class: "dlw-button dlw-bp-train", type: "button", title: "Take 10 SGD steps with the stepper's copy of the model" }, ["Train 10 steps"]));
   const activationSelect = needsKernel(model, h("select", { class: "dlw-bp-activation", "aria-label": "hidden activation" }));
   const initSelect = needsKernel(model, h("select", { class: "dlw-bp-init", "aria-label": "initialisation" }));
   const depthBar = h("div", { class: "dlw-toolbar dlw-bp-depth-controls" }, [
-    h("label", {}, ["hidden activation", activationSelect]), h("label", {}, ["initialisation", initSelect]),
+    h("label", {}, ["hidden activation", activationSelect]), h("label", {}, ["initialisation", initSelect]), trainButton,
   ]);
   const bar = h("div", { class: "dlw-toolbar dlw-bp-controls" }, [
     sampleLabel, editLabel, editValue, editButton, h("label", {}, ["η", lrInput]), applyButton,
@@ -57,6 +59,6 @@ export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
   root.append(title, note, stage, timelineHolder, stepText, autograd, bar, depthBar, error);
   return {
     root, title, note, stage, timelineHolder, stepText, autograd, sampleLabel, sampleSelect, editLabel, editValue,
-    editButton, lrInput, applyButton, activationSelect, initSelect, error,
+    editButton, lrInput, applyButton, trainButton, activationSelect, initSelect, error,
   };
 }
