@@ -177,3 +177,61 @@ def test_scalar_and_vector_inputs():
     model = _model([2, 2, 1], nn.Sigmoid, nn.Sigmoid)
     trace = bp.trace_step(model, [2.0, 1.0], 1.0)
     assert trace.x.shape == (1, 2) and trace.y.shape == (1, 1)
+
+
+def _autograd_grads(fn, inputs):
+    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for k, v in inputs.items()}
+    out = fn(**leaves)
+    grads = torch.autograd.grad(out, list(leaves.values()), allow_unused=True)
+    return float(out.detach()), {k: (np.zeros(np.shape(v)) if g is None else g.numpy())
+                                 for (k, v), g in zip(inputs.items(), grads)}
+
+
+@pytest.mark.parametrize("fn,inputs", [
+    (lambda a, b, c: (a * b + c).tanh(), {"a": 2.0, "b": -3.0, "c": 10.0}),
+    (lambda x, w, b: torch.sigmoid(x * w + b), {"x": 2.0, "w": 0.5, "b": -1.0}),
+    (lambda a, b: (a * a + 3 * b - a / b) ** 2, {"a": 1.5, "b": -0.5}),
+    (lambda w, x: torch.tanh(w @ x).sum(), {"w": [[0.1, -0.2], [0.3, 0.4]], "x": [1.0, 2.0]}),
+    (lambda a, b: a * 2.0, {"a": 3.0, "b": 1.0}),  # an unused input gets gradient 0
+])
+def test_expression_graph_equals_autograd(fn, inputs):
+    tr = bp.trace_expression(fn, inputs)
+    value, grads = _autograd_grads(fn, inputs)
+    assert tr.value == pytest.approx(value, rel=1e-12)
+    for name, g in grads.items():
+        np.testing.assert_allclose(tr.grads[name], g, rtol=1e-12, atol=1e-15)
+        if np.ndim(inputs[name]) == 0:
+            assert isinstance(tr.grads[name], float)
+    # the output node is last, its gradient is 1; inputs come first, named
+    assert tr.nodes[-1].grad.item() == pytest.approx(1.0)
+    assert [n.label for n in tr.nodes[:len(inputs)]] == list(inputs)
+    assert all(p < n.index for n in tr.nodes for p in n.parents)
+
+
+def test_micrograd_example_nodes():
+    tr = bp.trace_expression(lambda a, b, c: (a * b + c).tanh(), {"a": 2.0, "b": -3.0,
+                                                                    "c": 10.0})
+    ops = [n.op for n in tr.nodes]
+    assert ops == ["input", "input", "input", "mul", "add", "tanh"]
+    mul, add, th = tr.nodes[3:]
+    assert mul.parents == [0, 1] and add.parents == [3, 2] and th.parents == [4]
+    assert float(mul.data) == -6.0 and float(add.data) == 4.0
+    assert float(th.data) == pytest.approx(np.tanh(4.0))
+    # the chain rule by hand: d tanh(n)/dn = 1 − tanh², then + passes it on, * swaps operands
+    dn = 1 - np.tanh(4.0) ** 2
+    assert float(add.grad) == pytest.approx(dn)
+    assert tr.grads["a"] == pytest.approx(dn * -3.0) and tr.grads["b"] == pytest.approx(dn * 2.0)
+
+
+def test_expression_errors_name_the_argument():
+    with pytest.raises(ValueError, match="scalar"):
+        bp.trace_expression(lambda a: a * torch.ones(3), {"a": 1.0})
+    with pytest.raises(ValueError, match="keyword"):
+        bp.trace_expression(lambda: torch.tensor(1.0), {})
+    with pytest.raises(ValueError, match="'a' must be a number"):
+        bp.trace_expression(lambda a: a, {"a": "two"})
+    with pytest.raises(TypeError, match="fn must be a function"):
+        bp.trace_expression(3, {"a": 1.0})
+    with pytest.raises(ValueError, match="torch tensor"):
+        bp.trace_expression(lambda a: 3.0, {"a": 1.0})

@@ -456,3 +456,109 @@ def reinitialize(model: nn.Module, scheme: str, seed: int = 0) -> None:
                     nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
+
+
+# ------------------------------------------------------------------------------------------
+# Expression graphs (micrograd-style): every operation of a scalar torch expression recorded
+# while it runs, then one backward pass; each node's data and gradient.
+
+@dataclass
+class ExpressionNode:
+    index: int
+    op: str                       # "input" for a named input, else the torch op ("mul", "tanh")
+    label: str                    # the input's name, or the op with its operands ("n0 * n1")
+    parents: list[int]            # indices of the nodes it was computed from
+    data: np.ndarray
+    grad: np.ndarray              # ∂out/∂node
+
+
+@dataclass
+class ExpressionTrace:
+    nodes: list[ExpressionNode]   # in the order they were computed (inputs first)
+    value: float
+    grads: dict[str, Any]         # input name -> gradient (float for scalars, else an array)
+
+
+MAX_EXPRESSION_NODES = 200
+
+
+def _op_name(func: Any) -> str:
+    name = getattr(func, "__name__", str(func)).strip("_")
+    return name[1:] if name.startswith("r") and name[1:] in ("add", "sub", "mul", "truediv",
+                                                             "pow", "matmul") else name
+
+
+def trace_expression(fn: Any, inputs: dict[str, Any]) -> ExpressionTrace:
+    """Run ``fn(**inputs)`` on float64 leaf tensors, recording each torch operation, then
+    backpropagate from its (scalar) result; the inputs' gradients equal
+    ``torch.autograd.grad``. ``ValueError`` naming the argument for a non-scalar result, no
+    inputs, or an input that is not numeric."""
+    from torch.overrides import TorchFunctionMode
+
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of the inputs, got {type(fn).__name__}")
+    if not inputs:
+        raise ValueError("expression: give the inputs as keyword arguments, e.g. a=2.0, b=-3.0")
+    leaves: dict[str, torch.Tensor] = {}
+    for name, value in inputs.items():
+        try:
+            t = torch.as_tensor(np.asarray(value, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"expression input {name!r} must be a number or an array of "
+                             f"numbers, got {value!r}") from exc
+        leaves[name] = t.clone().requires_grad_(True)
+
+    calls: list[tuple[Any, list[torch.Tensor], torch.Tensor]] = []
+
+    class Recorder(TorchFunctionMode):  # type: ignore[misc]
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None
+                               ) -> Any:
+            out = func(*args, **(kwargs or {}))
+            if isinstance(out, torch.Tensor) and out.requires_grad and out.grad_fn is not None:
+                tensors = [a for a in _flat(args) if isinstance(a, torch.Tensor)]
+                calls.append((func, tensors, out))
+            return out
+
+    with torch.enable_grad(), Recorder():
+        out = fn(**leaves)
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(f"expression: fn must return a torch tensor, got {type(out).__name__}")
+    if out.numel() != 1:
+        raise ValueError(f"expression: fn must return a scalar, got shape {tuple(out.shape)}")
+    if len(calls) + len(leaves) > MAX_EXPRESSION_NODES:
+        raise ValueError(f"expression has {len(calls)} operations; the stepper shows at most "
+                         f"{MAX_EXPRESSION_NODES - len(leaves)}")
+    tensors: list[torch.Tensor] = list(leaves.values())
+    index = {id(t): i for i, t in enumerate(tensors)}
+    records: list[tuple[str, str, list[int]]] = [("input", name, []) for name in leaves]
+    for func, args, result in calls:
+        if id(result) in index:
+            continue
+        parents = [index[id(a)] for a in args if id(a) in index]
+        op = _op_name(func)
+        index[id(result)] = len(tensors)
+        tensors.append(result)
+        records.append((op, f"{op}({', '.join(f'n{p}' for p in parents)})", parents))
+    if id(out) not in index:
+        raise ValueError("expression: the result was not computed from the inputs")
+    for t in tensors[len(leaves):]:
+        t.retain_grad()
+    out.sum().backward()
+    nodes = [ExpressionNode(i, op, label, parents, _np(t), _np(t.grad) if t.grad is not None
+                            else np.zeros(tuple(t.shape)))
+             for i, ((op, label, parents), t) in enumerate(zip(records, tensors))]
+    grads: dict[str, Any] = {}
+    for name, leaf in leaves.items():
+        g = _np(leaf.grad) if leaf.grad is not None else np.zeros(tuple(leaf.shape))
+        grads[name] = float(g) if g.ndim == 0 else g
+    return ExpressionTrace(nodes=nodes, value=float(out.detach().reshape(())), grads=grads)
+
+
+def _flat(args: Any) -> list[Any]:
+    out: list[Any] = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out.extend(_flat(a))
+        else:
+            out.append(a)
+    return out
