@@ -17,6 +17,7 @@ from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.backprop_stepper import BackpropStepper
 from .widgets.conv_stepper import ConvStepper
+from .widgets.expression_stepper import ExpressionStepper
 from .widgets.latent_explorer import LatentExplorer
 from .widgets.lstm_inspector import LSTMInspector
 from .widgets.model_summary import ModelSummaryWidget
@@ -33,6 +34,7 @@ __all__ = [
     "DSLError",
     "EarlyStopping",
     "ExportError",
+    "ExpressionStepper",
     "History",
     "LatentExplorer",
     "LSTMInspector",

@@ -23,6 +23,7 @@ from ..engine import backprop as bp
 from ..engine.backprop import ACTIVATION_FORMULAS, LOSS_FORMULAS, BackpropTrace
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization
+from .expression_stepper import ExpressionStepper
 
 #: Largest layer drawn neuron by neuron (and most layers); larger models get one node per layer.
 DENSE_MAX_WIDTH = 8
@@ -73,6 +74,13 @@ class BackpropStepper(DLWidget):
         model, x, y, loss, lr = bp.demo(name)
         kwargs.setdefault("title", f"The {name} sigmoid network: x = (2, 1), target 1")
         return cls(model, x, y, loss=loss, lr=lr, **kwargs)
+
+    @staticmethod
+    def expression(fn: Any, **inputs: Any) -> ExpressionStepper:
+        """Step the autograd graph of a scalar torch expression of the named inputs,
+        micrograd-style: ``BackpropStepper.expression(lambda a, b, c: (a * b + c).tanh(),
+        a=2.0, b=-3.0, c=10.0)``; ``.value`` and ``.grads`` equal ``torch.autograd.grad``."""
+        return ExpressionStepper(fn, **inputs)
 
     # ------------------------------------------------------------------ Python API
     @property
