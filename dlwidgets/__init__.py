@@ -16,7 +16,9 @@ from .engine.training_optim import EarlyStopping
 from .export import ExportError, export_html
 from .widgets.activation import ActivationExplorer
 from .widgets.attention_inspector import AttentionInspector
+from .widgets.backprop_stepper import BackpropStepper
 from .widgets.conv_stepper import ConvStepper
+from .widgets.expression_stepper import ExpressionStepper
 from .widgets.latent_explorer import LatentExplorer
 from .widgets.lstm_inspector import LSTMInspector
 from .widgets.model_summary import ModelSummaryWidget
@@ -28,11 +30,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ActivationExplorer",
     "AttentionInspector",
+    "BackpropStepper",
     "ConvStepper",
     "DATASETS",
     "DSLError",
     "EarlyStopping",
     "ExportError",
+    "ExpressionStepper",
     "History",
     "LatentExplorer",
     "LSTMInspector",
