@@ -31,7 +31,7 @@ def save(name: str, state: dict[str, torch.Tensor], **meta: Any) -> pathlib.Path
     arrays.update({META + k: np.asarray(v) for k, v in meta.items()})
     DATA.mkdir(parents=True, exist_ok=True)
     target = path(name)
-    np.savez(target, **arrays)
+    np.savez(target, **arrays)  # type: ignore[arg-type]
     return target
 
 
