@@ -29,8 +29,9 @@ from sklearn.datasets import load_digits"""),
 
 A tiny autoencoder (64 → 64 → 2 → 64 → 64 pixels) on scikit-learn's 8×8 digits, trained in a
 background thread with Adam. The scatter refreshes as it learns: the ten digit classes pull apart
-within a few epochs. Press *Stop* to stop early."""),
-    code("""ae = dlwidgets.LatentExplorer.demo("ae", epochs=20)
+within a few epochs. Press *Stop* to stop early. (`pretrained=False` trains from scratch; without
+it the demo loads weights shipped with dlwidgets, the same model on every machine.)"""),
+    code("""ae = dlwidgets.LatentExplorer.demo("ae", epochs=20, pretrained=False)
 ae"""),
     md("""`wait()` blocks until training is done (only so that the cells below see the trained
 model). The codes Python holds are exactly the encoder's outputs:"""),
@@ -53,7 +54,7 @@ codes. Decoding a point p = (p₁, p₂) of the plot uses the explicit inverse m
 
 where c₁…c₄ are the principal axes (orthonormal rows) and s₃, s₄ the slider values (0 = through
 the mean code). For a VAE the code of an input is its posterior mean μ."""),
-    code("""vae = dlwidgets.LatentExplorer.demo("vae", latent_dim=4, epochs=15)
+    code("""vae = dlwidgets.LatentExplorer.demo("vae", latent_dim=4)  # shipped weights
 vae"""),
     code("""vae.wait()
 plane = vae.plane_map                      # origin = mean, basis = c1, c2, others = c3, c4

@@ -96,7 +96,7 @@ dlwidgets.LSTMInspector(demo.model, demo.text, tokenizer=demo.tokenizer,
 An autoencoder squeezes each 64-pixel digit into 2 numbers and rebuilds it. Each dot is a digit's
 code, coloured by its label. Move the pointer over the plane: the decoder turns that point into
 an image."""),
-    code("""dlwidgets.LatentExplorer.demo("ae", epochs=15)"""),
+    code("""dlwidgets.LatentExplorer.demo("ae")"""),
 ]
 
 

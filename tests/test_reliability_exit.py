@@ -46,7 +46,7 @@ def test_a_script_that_ends_while_the_latent_demo_trains_exits_normally() -> Non
     proc = _run("""
         import time
         import dlwidgets
-        w = dlwidgets.LatentExplorer.demo(epochs=10000, device="cpu")
+        w = dlwidgets.LatentExplorer.demo(epochs=10000, device="cpu", pretrained=False)
         while not w.status.startswith("epoch"):
             time.sleep(0.01)
         print("leaving while training:", w.training, flush=True)

@@ -30,7 +30,7 @@ def _landscape() -> DLWidget:
 
 
 def _latent_after_training() -> DLWidget:
-    w = dlwidgets.LatentExplorer.demo(epochs=1, device="cpu")
+    w = dlwidgets.LatentExplorer.demo(epochs=1, device="cpu", pretrained=False)
     assert w.wait(120)
     return w
 

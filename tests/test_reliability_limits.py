@@ -80,3 +80,27 @@ def test_the_limits_are_those_the_docs_list() -> None:
         a.other_logits = [float("nan")]
     with pytest.raises(TypeError, match="real numbers"):
         dlwidgets.ConvStepper(torch.zeros(8, 8, dtype=torch.complex64))
+
+
+def test_docs_list_the_limits_that_apply() -> None:
+    import pathlib
+
+    from dlwidgets.engine import convolution, landscape, latent, optimizers, surfaces
+    from dlwidgets.export import MAX_PAGE_BYTES
+    from dlwidgets.widgets import latent_explorer, lstm_inspector, optimizer_race
+
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text()
+    expected = [
+        f"{convolution.MAX_SIDE} × {convolution.MAX_SIDE}",
+        f"{convolution.MAX_PRODUCTS:,}", f"{convolution.MAX_KERNEL} × {convolution.MAX_KERNEL}",
+        f"{lstm_inspector.MAX_TRACE_VALUES:,}", f"up to {lstm_inspector.MAX_STEPS_HARD}",
+        f"{latent.MAX_POINTS:,} points", f"{latent_explorer.MAX_INPUT_VALUES:,}",
+        f"{latent_explorer.MAX_GRID_VALUES:,}", f"{latent_explorer.MAX_DECODE_REQUEST} codes",
+        f"{optimizer_race.MAX_WIDGET_STEPS} steps", f"{optimizer_race.MAX_SWARM} starts",
+        f"{surfaces.MAX_RESOLUTION}²", f"{optimizers.MAX_VALUES:,}",
+        f"resolution up to {landscape.MAX_RESOLUTION}",
+        f"{MAX_PAGE_BYTES // (1024 * 1024)} MB", "268,435,456", "20,000,000 values",
+        "at most 1000 `other_logits`", "10⁹ multiply-adds",
+    ]
+    missing = [text for text in expected if text not in page]
+    assert not missing, f"docs/limits.md does not say: {missing}"

@@ -8,7 +8,10 @@ kind Karpathy et al. found in LSTMs trained on code). The same architecture with
 is trained on the same data, so the two can be compared (its gradients through time vanish).
 
 Deterministic for a given seed (training runs with one CPU thread and a private RNG state;
-the global torch RNG is left as it was).
+the global torch RNG is left as it was). Float rounding still differs between CPUs, so the
+default models (seed ``DEMO_SEED``, 16 units, 300 steps) are not trained at run time: their weights ship
+with the package (see ``engine.pretrained``), the same model on every machine;
+``pretrained=False`` trains them from scratch.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from . import pretrained as shipped_weights
 
 #: Characters the demo models know: brackets and four letters.
 VOCAB = "()abcd"
@@ -141,14 +146,44 @@ def _trained(cell: str, seed: int, hidden: int, steps: int) -> tuple[dict[str, t
     return state, acc, seconds
 
 
-def trained_model(cell: str = "lstm", *, seed: int = 0, hidden: int = 16,
-                  steps: int = 300) -> tuple[CharModel, float, float]:
-    """A fresh copy of the demo model of kind ``cell`` (training is cached per process)."""
+#: Seed of the demo model (the one whose weights ship).
+DEMO_SEED = 0
+#: The settings whose trained weights ship with the package (dlwidgets/data/char_demo_*.npz).
+PRETRAINED = {"seed": DEMO_SEED, "hidden": 16, "steps": 300}
+
+
+def weights_name(cell: str) -> str:
+    return f"char_demo_{cell}"
+
+
+@lru_cache(maxsize=4)
+def _shipped(cell: str) -> tuple[dict[str, torch.Tensor], float] | None:
+    """(state dict, test accuracy) of the shipped ``cell`` model, None when not shipped."""
+    loaded = shipped_weights.load(weights_name(cell))
+    if loaded is None:
+        return None
+    state, meta = loaded
+    return state, float(meta["accuracy"])
+
+
+def trained_model(cell: str = "lstm", *, seed: int = DEMO_SEED, hidden: int = 16,
+                  steps: int = 300, pretrained: bool = True) -> tuple[CharModel, float, float]:
+    """A fresh copy of the demo model of kind ``cell`` and its test accuracy and training time.
+
+    With ``pretrained`` (the default) the settings in ``PRETRAINED`` load the shipped weights
+    (0 s of training); any other settings, or ``pretrained=False``, train (cached per process).
+    """
     if not 1 <= hidden <= 256:
         raise ValueError(f"hidden must be in [1, 256], got {hidden}")
     if not 1 <= steps <= 5000:
         raise ValueError(f"steps must be in [1, 5000], got {steps}")
-    state, acc, seconds = _trained(cell, int(seed), int(hidden), int(steps))
+    shipped = _shipped(cell) if pretrained and {"seed": int(seed), "hidden": int(hidden),
+                                                "steps": int(steps)} == PRETRAINED else None
+    if shipped is not None:
+        state, acc = shipped
+        seconds = 0.0
+    else:
+        state, acc, seconds = _trained(cell, int(seed), int(hidden), int(steps))
     with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten anyway
         model = CharModel(cell, hidden)
     model.load_state_dict(state)
@@ -168,6 +203,40 @@ def counting_unit(cell_states: np.ndarray, text: str) -> tuple[int, float]:
     denom = np.sqrt((v * v).sum(0) * (d * d).sum())
     r = np.divide((v * d[:, None]).sum(0), denom, out=np.zeros(values.shape[1]), where=denom > 0)
     unit = int(np.argmax(np.abs(r)))
+    return unit, float(r[unit])
+
+
+def clamp_effect(model: CharModel, text: str, unit: int, start: int = 10) -> float:
+    """Fraction of the model's predictions from ``start`` on that change when the cell state
+    of ``unit`` is held at its value before ``start`` (how much the model relies on it)."""
+    from .recurrent import Clamp, capture_input, model_output_with, recompute
+
+    ids = encode(text)
+    cap = capture_input(model, model.rnn, ids)
+    held = recompute(model.rnn, cap.x, device="cpu").states["c"][0, 0, start - 1, 0, unit]
+    clamped = recompute(model.rnn, cap.x, clamps=[Clamp("c", unit, float(held), start=start)],
+                        device="cpu")
+    out = model_output_with(model, model.rnn, ids, clamped)
+    assert out is not None and cap.model_output is not None
+    before = cap.model_output.argmax(-1)[0, start:]
+    return float((out.argmax(-1)[0, start:] != before).float().mean())
+
+
+def relied_on_unit(model: CharModel, text: str, cell_states: np.ndarray,
+                   share: float = 0.9) -> tuple[int, float]:
+    """The counting unit of ``model``: of the units whose cell state tracks the depth almost as
+    well as the best one (|r| ≥ ``share`` × the best |r|), the one the model relies on most
+    (``clamp_effect``), and its r. Several units often track the depth nearly equally well;
+    which one correlates best by a hair says little, holding it fixed may change nothing."""
+    best, best_r = counting_unit(cell_states, text)
+    target = depths(text).astype(np.float64)
+    values = np.asarray(cell_states, dtype=np.float64)
+    r = np.array([np.corrcoef(values[:, u], target)[0, 1] if values[:, u].std() > 0 else 0.0
+                  for u in range(values.shape[1])])
+    candidates = [u for u in range(len(r)) if abs(r[u]) >= share * abs(best_r)]
+    if len(text) <= 10 or len(candidates) == 1:
+        return best, best_r
+    unit = max(candidates, key=lambda u: (clamp_effect(model, text, u), abs(r[u])))
     return unit, float(r[unit])
 
 
@@ -196,14 +265,18 @@ class CharDemo:
         return depths(text)
 
 
-def char_demo(seed: int = 0, *, hidden: int = 16, steps: int = 300, length: int = 60) -> CharDemo:
-    """Train (or fetch from this process' cache) the bracket-depth LSTM and RNN; see module doc."""
+def char_demo(seed: int = DEMO_SEED, *, hidden: int = 16, steps: int = 300, length: int = 60,
+              pretrained: bool = True) -> CharDemo:
+    """The bracket-depth LSTM and RNN: the shipped weights for the default settings, else
+    trained (cached per process); ``pretrained=False`` always trains. See the module doc."""
     if not 8 <= length <= 1000:
         raise ValueError(f"length must be in [8, 1000], got {length}")
     from .recurrent import trace_recurrent
 
-    lstm, acc, t_lstm = trained_model("lstm", seed=seed, hidden=hidden, steps=steps)
-    rnn, rnn_acc, t_rnn = trained_model("rnn", seed=seed, hidden=hidden, steps=steps)
+    lstm, acc, t_lstm = trained_model("lstm", seed=seed, hidden=hidden, steps=steps,
+                                      pretrained=pretrained)
+    rnn, rnn_acc, t_rnn = trained_model("rnn", seed=seed, hidden=hidden, steps=steps,
+                                        pretrained=pretrained)
     rng = np.random.default_rng(seed + 20_000)
     text = bracket_text(length, rng)
     while depths(text).max() < 3:  # a sample that goes deep enough to show counting
@@ -211,6 +284,6 @@ def char_demo(seed: int = 0, *, hidden: int = 16, steps: int = 300, length: int 
     with torch.no_grad():
         x = lstm.embed(encode(text))[0]
     trace = trace_recurrent(lstm.rnn, x, device="cpu")
-    unit, r = counting_unit(trace.states["c"][0, 0], text)
+    unit, r = relied_on_unit(lstm, text, trace.states["c"][0, 0])
     return CharDemo(model=lstm, rnn_model=rnn, text=text, accuracy=acc, rnn_accuracy=rnn_acc,
                     counting_unit=unit, counting_r=r, train_seconds=t_lstm + t_rnn)

@@ -31,6 +31,7 @@ import traitlets as t
 
 from ..engine import args as _args
 from ..engine import latent as L
+from ..engine import pretrained as shipped_weights
 from ..engine import shutdown
 from ..engine.device import device as pick_device
 from ..engine.tensors import as_tensor
@@ -163,6 +164,14 @@ def _collect(data: Any) -> tuple[Any, Any]:
     if isinstance(data, tuple) and len(data) == 2 and not np.isscalar(data[0]):
         return data[0], data[1]
     return data, None
+
+
+#: How the shipped demo weights were trained (tools/make_demo_weights.py).
+DEMO_TRAINING = {"epochs": 40, "lr": 3e-3, "seed": 0}
+
+
+def demo_weights_name(kind: str, latent_dim: int) -> str:
+    return f"latent_demo_{kind}_{latent_dim}d"
 
 
 class LatentExplorer(DLWidget):
@@ -684,25 +693,39 @@ class LatentExplorer(DLWidget):
     @classmethod
     def demo(cls, kind: str = "ae", *, latent_dim: int = 2, epochs: int = 40,
              lr: float = 3e-3, seed: int = 0, device: str | torch.device | None = None,
-             start: bool = True) -> LatentExplorer:
-        """A tiny autoencoder (``"ae"``) or VAE (``"vae"``) on scikit-learn's 8x8 digits,
-        training in a background thread while the scatter refreshes as it learns."""
+             start: bool = True, pretrained: bool = True) -> LatentExplorer:
+        """A tiny autoencoder (``"ae"``) or VAE (``"vae"``) on scikit-learn's 8x8 digits.
+
+        With ``pretrained`` (the default) and seed 0, the weights shipped with the package
+        (``ae`` 2-D, ``vae`` 2-D and 4-D, trained 40 epochs) are loaded: the same model on every
+        machine, shown at once; ``train()`` trains further. Otherwise (``pretrained=False``, or
+        a size without shipped weights) the model starts untrained and, with ``start``, trains
+        ``epochs`` epochs in a background thread while the scatter refreshes as it learns."""
         if kind not in ("ae", "vae"):
             raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
         _args.integer(latent_dim, "latent_dim", 1, 32)
-        _args.integer(epochs, "epochs", 1, 100_000)
+        _args.integer(epochs, "epochs", 1, 10_000)
         _args.real(lr, "lr", 0.0, 10.0, lo_open=True)
         _args.integer(seed, "seed", 0, 2**32 - 1)
         x, y = L.load_digits_flat()
         torch.manual_seed(int(seed))
         model: torch.nn.Module = L.DigitsAE(int(latent_dim)) if kind == "ae" else \
             L.DigitsVAE(int(latent_dim))
+        shipped = shipped_weights.load(demo_weights_name(kind, int(latent_dim))) if (
+            _args.flag(pretrained, "pretrained") and int(seed) == DEMO_TRAINING["seed"]) else None
+        if shipped is not None:
+            model.load_state_dict(shipped[0])
         dev = pick_device(device)
         model.to(dev)
         widget = cls(model, x, y, image_shape=(8, 8), device=dev, seed=seed,
                      title=f"tiny {'VAE' if kind == 'vae' else 'autoencoder'} on digits")
         widget._demo_args = {"x": x, "epochs": int(epochs), "lr": float(lr), "seed": int(seed)}
-        if start:
+        if shipped is not None:
+            losses = np.asarray(shipped[1]["loss"], dtype=np.float64)
+            widget.history = {"loss": to_wire(losses)}
+            widget.status = (f"pretrained: {len(losses)} epochs (weights shipped with dlwidgets)"
+                             f" · loss {losses[-1]:.4g}")
+        elif start:
             widget.train()
         return widget
 
@@ -716,7 +739,7 @@ class LatentExplorer(DLWidget):
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("training is already running")
         if epochs is not None:
-            args = {**args, "epochs": _args.integer(epochs, "epochs", 1, 100_000)}
+            args = {**args, "epochs": _args.integer(epochs, "epochs", 1, 10_000)}
         args = {**args, "mode": self.projection_mode}
         self._stop_event.clear()
         self._training_error = None

@@ -662,12 +662,15 @@ class LSTMInspector(DLWidget):
 
     # ------------------------------------------------------------------ the built-in demo
     @classmethod
-    def demo(cls, seed: int = 0, text: str | None = None, **kwargs: Any) -> LSTMInspector:
-        """The bracket-depth demo: a char LSTM trained in seconds, its counting unit selected,
+    def demo(cls, seed: int | None = None, text: str | None = None, *, pretrained: bool = True,
+             **kwargs: Any) -> LSTMInspector:
+        """The bracket-depth demo: a char LSTM (weights shipped with the package for the default
+        seed, ``char_demo.DEMO_SEED``;
+        ``pretrained=False`` or another seed trains it, in seconds), its counting unit selected,
         the same task's nn.RNN as the gradient comparison, text editable (characters '()abcd')."""
-        from ..engine.char_demo import char_demo
+        from ..engine.char_demo import DEMO_SEED, char_demo
 
-        d = char_demo(seed)
+        d = char_demo(DEMO_SEED if seed is None else seed, pretrained=pretrained)
         kwargs.setdefault("unit", d.counting_unit)
         kwargs.setdefault("gate", "c")
         kwargs.setdefault("title", f"Bracket-depth char LSTM (demo, test accuracy "

@@ -160,7 +160,7 @@ def test_exported_page_without_an_mlp_decoder_shows_the_precomputed_grid(
 # ---- JupyterLab: the demo trains, then the kernel path, clicks, lattice and paths -------------
 
 LAB_CELLS = [
-    "%load_ext dlwidgets\nimport dlwidgets\nw = dlwidgets.LatentExplorer.demo('ae', epochs=80)\nw",
+    "%load_ext dlwidgets\nimport dlwidgets\nw = dlwidgets.LatentExplorer.demo('ae', epochs=80, pretrained=False)\nw",
 ]
 
 

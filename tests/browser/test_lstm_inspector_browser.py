@@ -133,10 +133,13 @@ def test_lstm_inspector_in_jupyterlab(page: Any, console: harness.ConsoleLog, ju
     page.wait_for_timeout(300)
     assert harness.kernel_value(page, "w.step") > 3
 
-    # unit picker
-    root.locator(".dlw-lstm-unit-next").click()
-    harness.wait_kernel_value(page, "w.unit", unit + 1)
-    root.locator(".dlw-lstm-unit-prev").click()
+    # unit picker: one unit on and back (towards a neighbour that exists, whichever unit the
+    # demo model selected)
+    last = harness.kernel_value(page, "w.recurrent_layer.hidden_size - 1")
+    away, back, step_to = ("next", "prev", 1) if unit < last else ("prev", "next", -1)
+    root.locator(f".dlw-lstm-unit-{away}").click()
+    harness.wait_kernel_value(page, "w.unit", unit + step_to)
+    root.locator(f".dlw-lstm-unit-{back}").click()
     harness.wait_kernel_value(page, "w.unit", unit)
 
     # drag across the text: the units ranked in the browser are Python's ranking
