@@ -4,8 +4,10 @@ one (a widget view in its outputs)."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
+import sys
 
 import nbformat
 import pytest
@@ -54,3 +56,15 @@ def test_readme_tour_runs_in_a_kernel(tmp_path: pathlib.Path,
             assert widgets or any("text/html" in o.get("data", {}) for o in outputs)
     page = tmp_path / "lesson.html"
     assert page.is_file() and page.stat().st_size > 10_000
+
+
+def test_voila_command_needs_no_flag() -> None:
+    """README's plain ``voila`` command is the one the Voilà browser test serves: pip installs a
+    voila.json that keeps Notebook 7's extension (RUNTIME-012 in the console) out of Voilà."""
+    assert "`voila examples/lesson.ipynb`" in README.read_text()
+    shipped = json.loads((ROOT / "jupyter-config" / "voila.json").read_text())
+    denied = shipped["VoilaConfiguration"]["extension_denylist"]
+    assert denied == ["@jupyter-notebook/lab-extension"]
+    installed = pathlib.Path(sys.prefix) / "etc" / "jupyter" / "voila.json"
+    assert installed.is_file(), "pip install should put voila.json in etc/jupyter"
+    assert json.loads(installed.read_text()) == shipped
