@@ -19,7 +19,7 @@ through the widgets to see where each one comes from."""),
 import torch
 import dlwidgets
 from dlwidgets.engine.char_demo import char_demo
-torch.manual_seed(0)"""),
+torch.manual_seed(0);"""),
     md("""## 1. A neuron and its activation
 
 A neuron computes a weighted sum z = w·x + b and passes it through an activation f. Training

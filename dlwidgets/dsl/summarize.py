@@ -193,8 +193,12 @@ class ModelSummary:
     def widget(self) -> Any:
         """The interactive summary widget (a ``ModelSummaryWidget``)."""
         if self._widget is None:
-            if widget_factory is None:  # set by dlwidgets.widgets.model_summary on import
-                raise RuntimeError("the summary widget is not available: import dlwidgets "
+            if widget_factory is None:  # importing the widget module registers it
+                import importlib
+
+                importlib.import_module("dlwidgets.widgets.model_summary")
+            if widget_factory is None:
+                raise RuntimeError("the summary widget is not available "
                                    "(dlwidgets.widgets.model_summary registers it)")
             self._widget = widget_factory(self)
         return self._widget

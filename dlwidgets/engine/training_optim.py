@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +49,38 @@ def _fit_spec(name: str) -> OptimizerSpec:
     return OptimizerSpec(entry.cls, settings, default_lr, entry.formula)
 
 
+class _FitSpecs(Mapping[str, OptimizerSpec]):
+    """The names fit trains with, each spec built on first use.
+
+    Resolving a spec builds a real optimizer once (the race's check that it can be built), and
+    torch's first optimizer imports ``torch._dynamo`` (over a second); doing that for every name
+    at import would make ``import dlwidgets`` that much slower than ``import torch``.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._names = tuple(names)
+        self._specs: dict[str, OptimizerSpec] = {}
+
+    def __getitem__(self, name: str) -> OptimizerSpec:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._specs:
+            self._specs[name] = _fit_spec(name)
+        return self._specs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
 # One registry of names for the race and for training: the race's, less L-BFGS (its step needs
 # a closure that re-evaluates the loss, which a mini-batch loop does not give).
-OPTIMIZERS: dict[str, OptimizerSpec] = {name: _fit_spec(name) for name in NAMED
-                                        if name != "lbfgs"}
+OPTIMIZERS: Mapping[str, OptimizerSpec] = _FitSpecs(name for name in NAMED if name != "lbfgs")
 
 
 def _fused_devices() -> frozenset[str]:

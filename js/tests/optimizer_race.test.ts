@@ -129,6 +129,9 @@ describe("status text", () => {
     expect(statusText({ ...base, status: "running", diverged_step: -1 }, 10)).toBe(
       "✓ 3 converged · ✕ 1 diverged · 6 running",
     );
+    expect(statusText({ ...base, status: "running", diverged_step: -1 }, 1)).toBe(
+      "still moving after 100 steps",
+    );
     expect(statusText(undefined, 1)).toBe("");
   });
 });

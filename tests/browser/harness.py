@@ -163,9 +163,8 @@ def start_voila(root: pathlib.Path, home: pathlib.Path) -> Server:
     cmd = [
         sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
         "--Voila.ip=127.0.0.1", "--VoilaConfiguration.show_tracebacks=True",
-        # Notebook 7's JupyterLab extension cannot load inside Voilà (it needs the notebook
-        # shell) and logs an error there; docs/teachers.md recommends the same flag.
-        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+        # No extension_denylist flag: the voila.json pip installs with dlwidgets keeps Notebook
+        # 7's extension (which logs RUNTIME-012 in Voilà) out, as for README's plain command.
         f"--Voila.root_dir={root}", str(root),
     ]
     with open(log, "wb") as out:

@@ -24,9 +24,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-let styleInjected = false;
-
-/** Put the shared dlwidgets stylesheet into the document once (works in Lab, Voilà, exports). */
 /**
  * Keys pressed inside `el` go to the widget, not to the notebook's shortcuts. JupyterLab and
  * Notebook 7 (Lumino) match keyboard shortcuts on every keydown before the page sees it
@@ -38,21 +35,27 @@ export function ownKeys(el: HTMLElement): void {
   el.setAttribute("data-lm-suppress-shortcuts", "true");
 }
 
-export function injectStyle(): void {
-  if (styleInjected || document.getElementById("dlwidgets-style")) {
-    styleInjected = true;
-    return;
-  }
+/**
+ * The stylesheet travels with each view: one `<style>` inside the view's own element, so it
+ * applies wherever the host mounts the view: the page (JupyterLab, Notebook 7, Voilà, VS Code,
+ * Colab, exported pages) or a shadow root (marimo), where a stylesheet in `document.head` does
+ * not reach. One per view, never more: a re-render into the same element reuses it, and it
+ * goes away with the view's element.
+ */
+export function attachStyle(el: HTMLElement): HTMLStyleElement {
+  const existing = el.querySelector<HTMLStyleElement>(":scope > style[data-dlw-style]");
+  if (existing) return existing;
   const style = document.createElement("style");
-  style.id = "dlwidgets-style";
+  style.setAttribute("data-dlw-style", "");
   style.textContent = css;
-  document.head.appendChild(style);
-  styleInjected = true;
+  el.prepend(style);
+  return style;
 }
 
-/** Root element of a widget view, with the theme class and a data attribute tests can find. */
+/** Root element of a widget view, with its stylesheet, the theme class and a data attribute
+ * tests can find. */
 export function widgetRoot(el: HTMLElement, name: string): HTMLDivElement {
-  injectStyle();
+  attachStyle(el);
   const root = h("div", { class: `dlw-root dlw-${name}`, "data-dlw-widget": name });
   el.appendChild(root);
   return root;

@@ -16,6 +16,9 @@ export function statusText(s: SummaryEntry | undefined, nStarts: number): string
     return `✓ ${c.converged ?? 0} converged · ✕ ${c.diverged ?? 0} diverged · ${c.running ?? 0} running`;
   }
   if (s.status === "diverged") return `diverged at step ${s.diverged_step}`;
+  // "running" is the engine's word for "still moving when the steps ran out": the race is
+  // already over when it is shown, so say that rather than "running".
+  if (s.status === "running") return `still moving after ${s.steps} steps`;
   return s.status;
 }
 
