@@ -722,7 +722,7 @@ class LatentExplorer(DLWidget):
         widget._demo_args = {"x": x, "epochs": int(epochs), "lr": float(lr), "seed": int(seed)}
         if shipped is not None:
             losses = np.asarray(shipped[1]["loss"], dtype=np.float64)
-            widget.history = {"loss": to_wire(losses)}
+            widget.history = {"loss": losses}
             widget.status = (f"pretrained: {len(losses)} epochs (weights shipped with dlwidgets)"
                              f" · loss {losses[-1]:.4g}")
         elif start:
