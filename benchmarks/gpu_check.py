@@ -40,10 +40,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import bench_conv_trace  # noqa: E402
 import bench_fit  # noqa: E402
+import bench_inspect  # noqa: E402
 import bench_lstm_trace  # noqa: E402
 
 import dlwidgets  # noqa: E402
 from dlwidgets.engine import latent as L  # noqa: E402
+from dlwidgets.engine.attention import capture_attention  # noqa: E402
 from dlwidgets.engine.datasets import load_dataset  # noqa: E402
 from dlwidgets.engine.landscape import loss_landscape_2d, loss_landscape_loop  # noqa: E402
 from dlwidgets.engine.race import (  # noqa: E402
@@ -318,14 +320,62 @@ def bench_latent(dev: torch.device, sizes: Sizes) -> BenchResult:
     return res
 
 
+def bench_attention(dev: torch.device, sizes: Sizes) -> BenchResult:
+    layers, width, tokens = (6, 256, 256) if sizes.full else (2, 32, 16)
+    res = BenchResult("attention", f"capturing every head's attention weights of a {layers}-layer, "
+                      f"8-head encoder (width {width}) on {tokens} tokens vs its plain forward",
+                      str(dev))
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(width, 8, dim_feedforward=4 * width, batch_first=True)
+    model = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
+    model = model.to(dev).eval()
+    x = torch.randn(1, tokens, width, device=dev)
+
+    def plain() -> None:
+        with torch.no_grad():
+            model(x)
+
+    t_plain = timed(plain, dev, max(3, sizes.repeats))
+    t_capture = timed(lambda: capture_attention(model, x), dev, max(3, sizes.repeats))
+    ratio = t_capture / t_plain
+    res.figures += [Figure("plain forward", t_plain, "s"), Figure("capture", t_capture, "s"),
+                    Figure("capture / forward", ratio, "x")]
+    return res
+
+
+def bench_inspect_cost(dev: torch.device, sizes: Sizes) -> BenchResult:
+    dsl, flat = bench_inspect.MODELS["digits MLP"]
+    ds = load_dataset("digits", flat=flat)
+    x, y = torch.from_numpy(ds.x).to(dev), torch.from_numpy(ds.y).to(dev)
+    args = argparse.Namespace(epochs=sizes.fit_epochs, batch_size=32)
+    res = BenchResult("inspect", f"fit(inspect=True) vs fit, {dsl}, digits x {args.epochs} "
+                      "epochs, Adam, a monitor attached", str(dev))
+    runs: dict[str, list[float]] = {"off": [], "every": [], "adaptive": []}
+    settings = {"off": (False, None), "every": (True, 1), "adaptive": (True, None)}
+    for on, every in settings.values():  # warm-up of each path
+        bench_inspect.run_fit(dsl, x, y, dev, args, on, every)
+    for _ in range(sizes.repeats):
+        for key, (on, every) in settings.items():
+            runs[key].append(bench_inspect.run_fit(dsl, x, y, dev, args, on, every)[0])
+    off = statistics.median(runs["off"])
+    every_ratio = statistics.median(runs["every"]) / off
+    adaptive_ratio = statistics.median(runs["adaptive"]) / off
+    res.figures += [
+        Figure("fit without inspect", off, "samples/s"),
+        Figure("every step recorded / without", every_ratio, "x",
+               *_target(sizes, ">= 0.8", every_ratio >= 0.8)),
+        Figure("adaptive / without", adaptive_ratio, "x",
+               *_target(sizes, ">= 0.95", adaptive_ratio >= 0.95)),
+    ]
+    return res
+
+
 BENCHMARKS: dict[str, Callable[[torch.device, Sizes], BenchResult]] = {
     "race": bench_race, "landscape": bench_landscape, "lstm": bench_lstm,
     "fit": bench_fit_throughput, "conv": bench_conv, "latent": bench_latent,
+    "attention": bench_attention, "inspect": bench_inspect_cost,
 }
-NOT_BUILT = {
-    "attention capture": "no attention inspector in dlwidgets yet: nothing to time",
-    "gradient-health recording": "no gradient-health recording in dlwidgets yet: nothing to time",
-}
+NOT_BUILT: dict[str, str] = {}
 
 
 def run_benchmark(name: str, dev: torch.device, sizes: Sizes) -> BenchResult:

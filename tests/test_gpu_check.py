@@ -28,7 +28,7 @@ def test_gpu_check_runs_on_cpu(tmp_path: pathlib.Path) -> None:
     ran = {c["test"] for c in tests["cases"] if c["outcome"] == "passed"}
     assert any("test_gpu::test_fit_on_device_with_data_on_cpu" in t for t in ran)
     names = {b["name"] for b in report["benchmarks"]}
-    assert names == {"race", "landscape", "lstm", "fit", "conv", "latent"}
+    assert names == {"race", "landscape", "lstm", "fit", "conv", "latent", "attention", "inspect"}
     for bench in report["benchmarks"]:
         assert not bench["error"], bench
         assert bench["figures"] and all(f["value"] > 0 or "difference" in f["name"]
