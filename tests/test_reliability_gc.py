@@ -45,6 +45,11 @@ MAKERS: dict[str, Callable[[], DLWidget]] = {
     "OptimizerRace": lambda: dlwidgets.OptimizerRace(steps=20),
     "TrainingMonitor": lambda: dlwidgets.TrainingMonitor(),
     "LossLandscape": _landscape,
+    "AttentionInspector": lambda: dlwidgets.AttentionInspector(
+        nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True), torch.rand(1, 5, 8)),
+    "BackpropStepper": lambda: dlwidgets.BackpropStepper.demo("2-2-1"),
+    "ExpressionStepper": lambda: dlwidgets.BackpropStepper.expression(
+        lambda a, b: a * b + a, a=2.0, b=3.0),
 }
 AFTER_WORK: dict[str, Callable[[], DLWidget]] = {
     "TrainingMonitor after a fit": _monitor_after_fit,
