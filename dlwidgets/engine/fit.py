@@ -1083,6 +1083,7 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
             history._request_stop("interrupted")
             history._done.wait()
             raise
+        thread.join()  # done is set last: the thread is only returning (and drops the run)
         if history.error is not None:
             raise history.error
     return history
