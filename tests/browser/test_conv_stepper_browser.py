@@ -116,7 +116,7 @@ def test_conv_stepper_in_jupyterlab(page: Any, console: harness.ConsoleLog, jupy
     # change the stride in the page: Python recomputes, the formula shows the numbers
     stride = root.locator("input.dlw-stride-h")
     stride.fill("2")
-    stride.dispatch_event("change")
+    stride.press("Enter")  # applies on Enter (the notebook's Enter shortcut must not take it)
     harness.wait_kernel_value(page, "list(w.stride)", [2, 1])
     _wait_text(page, root, ".dlw-conv-formula", "H_out = floor((8 + 2·1 − 1·(3−1) − 1) / 2) + 1")
     assert harness.kernel_value(page, "list(w.output_shape)") == [1, 4, 8]

@@ -4,7 +4,31 @@ import css from "./style.css";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 
-/** Create an element with attributes and children (strings become text nodes). */
+/** Typed inputs: where a person types a value and presses Enter to apply it. */
+const TYPED = new Set(["number", "text", "search", ""]);
+
+/**
+ * Enter applies a typed value: it fires the input's "change" event (what the widgets listen to)
+ * when the value differs from the last one applied. Browsers do this by themselves, but in
+ * JupyterLab and Notebook 7 the notebook takes Enter first and the value stayed unapplied until
+ * Tab; the input also owns its other keys (ownKeys).
+ */
+function applyOnEnter(input: HTMLInputElement): void {
+  ownKeys(input);
+  let applied: string | null = null;
+  input.addEventListener("focus", () => { applied = input.value; });
+  input.addEventListener("change", () => { applied = input.value; });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.stopPropagation();
+    if (input.value === applied) return;
+    applied = input.value;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+}
+
+/** Create an element with attributes and children (strings become text nodes); a typed input
+ * applies its value on Enter (applyOnEnter). */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
@@ -17,6 +41,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     else if (key === "text") node.textContent = String(value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
+  if (tag === "input" && TYPED.has(node.getAttribute("type") ?? "")) applyOnEnter(node as HTMLInputElement);
   for (const child of children) {
     if (child === null || child === undefined) continue;
     node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
