@@ -412,3 +412,12 @@ def served(start: Any, root: pathlib.Path, home: pathlib.Path) -> Iterator[Serve
 
 def chromium_available() -> bool:
     return pathlib.Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None
+
+
+# relative luminance of a canvas' pixel (1, 1), its background: a view that follows the dark
+# theme repaints it dark
+CANVAS_BACKGROUND_JS = """(c) => {
+  const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
+  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
+}"""

@@ -169,7 +169,7 @@ def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLo
     # thumbnails redraw on a dark background, the lines stay visible, tokens stay readable
     lines = first.locator("canvas.dlw-attn-lines")
     page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
-    page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.05", arg=lines.element_handle(),
+    page.wait_for_function(f"(c) => ({harness.CANVAS_BACKGROUND_JS})(c) < 0.05", arg=lines.element_handle(),
                            timeout=10_000)
     assert harness.canvas_ink(lines) > 0.01, "no lines on the dark background"
     token = first.locator(".dlw-attn-queries .dlw-attn-token").first
@@ -178,18 +178,11 @@ def test_attention_inspector_exported(offline_page: tuple[Any, harness.ConsoleLo
     assert _contrast(*colours) >= 4.5, colours
     grid = second.locator("canvas.dlw-attn-grid")
     second.locator("select[aria-label='view']").select_option("matrix")
-    page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.05", arg=grid.element_handle(),
+    page.wait_for_function(f"(c) => ({harness.CANVAS_BACKGROUND_JS})(c) < 0.05", arg=grid.element_handle(),
                            timeout=10_000)
     harness.screenshot(first, "attention_inspector_export_dark", docs=False)
     harness.assert_no_console_errors(console)
 
-
-# relative luminance of a canvas' pixel (1, 1): its background
-_BACKGROUND_JS = """(c) => {
-  const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
-  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  return 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
-}"""
 
 
 def _contrast(fg: str, bg: str) -> float:

@@ -216,15 +216,7 @@ def test_backprop_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
     # dark background
     page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
     for selector in (".dlw-bp-stage canvas", "canvas.dlw-bp-depth"):
-        page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.1",
+        page.wait_for_function(f"(c) => ({harness.CANVAS_BACKGROUND_JS})(c) < 0.1",
                                arg=root.locator(selector).element_handle(), timeout=10_000)
     harness.screenshot(root, "backprop_stepper_export_dark", docs=False)
     harness.assert_no_console_errors(console)
-
-
-# relative luminance of a canvas' top-left pixel (its background)
-_BACKGROUND_JS = """(c) => {
-  const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
-  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  return 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
-}"""

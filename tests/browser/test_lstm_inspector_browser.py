@@ -236,20 +236,13 @@ def test_lstm_inspector_exported(offline_page: tuple[Any, harness.ConsoleLog],
     # dark palette and the heatmap labels keep their contrast against the background
     assert _label_contrast(heat) >= 4.5
     page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
-    page.wait_for_function(f"(c) => ({_BACKGROUND_JS})(c) < 0.1", arg=heat.element_handle(), timeout=10_000)
+    page.wait_for_function(f"(c) => ({harness.CANVAS_BACKGROUND_JS})(c) < 0.1", arg=heat.element_handle(), timeout=10_000)
     assert _label_contrast(heat) >= 4.5
     svg_text = root.locator(".dlw-lstm-cell-svg text.dlw-lstm-num").first.get_attribute("fill") or ""
     assert svg_text not in ("", "#1f2933"), f"the cell diagram's numbers stay dark: {svg_text}"
     harness.screenshot(root, "lstm_inspector_export_dark", docs=False)
     harness.assert_no_console_errors(console)
 
-
-# relative luminance of the heatmap canvas' top-left pixel (its background)
-_BACKGROUND_JS = """(c) => {
-  const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
-  const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  return 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
-}"""
 
 # WCAG contrast of the most contrasting pixel of the first block's label line against the
 # canvas background (text is antialiased, its core pixels carry the text colour)

@@ -168,8 +168,8 @@ function drawMarkers(ctx: CanvasRenderingContext2D, spec: ChartSpec, sx: (v: num
   if (spec.hoverStep !== null) drawCrosshair(ctx, Math.round(sx(spec.hoverStep)) + 0.5, MARGIN.top, height - MARGIN.bottom, theme);
 }
 
-/** Draw one chart on its surface. */
-export function drawChart(surface: Surface, spec: ChartSpec, theme: Theme): void {
+/** Clear a panel to the theme background and write its title at the top (x px from the left). */
+export function clearPanel(surface: Surface, title: string, x: number, theme: Theme): void {
   const { ctx, width, height } = surface;
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = theme.bg;
@@ -178,7 +178,13 @@ export function drawChart(surface: Surface, spec: ChartSpec, theme: Theme): void
   ctx.fillStyle = theme.fg;
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
-  ctx.fillText(spec.title, MARGIN.left, 4);
+  ctx.fillText(title, x, 4);
+}
+
+/** Draw one chart on its surface. */
+export function drawChart(surface: Surface, spec: ChartSpec, theme: Theme): void {
+  const { ctx, width, height } = surface;
+  clearPanel(surface, spec.title, MARGIN.left, theme);
 
   const sx = stepScale(spec.xMax, width);
   const sy = valueScale(spec, height);

@@ -9,8 +9,8 @@ import { createSurface, type Surface } from "../lib/canvas";
 import { colourTable, tableColour } from "../lib/colour";
 import { h } from "../lib/dom";
 import { drawCells, paintHeatmap } from "../lib/heatmap";
-import { font, type Theme } from "../lib/theme";
-import { drawChart, MARGIN, tickLabel, type Line } from "./chart";
+import type { Theme } from "../lib/theme";
+import { clearPanel, drawChart, MARGIN, tickLabel, type Line } from "./chart";
 import type { HealthWarning, TrainingInfo } from "./state";
 import { finiteExtent, type Table } from "./table";
 
@@ -85,14 +85,7 @@ function note(info: TrainingInfo): string {
 /** Gradient flow: a layers × recorded steps heatmap of log10 ‖∇w‖. */
 function drawFlow(surface: Surface, table: Table, names: string[], theme: Theme) {
   const { ctx, width, height } = surface;
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = theme.bg;
-  ctx.fillRect(0, 0, width, height);
-  ctx.font = font(theme, 11);
-  ctx.fillStyle = theme.fg;
-  ctx.textAlign = "left";
-  ctx.textBaseline = "top";
-  ctx.fillText("gradient flow: log10 ‖∇w‖ (rows: layers, input at top)", 8, 4);
+  clearPanel(surface, "gradient flow: log10 ‖∇w‖ (rows: layers, input at top)", 8, theme);
   const rows = names.length;
   const cols = table.n;
   if (!rows || !cols) return;
