@@ -26,6 +26,13 @@ A neuron computes a weighted sum z = w·x + b and passes it through an activatio
 needs f′(z): where it is close to 0 (a saturated sigmoid or tanh, a ReLU below 0) the gradient
 stops. Compare the dashed derivative curves."""),
     code("""dlwidgets.ActivationExplorer("sigmoid")"""),
+    md("""### How a network learns: backpropagation and the chain rule
+
+The 2-2-1 sigmoid network of the course notes, one training step at a time: the forward pass, the
+loss, then backward layer by layer (upstream gradient × f′(z) = δ, ∂L/∂W = δ·aᵀ) and the update
+w ← w − η·∂L/∂w. Step with the arrow keys; hover an edge to see the chain of factors behind its
+gradient. Every number equals what `loss.backward()` gives."""),
+    code("""dlwidgets.BackpropStepper.demo("2-2-1")"""),
     md("""## 2. Gradient descent and its variants
 
 Training moves the weights against the gradient of the loss. On Rosenbrock's curved valley plain
@@ -97,6 +104,13 @@ An autoencoder squeezes each 64-pixel digit into 2 numbers and rebuilds it. Each
 code, coloured by its label. Move the pointer over the plane: the decoder turns that point into
 an image."""),
     code("""dlwidgets.LatentExplorer.demo("ae")"""),
+    md("""## 6. Attention
+
+Instead of squeezing a sequence through one hidden state, attention lets each position look at
+every other one and take a weighted mix. This one-head transformer learned to reverse 8 digits:
+each output position attends to its mirror image, so the weights form an anti-diagonal. Hover a
+token; switch to the matrix view; click a query to see q·k/√d, the softmax and the weighted sum."""),
+    code("""dlwidgets.AttentionInspector.demo()"""),
 ]
 
 
