@@ -85,7 +85,7 @@ def test_the_limits_are_those_the_docs_list() -> None:
 def test_docs_list_the_limits_that_apply() -> None:
     import pathlib
 
-    from dlwidgets.engine import convolution, landscape, latent, optimizers, surfaces
+    from dlwidgets.engine import convolution, landscape, latent, race, surfaces
     from dlwidgets.export import MAX_PAGE_BYTES
     from dlwidgets.widgets import latent_explorer, lstm_inspector, optimizer_race
 
@@ -97,7 +97,7 @@ def test_docs_list_the_limits_that_apply() -> None:
         f"{latent.MAX_POINTS:,} points", f"{latent_explorer.MAX_INPUT_VALUES:,}",
         f"{latent_explorer.MAX_GRID_VALUES:,}", f"{latent_explorer.MAX_DECODE_REQUEST} codes",
         f"{optimizer_race.MAX_WIDGET_STEPS} steps", f"{optimizer_race.MAX_SWARM} starts",
-        f"{surfaces.MAX_RESOLUTION}²", f"{optimizers.MAX_VALUES:,}",
+        f"{surfaces.MAX_RESOLUTION}²", f"{race.MAX_VALUES:,}",
         f"resolution up to {landscape.MAX_RESOLUTION}",
         f"{MAX_PAGE_BYTES // (1024 * 1024)} MB", "268,435,456", "20,000,000 values",
         "at most 1000 `other_logits`", "10⁹ multiply-adds",
