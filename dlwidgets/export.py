@@ -14,11 +14,12 @@ import html
 import json
 import math
 import pathlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ipywidgets.widgets.widget import _remove_buffers
 
+from .export_precompute import DEFAULT_LIMIT_BYTES, check_options, megabytes, precompute_all
 from .widgets._base import STATIC
 
 #: Refuse pages larger than this: browsers struggle well before, and LMSs cap uploads.
@@ -52,7 +53,7 @@ def make_entry(name: str, model_id: str, state: dict[str, Any],
     return entry
 
 
-def _widget_entry(widget: Any) -> dict[str, Any]:
+def _check_widget(widget: Any) -> None:
     if not hasattr(widget, "get_state") or not hasattr(widget, "_esm"):
         raise ExportError(
             f"export_html takes dlwidgets widgets (anywidgets); got {type(widget).__name__}"
@@ -60,9 +61,15 @@ def _widget_entry(widget: Any) -> dict[str, Any]:
     prepare = getattr(widget, "before_export", None)
     if callable(prepare):
         prepare()
+
+
+def _widget_entry(widget: Any, offline: dict[str, Any] | None = None) -> dict[str, Any]:
     busy = getattr(widget, "export_note", None)
     note = busy() if callable(busy) else None
-    plain, paths, buffers = _remove_buffers(dict(widget.get_state()))
+    state = dict(widget.get_state())
+    if offline is not None:
+        state["_offline"] = offline  # precomputed states (export_precompute.py)
+    plain, paths, buffers = _remove_buffers(state)
     # a closed widget has no comm, hence no model_id; its state is still there to export
     model_id = widget.comm.comm_id if getattr(widget, "comm", None) is not None else \
         f"closed-{id(widget):x}"
@@ -123,17 +130,34 @@ def check_size(document: str) -> None:
 
 
 def export_html(widgets: Any | Iterable[Any], path: str | pathlib.Path,
-                title: str | None = None) -> pathlib.Path:
+                title: str | None = None, *, precompute: bool = True,
+                precompute_limit: float | None = DEFAULT_LIMIT_BYTES,
+                quiet: bool = False) -> pathlib.Path:
     """Write ``widgets`` (one or a list) to a single self-contained HTML file at ``path``.
 
     Returns the path written. A widget that is still working (e.g. training) is exported as it
     is at this moment, and the page says so. Raises ``ExportError`` with the size when the page
     would exceed ``MAX_PAGE_BYTES``, or when ``path`` cannot be written.
+
+    With ``precompute`` (the default), the controls a page without a kernel could not answer
+    (the race's learning rates and hyperparameters, its surface parameters, the conv stepper's
+    stride/padding/dilation, the activation explorer's parameters) get their states computed
+    now for a bounded set of values each, so the page's sliders keep working on those values
+    (see export_precompute.py). ``precompute_limit`` caps the bytes they add (None: no cap);
+    a control over it keeps its "needs a kernel" hint. Unless ``quiet``, what is precomputed,
+    its size and the page's size are printed before the page is written.
     """
+    limit = check_options(precompute, precompute_limit)
+    if not isinstance(quiet, bool):
+        raise TypeError(f"quiet must be True or False, got {quiet!r}")
     items = [widgets] if hasattr(widgets, "get_state") else list(widgets)
     if not items:
         raise ExportError("export_html needs at least one widget")
-    entries = [_widget_entry(w) for w in items]
+    for w in items:
+        _check_widget(w)
+    say: Callable[[str], None] = (lambda _line: None) if quiet else print
+    tables = precompute_all(items, limit, say) if precompute else {}
+    entries = [_widget_entry(w, tables.get(id(w))) for w in items]
     scripts = runtime_html(entries)
     page_title = title or "dlwidgets"
     document = f"""<!DOCTYPE html>
@@ -160,6 +184,9 @@ h1 {{ font-size: 1.5rem; font-weight: 600; }}
 """
     check_size(document)
     target = pathlib.Path(path)
+    if target.suffix.lower() not in (".html", ".htm") and not target.is_dir():
+        target = target.with_suffix(".html")
+    say(f"writing {target} ({megabytes(len(document.encode('utf-8')))})")
     if target.is_dir():
         raise ExportError(f"{str(target)!r} is a directory: give the page's file name, e.g. "
                           f"{str(target / 'page.html')!r}")

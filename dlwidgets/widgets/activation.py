@@ -14,11 +14,21 @@ import traitlets as t
 
 from ..engine import args as _args
 from ..engine.activations import ACTIVATIONS, activation_curve
+from ..export_precompute import OfflineControl, OfflineGroup, Patch, make_patch
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
 
 #: Most "other logits" beside the varied one in the softmax curve.
 MAX_OTHER_LOGITS = 1000
+
+#: Values a static page precomputes for each parameter slider (the sliders' ranges; the
+#: exported value is added). Which curve each parameter shapes.
+OFFLINE_VALUES: dict[str, list[float]] = {
+    "negative_slope": [round(0.05 * i, 2) for i in range(11)] + [0.01],  # 0 … 0.5
+    "alpha": [0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0],
+}
+PARAM_CURVE = {"negative_slope": "leaky_relu", "alpha": "elu", "other_logits": "softmax"}
+PARAM_LABEL = {"negative_slope": "leaky ReLU slope α", "alpha": "ELU α"}
 
 LABELS: dict[str, str] = {
     "sigmoid": "sigmoid σ(x) = 1 / (1 + e^−x)",
@@ -116,9 +126,39 @@ class ActivationExplorer(DLWidget):
     def _recompute(self, change: t.Bunch) -> None:
         if not self.curves:  # still constructing
             return
-        depends = {"negative_slope": "leaky_relu", "alpha": "elu", "other_logits": "softmax"}
-        name = depends[change["name"]]
+        name = PARAM_CURVE[change["name"]]
         self.curves = {**self.curves, name: self._curve(name)}
+
+    # --- static export: precomputed parameter values ---------------------------------------
+
+    def offline_groups(self) -> list[OfflineGroup]:
+        """One group per parameter slider: its curve for each of ``OFFLINE_VALUES``."""
+        groups = []
+        for param, grid in OFFLINE_VALUES.items():
+            current = float(getattr(self, param))
+            values = sorted({float(v) for v in grid} | {current})
+            groups.append(OfflineGroup(
+                key=param, label=PARAM_LABEL[param], what="activation curves",
+                controls=[OfflineControl(param, values, values.index(current))],
+                paths=[[param], ["curves", PARAM_CURVE[param]]]))
+        return groups
+
+    def offline_states(self, groups: list[OfflineGroup]) -> list[list[Patch | str]]:
+        """Each curve by ``activation_curve``, as the live widget computes it (401 points each:
+        a loop is as fast as a batch here and gives the same floats)."""
+        out: list[list[Patch | str]] = []
+        for group in groups:
+            param = group.key
+            name = PARAM_CURVE[param]
+            states: list[Patch | str] = []
+            for (value,) in group.combinations():
+                params = {"negative_slope": self.negative_slope, "alpha": self.alpha, param: value}
+                y, dy = activation_curve(name, self._grid, other_logits=tuple(self.other_logits),
+                                         **params)
+                curve = {"y": y.astype("float32"), "dy": dy.astype("float32")}
+                states.append(make_patch({(param,): float(value), ("curves", name): curve}))
+            out.append(states)
+        return out
 
     def values(self, name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, dy) of an activation as the widget shows them (float32, as sent)."""

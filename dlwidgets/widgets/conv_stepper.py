@@ -23,6 +23,7 @@ from ..engine import convolution as conv
 from ..engine.convolution import ConvTrace, PoolTrace, TransposeTrace
 from ..engine.probes import capture_layer_input
 from ..engine.tensors import as_tensor
+from ..export_precompute import OfflineControl, OfflineGroup, Patch, make_patch
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization
 
@@ -44,6 +45,13 @@ TRACE_FIELDS = {
     "pool_winners": Array("int32", ndim=3),   # (F, Hp, Wp): winner's flat index, -1 for avg
 }
 CHANNEL_NAMES_RGB = ["R", "G", "B"]
+
+#: Values a static page precomputes (jointly: every combination) for the settings controls;
+#: each is a square setting (stride s means (s, s)). The exported value is added.
+OFFLINE_SETTINGS: dict[str, list[int]] = {"stride": [1, 2, 3], "padding": [0, 1, 2],
+                                          "dilation": [1, 2]}
+#: What a precomputed state sets (the live widget's ``_publish``, less the view's own traits).
+OFFLINE_PATHS = [["trace"], ["settings"], ["geometry"], ["error"]]
 
 
 def _settings(stride: Any, padding: Any, dilation: Any, groups: int, padding_mode: str,
@@ -241,8 +249,25 @@ class ConvStepper(DLWidget):
         self._publish(traces["pool_error"])
 
     def _publish(self, pool_error: str = "") -> None:
-        ct, pt, tt, act = self._conv, self._pool, self._transposed, self._activated
-        assert ct is not None and tt is not None and act is not None
+        assert self._conv is not None and self._transposed is not None
+        assert self._activated is not None
+        values = self._state_values(self._settings, {
+            "conv": self._conv, "activated": self._activated, "pool": self._pool,
+            "transposed": self._transposed, "pool_error": pool_error})
+        nf = self._conv.weight.shape[0]
+        ho, wo = self._conv.geometry.out_size
+        with self.hold_sync():
+            self.trace = values["trace"]
+            self.settings = values["settings"]
+            self.geometry = values["geometry"]
+            self.filter = min(self.filter, nf - 1)
+            self.channel = min(self.channel, self._conv.input.shape[0] - 1)
+            self.step_index = min(self.step_index, ho * wo - 1)
+
+    @staticmethod
+    def _state_values(settings: dict[str, Any], traces: dict[str, Any]) -> dict[str, Any]:
+        """The synced ``trace``, ``settings`` and ``geometry`` of computed ``traces``."""
+        ct, pt, tt, act = traces["conv"], traces["pool"], traces["transposed"], traces["activated"]
         g = ct.geometry
         nf, cg, kh, kw = ct.weight.shape
         ho, wo = g.out_size
@@ -258,23 +283,18 @@ class ConvStepper(DLWidget):
             pool_geom = {"kind": pt.kind, "size": list(pg.kernel_size), "stride": list(pg.stride),
                          "out": list(pg.out_size), "dropped": list(pg.dropped),
                          "formula": [pg.formula(0), pg.formula(1)]}
-        with self.hold_sync():
-            self.trace = state
-            self.settings = dict(self._settings)
-            self.geometry = {
-                "channels": int(ct.input.shape[0]), "in": list(g.in_size), "filters": int(nf),
-                "group_channels": int(cg), "groups": ct.groups, "kernel": [int(kh), int(kw)],
-                "stride": list(g.stride), "dilation": list(g.dilation), "pad": list(g.padding),
-                "padded": list(g.padded_size), "out": [int(ho), int(wo)],
-                "dropped": list(g.dropped), "padding_mode": ct.padding_mode,
-                "padding_spec": ct.padding_spec, "has_bias": ct.has_bias,
-                "activation": self._settings["activation"], "pool": pool_geom,
-                "pool_error": pool_error, "formula": [g.formula(0), g.formula(1)],
-                "products": int(ct.products.size),
-            }
-            self.filter = min(self.filter, nf - 1)
-            self.channel = min(self.channel, ct.input.shape[0] - 1)
-            self.step_index = min(self.step_index, ho * wo - 1)
+        geometry = {
+            "channels": int(ct.input.shape[0]), "in": list(g.in_size), "filters": int(nf),
+            "group_channels": int(cg), "groups": ct.groups, "kernel": [int(kh), int(kw)],
+            "stride": list(g.stride), "dilation": list(g.dilation), "pad": list(g.padding),
+            "padded": list(g.padded_size), "out": [int(ho), int(wo)],
+            "dropped": list(g.dropped), "padding_mode": ct.padding_mode,
+            "padding_spec": ct.padding_spec, "has_bias": ct.has_bias,
+            "activation": settings["activation"], "pool": pool_geom,
+            "pool_error": traces["pool_error"], "formula": [g.formula(0), g.formula(1)],
+            "products": int(ct.products.size),
+        }
+        return {"trace": state, "settings": dict(settings), "geometry": geometry}
 
     # ------------------------------------------------------------------ validation
     @t.validate("filter")
@@ -343,6 +363,57 @@ class ConvStepper(DLWidget):
             self.error = str(exc)
             return
         self.error = ""
+
+    # ------------------------------------------------------------------ static export
+    def _square(self, key: str) -> int | None:
+        """The setting ``key`` as one number when it is square ((s, s), or p for padding)."""
+        value = self._settings[key]
+        if isinstance(value, str) or value[0] != value[1]:
+            return None
+        return int(value[0])
+
+    def offline_groups(self) -> list[OfflineGroup]:
+        """Stride × padding × dilation, precomputed jointly; a setting that is not square
+        (or padding 'same'/'valid') is left out and keeps its hint."""
+        controls = []
+        for key, grid in OFFLINE_SETTINGS.items():
+            current = self._square(key)
+            if current is None:
+                continue
+            values = sorted(set(grid) | {current})
+            controls.append(OfflineControl(key, values, values.index(current)))
+        if not controls:
+            return []
+        label = " × ".join(c.name for c in controls)
+        return [OfflineGroup(key="settings", label=label, what="convolution states",
+                             controls=controls, paths=[list(p) for p in OFFLINE_PATHS])]
+
+    def offline_states(self, groups: list[OfflineGroup]) -> list[list[Patch | str]]:
+        """Every combination computed as ``configure`` would (``_compute``: the engine's
+        ``conv_trace`` and the rest, one combination at a time since each has its own output
+        size), without touching this widget's state; a combination the live widget refuses
+        gives its message instead."""
+        out: list[list[Patch | str]] = []
+        for group in groups:
+            names = [c.name for c in group.controls]
+            states: list[Patch | str] = []
+            for combo in group.combinations():
+                current = {**self._settings, **{k: (v, v) for k, v in zip(names, combo)}}
+                try:
+                    settings = _settings(current["stride"], current["padding"],
+                                         current["dilation"], current["groups"],
+                                         current["padding_mode"], current["activation"],
+                                         current["pool"], current["pool_size"],
+                                         current["pool_stride"])
+                    values = self._state_values(settings, self._compute(settings))
+                except (ValueError, TypeError) as exc:
+                    states.append(str(exc))
+                    continue
+                states.append(make_patch({("trace",): values["trace"],
+                                          ("settings",): values["settings"],
+                                          ("geometry",): values["geometry"], ("error",): ""}))
+            out.append(states)
+        return out
 
     # ------------------------------------------------------------------ public API
     def configure(self, **changes: Any) -> ConvStepper:

@@ -45,6 +45,7 @@ from ..engine.surfaces import (
     evaluate_grid,
     get_surface,
 )
+from ..export_precompute import OfflineGroup, Patch
 from ..suggest import unknown_name
 from ._base import DLWidget, bundle
 from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization, frozen
@@ -248,8 +249,10 @@ class OptimizerRace(_SurfaceView):
                 "kind": spec.kind, "elementwise": spec.elementwise, "note": spec.note,
                 "hypers": _hyper_info(spec)}
 
-    def _encode(self, result: RaceResult, i: int) -> dict[str, Any]:
+    def _encode(self, result: RaceResult, i: int, spec: OptimizerSpec | None = None
+                ) -> dict[str, Any]:
         name = result.names[i]
+        spec = spec if spec is not None else self._specs[name]
         steps = result.steps
         state = {}
         labels = {}
@@ -266,10 +269,11 @@ class OptimizerRace(_SurfaceView):
             "diverged": frozen(result.diverged_step[i], "int32"),
             "status": frozen(result.status[i], "int8"),
             "explain": {"grad": frozen(result.grads[i], "float32"), "state": state,
-                        "labels": labels, "lr": float(self._specs[name].hyper.get("lr", math.nan))},
+                        "labels": labels, "lr": float(spec.hyper.get("lr", math.nan))},
             "summary": {"status": STATUS_NAMES[int(result.status[i, 0])],
                         "final_loss": final if math.isfinite(final) else None,
-                        "diverged_step": d0, "counts": counts, "steps": steps},
+                        "diverged_step": d0, "counts": counts, "steps": steps,
+                        "notes": [n for n in result.notes if n.startswith(f"{name}:")]},
         }
 
     def _run(self, names: Sequence[str] | None) -> None:
@@ -392,6 +396,21 @@ class OptimizerRace(_SurfaceView):
             self._run(None)
 
         self._guarded(apply)
+
+    # --- static export: precomputed sliders (see _race_offline.py) --------------------------
+
+    def offline_groups(self) -> list[OfflineGroup]:
+        """Each optimizer's learning rate, then its other hyperparameters, then the surface's
+        parameters: the controls a static page answers from precomputed states."""
+        from ._race_offline import race_offline_groups
+
+        return race_offline_groups(self)
+
+    def offline_states(self, groups: Sequence[OfflineGroup]) -> list[list[Patch | str]]:
+        """The groups' states, by the race engine in batch (see ``race_offline_states``)."""
+        from ._race_offline import race_offline_states
+
+        return race_offline_states(self, groups)
 
     # --- Python API --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { createSurface, pointerPosition } from "../lib/canvas";
 import { h, listen, needsKernel, widgetRoot } from "../lib/dom";
 import { formatNumber } from "../lib/format";
+import { markTicks, offlineNote, offlineOrKernel, OfflineTable } from "../lib/offline";
 import { onThemeChange, readTheme } from "../lib/theme";
 import { currentCurve } from "./curve";
 import { drawPlot, HEIGHT, WIDTH, xScale } from "./plot";
@@ -13,25 +14,41 @@ import { HOVER_HINT, type ActivationExplorerModel, type ActivationView } from ".
 
 type Model = AnyModel<ActivationExplorerModel>;
 
-function buildControls(model: Model) {
-  const slope = needsKernel(model, h("input", { type: "range", min: 0, max: 0.5, step: 0.01, class: "dlw-slope" }));
-  const alpha = needsKernel(model, h("input", { type: "range", min: 0.1, max: 3, step: 0.05, class: "dlw-alpha" }));
+function buildControls(model: Model, offline: OfflineTable | null) {
+  // in a static page with precomputed values (lib/offline.ts) the sliders answer from them
+  const slope = offlineOrKernel(model, offline, "negative_slope", h("input", { type: "range", min: 0, max: 0.5, step: 0.01, class: "dlw-slope" }));
+  const alpha = offlineOrKernel(model, offline, "alpha", h("input", { type: "range", min: 0.1, max: 3, step: 0.05, class: "dlw-alpha" }));
   const slopeValue = h("span", { class: "dlw-readout" });
   const alphaValue = h("span", { class: "dlw-readout" });
-  return {
+  const extra = (name: string) => (offline?.has(name) ? offlineNote(offline, name) : null);
+  const c = {
     select: needsKernel(model, h("select", { class: "dlw-activation-select", "aria-label": "activation" })),
     slope,
     alpha,
     slopeValue,
     alphaValue,
-    slopeLabel: h("label", {}, ["slope α", slope, slopeValue]),
-    alphaLabel: h("label", {}, ["α", alpha, alphaValue]),
+    slopeLabel: h("label", {}, ["slope α", slope, slopeValue, extra("negative_slope")]),
+    alphaLabel: h("label", {}, ["α", alpha, alphaValue, extra("alpha")]),
   };
+  if (offline?.has("negative_slope")) markTicks(slope, offline.values("negative_slope"));
+  if (offline?.has("alpha")) markTicks(alpha, offline.values("alpha"));
+  return c;
+}
+
+/** A parameter slider moved: Python recomputes, or the page snaps to a precomputed value. */
+function setParam(model: Model, offline: OfflineTable | null, name: "negative_slope" | "alpha", input: HTMLInputElement) {
+  if (offline?.has(name)) {
+    input.value = String(offline.set(name, Number(input.value)).value);
+    return;
+  }
+  model.set(name, Number(input.value));
+  model.save_changes();
 }
 
 function render({ model, el }: Pick<RenderProps<ActivationExplorerModel>, "model" | "el">) {
   const root = widgetRoot(el, "activation-explorer");
-  const c = buildControls(model);
+  const offline = OfflineTable.of(model);
+  const c = buildControls(model, offline);
   const swatch = (variable: string, text: string) =>
     h("span", {}, [h("span", { class: "dlw-swatch", style: `background:var(${variable})` }), text]);
   const legend = h("div", { class: "dlw-legend" }, [swatch("--dlw-accent", "f(x)"), swatch("--dlw-accent-2", "f′(x) (autograd)")]);
@@ -76,14 +93,8 @@ function render({ model, el }: Pick<RenderProps<ActivationExplorerModel>, "model
     model.set("activation", c.select.value);
     model.save_changes();
   });
-  c.slope.addEventListener("input", () => {
-    model.set("negative_slope", Number(c.slope.value));
-    model.save_changes();
-  });
-  c.alpha.addEventListener("input", () => {
-    model.set("alpha", Number(c.alpha.value));
-    model.save_changes();
-  });
+  c.slope.addEventListener("input", () => setParam(model, offline, "negative_slope", c.slope));
+  c.alpha.addEventListener("input", () => setParam(model, offline, "alpha", c.alpha));
   surface.canvas.addEventListener("pointermove", (event) => {
     const [px] = pointerPosition(surface.canvas, event);
     const lo = model.get("x_min");

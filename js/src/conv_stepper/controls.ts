@@ -23,8 +23,12 @@ function syncSettings(s: Stepper) {
   ui.dilW.value = String(st.dilation?.[1] ?? 1);
   const pads: Array<[string, string]> = [];
   const k = Math.max(...g.kernel);
-  for (let p = 0; p <= Math.max(4, k); p++) pads.push([String(p), String(p)]);
-  pads.push(["same", "same"], ["valid", "valid"]);
+  if (s.offline?.has("padding")) {
+    for (const p of s.offline.values("padding")) pads.push([String(p), String(p)]);
+  } else {
+    for (let p = 0; p <= Math.max(4, k); p++) pads.push([String(p), String(p)]);
+    pads.push(["same", "same"], ["valid", "valid"]);
+  }
   const cur = paddingValue(st.padding);
   if (!pads.some(([v]) => v === cur)) pads.push([cur, cur]);
   fillSelect(ui.padSelect, pads, cur);
@@ -58,8 +62,31 @@ export function syncControls(s: Stepper) {
   ui.viewButtons.pool.title = poolOk ? "" : g.pool_error;
 }
 
-/** Ask Python to recompute with changed settings (nothing happens in a static page). */
+/**
+ * In a static page with precomputed settings: show the precomputed state nearest to what was
+ * asked (stride, padding and dilation are square there); a refused one shows the live widget's
+ * message. Returns false when `settings` holds something not precomputed.
+ */
+function configureOffline(s: Stepper, settings: Record<string, unknown>): boolean {
+  const table = s.offline;
+  if (!table) return false;
+  const keys = Object.keys(settings);
+  if (!keys.every((key) => table.has(key))) return false;
+  let refused: string | null = null;
+  for (const key of keys) {
+    const v = settings[key];
+    const result = table.set(key, Number(Array.isArray(v) ? v[0] : v));
+    refused = refused ?? result.refused;
+  }
+  s.model.set("error", refused ?? "");
+  s.model.save_changes();
+  syncControls(s);
+  return true;
+}
+
+/** Ask Python to recompute with changed settings (or answer from precomputed states). */
 function sendConfigure(s: Stepper, settings: Record<string, unknown>) {
+  if (configureOffline(s, settings)) return;
   if (s.standalone) return;
   s.state.pending = true;
   s.ui.root.dataset.pending = "true";
@@ -79,9 +106,14 @@ export function bindControls(s: Stepper) {
     });
   }
   for (const input of [ui.strideH, ui.strideW, ui.dilH, ui.dilW]) {
-    input.addEventListener("change", () =>
-      sendConfigure(s, { stride: [intOf(ui.strideH, 1, 16), intOf(ui.strideW, 1, 16)], dilation: [intOf(ui.dilH, 1, 16), intOf(ui.dilW, 1, 16)] }),
-    );
+    input.addEventListener("change", () => {
+      if (s.offline) {
+        // precomputed settings are square: the input just changed sets both of its pair
+        const key = input === ui.strideH || input === ui.strideW ? "stride" : "dilation";
+        if (s.offline.has(key)) return sendConfigure(s, { [key]: intOf(input, 1, 16) });
+      }
+      sendConfigure(s, { stride: [intOf(ui.strideH, 1, 16), intOf(ui.strideW, 1, 16)], dilation: [intOf(ui.dilH, 1, 16), intOf(ui.dilW, 1, 16)] });
+    });
   }
   ui.padSelect.addEventListener("change", () => {
     const v = ui.padSelect.value;

@@ -10,6 +10,7 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { createSurface } from "../lib/canvas";
+import { OfflineTable } from "../lib/offline";
 import { isStandalone, listen, ownKeys } from "../lib/dom";
 import { onThemeChange } from "../lib/theme";
 import { bindControls, syncControls } from "./controls";
@@ -106,10 +107,12 @@ function listenToModel(s: Stepper): () => void {
 
 function render({ model, el }: Pick<RenderProps<ConvStepperModel>, "model" | "el">) {
   const surface = createSurface(600, 300);
+  const offline = OfflineTable.of(model);
   const s: Stepper = {
     model,
     standalone: isStandalone(model),
-    ui: buildUi(model, el, surface),
+    offline,
+    ui: buildUi(model, el, surface, offline),
     surface,
     state: createViewState(),
     requestDraw: () => {},

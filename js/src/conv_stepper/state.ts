@@ -10,6 +10,7 @@ import type { GridImage } from "./grid";
 import type { Panel } from "./layout";
 import type { Trace } from "./trace";
 import type { Ui } from "./ui";
+import type { OfflineTable } from "../lib/offline";
 
 export type ViewName = "conv" | "pool" | "transposed";
 export type Pair = [number, number];
@@ -171,6 +172,8 @@ export function createViewState(): ViewState {
 export interface Stepper {
   model: Model;
   standalone: boolean;
+  /** Precomputed settings in a static page (lib/offline.ts), or null. */
+  offline: OfflineTable | null;
   ui: Ui;
   surface: Surface;
   state: ViewState;

@@ -39,7 +39,9 @@ export function syncText(s: Stepper) {
   const err = model.get("error") || "";
   ui.error.textContent = err;
   ui.error.style.display = err ? "" : "none";
-  ui.editHint.textContent = s.standalone
+  ui.editHint.textContent = s.offline
+    ? "static page: the settings marked offline answer from states precomputed by PyTorch; cells and other settings need a Python kernel"
+    : s.standalone
     ? "static page: cells and settings cannot be edited without a Python kernel"
     : "click an input or kernel cell to type a new value (Python recomputes with torch)";
   ui.galleryTitle.textContent = g.filters > 1 ? `feature maps of all ${g.filters} filters (click to show one)` : "feature map";

@@ -3,6 +3,7 @@
 
 import { createSurface, type Surface } from "../lib/canvas";
 import { h, needsKernel, widgetRoot } from "../lib/dom";
+import { offlineOrKernel, type OfflineTable } from "../lib/offline";
 import type { Model, ViewName } from "./state";
 
 export const VIEWS: ViewName[] = ["conv", "pool", "transposed"];
@@ -33,6 +34,8 @@ export interface Ui {
   poolSize: HTMLInputElement;
   formula: HTMLDivElement;
   note: HTMLDivElement;
+  /** "offline: n precomputed settings" in a static page with precomputed states. */
+  offlineNote: HTMLDivElement;
   error: HTMLDivElement;
   stage: HTMLDivElement;
   timelineHolder: HTMLDivElement;
@@ -53,7 +56,7 @@ function viewBar(ui: Pick<Ui, "viewButtons" | "filterLabel" | "channelLabel" | "
 }
 
 /** Build the DOM of one view inside `el`, with the canvas on the stage. */
-export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
+export function buildUi(model: Model, el: HTMLElement, surface: Surface, offline: OfflineTable | null = null): Ui {
   const root = widgetRoot(el, "conv-stepper");
   root.style.position = "relative";
   const viewButtons = {} as Record<ViewName, HTMLButtonElement>;
@@ -66,8 +69,15 @@ export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
   const channelLabel = h("label", {}, ["channel", channelSelect]);
 
   // settings that need Python
-  const num = (cls: string, label: string, min: number, max: number) =>
-    needsKernel(model, h("input", { type: "number", min, max, step: 1, class: `dlw-num ${cls}`, "aria-label": label, style: "width:3.6em" }));
+  // (in a static page, stride / padding / dilation answer from precomputed states when there are)
+  const num = (cls: string, label: string, min: number, max: number, setting = "") => {
+    const input = h("input", { type: "number", min, max, step: 1, class: `dlw-num ${cls}`, "aria-label": label, style: "width:3.6em" });
+    if (!offline?.has(setting)) return needsKernel(model, input);
+    const values = offline.values(setting);
+    input.min = String(Math.min(...values));
+    input.max = String(Math.max(...values));
+    return offlineOrKernel(model, offline, setting, input);
+  };
   const select = (cls: string, label: string) => needsKernel(model, h("select", { class: cls, "aria-label": label }));
   const ui: Ui = {
     root,
@@ -78,17 +88,18 @@ export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
     speedSelect,
     filterLabel,
     channelLabel,
-    strideH: num("dlw-stride-h", "stride rows", 1, 16),
-    strideW: num("dlw-stride-w", "stride cols", 1, 16),
-    dilH: num("dlw-dilation-h", "dilation rows", 1, 16),
-    dilW: num("dlw-dilation-w", "dilation cols", 1, 16),
-    padSelect: select("dlw-padding", "padding"),
+    strideH: num("dlw-stride-h", "stride rows", 1, 16, "stride"),
+    strideW: num("dlw-stride-w", "stride cols", 1, 16, "stride"),
+    dilH: num("dlw-dilation-h", "dilation rows", 1, 16, "dilation"),
+    dilW: num("dlw-dilation-w", "dilation cols", 1, 16, "dilation"),
+    padSelect: offlineOrKernel(model, offline, "padding", h("select", { class: "dlw-padding", "aria-label": "padding" })),
     modeSelect: select("dlw-padding-mode", "padding mode"),
     actSelect: select("dlw-activation", "activation"),
     poolSelect: select("dlw-pool", "pooling"),
     poolSize: num("dlw-pool-size", "pool size", 1, 8),
     formula: h("div", { class: "dlw-formula dlw-conv-formula" }),
     note: h("div", { class: "dlw-muted dlw-conv-note" }),
+    offlineNote: h("div", { class: "dlw-muted dlw-offline-note" }),
     error: h("div", { class: "dlw-error dlw-conv-error" }),
     stage: h("div", { class: "dlw-conv-stage", tabindex: 0, "aria-label": "convolution steps (arrow keys step)" }, [surface.canvas]),
     timelineHolder: h("div", { class: "dlw-timeline-holder" }),
@@ -109,7 +120,11 @@ export function buildUi(model: Model, el: HTMLElement, surface: Surface): Ui {
   ui.stage.style.outline = "none";
   ui.gallery.style.gap = "8px";
   Object.assign(ui.editor.style, { position: "absolute", display: "none", zIndex: "5", width: "5em", fontSize: "12px" });
-  root.append(ui.title, viewBar(ui), settingsBar, ui.formula, ui.note, ui.error, ui.stage, ui.timelineHolder, ui.sum, ui.hoverLine, ui.editHint, ui.galleryTitle, ui.gallery, ui.editor);
+  if (offline) {
+    const precomputed = offline.data.groups.map((g) => `${g.states.length} precomputed settings (${g.controls.map((c) => `${c.name} ${c.values.join("/")}`).join(" × ")})`);
+    ui.offlineNote.textContent = precomputed.length ? `offline: ${precomputed.join("; ")}; exact states computed by PyTorch at export` : "";
+  } else ui.offlineNote.style.display = "none";
+  root.append(ui.title, viewBar(ui), settingsBar, ui.offlineNote, ui.formula, ui.note, ui.error, ui.stage, ui.timelineHolder, ui.sum, ui.hoverLine, ui.editHint, ui.galleryTitle, ui.gallery, ui.editor);
   return ui;
 }
 

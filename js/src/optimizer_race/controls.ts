@@ -1,7 +1,8 @@
 // The toolbar: surface menu and its parameter sliders, swarm, gradient noise, seed, steps (sent
 // to Python), and the log colour scale and explainer switches (front end only).
 
-import { h, needsKernel } from "../lib/dom";
+import { h } from "../lib/dom";
+import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
 import { formatNumber } from "../lib/format";
 import { sendTrait } from "./requests";
 import type { RaceView } from "./state";
@@ -28,21 +29,37 @@ export function niceValue(v: number): number {
 
 /** Sliders of the current surface's parameters; a released slider sends `surface_params`. */
 function surfaceParamSliders(view: RaceView): HTMLLabelElement[] {
-  const { model } = view;
+  const { model, offline } = view;
   const info = (model.get("surface_param_info") ?? {})[model.get("surface_name")] ?? {};
   const params = model.get("surface_params") ?? {};
   return Object.entries(info).map(([key, meta]) => {
-    const input = needsKernel(model, h("input", { type: "range", min: 0, max: 1000, step: 1, class: `dlw-race-surface-param dlw-race-surface-param-${key}`, "aria-label": key }));
-    input.value = String(valueToSlider(params[key] ?? meta.min, meta.min, meta.max, Boolean(meta.log)));
+    const log = Boolean(meta.log);
+    const control = `surface_params.${key}`;
+    const exact = Boolean(offline?.has(control));
+    const input = offlineOrKernel(model, offline, control, h("input", { type: "range", min: 0, max: 1000, step: 1, class: `dlw-race-surface-param dlw-race-surface-param-${key}`, "aria-label": key }));
+    const toSlider = (v: number) => valueToSlider(v, meta.min, meta.max, log);
+    input.value = String(toSlider(params[key] ?? meta.min));
     const readout = h("span", { class: "dlw-readout" }, [formatNumber(params[key] ?? meta.min, 3)]);
+    const asked = () => niceValue(sliderToValue(Number(input.value), meta.min, meta.max, log));
     input.addEventListener("input", () => {
-      readout.textContent = formatNumber(niceValue(sliderToValue(Number(input.value), meta.min, meta.max, Boolean(meta.log))), 3);
+      readout.textContent = formatNumber(asked(), 3);
     });
     input.addEventListener("change", () => {
-      const v = niceValue(sliderToValue(Number(input.value), meta.min, meta.max, Boolean(meta.log)));
-      sendTrait(view, "surface_params", { ...params, [key]: v });
+      if (offline && exact) {
+        // a static page: the precomputed surface nearest to the slider (lib/offline.ts)
+        const shown = offline.set(control, asked(), log ? Math.log : undefined).value;
+        input.value = String(toSlider(shown));
+        readout.textContent = formatNumber(shown, 3);
+        return;
+      }
+      sendTrait(view, "surface_params", { ...params, [key]: asked() });
     });
-    return h("label", {}, [key, input, readout]);
+    const label = h("label", {}, [key, input, readout]);
+    if (offline && exact) {
+      markTicks(input, offline.values(control).map(toSlider));
+      label.appendChild(offlineNote(offline, control));
+    }
+    return label;
   });
 }
 

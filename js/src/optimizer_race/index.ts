@@ -10,6 +10,7 @@
 // (toolbar), panels (per-optimizer), interactions (pointer), requests (busy / status), layout (DOM).
 
 import { isStandalone, listen } from "../lib/dom";
+import { OfflineTable } from "../lib/offline";
 import { onThemeChange } from "../lib/theme";
 import { bindToolbar, syncToolbar } from "./controls";
 import { decodeAll } from "./data";
@@ -56,6 +57,7 @@ function render({ model, el }: Pick<RaceRenderProps, "model" | "el">) {
   const view: RaceView = {
     model,
     standalone,
+    offline: OfflineTable.of(model),
     dom: buildLayout(model, el, standalone),
     state: createViewState(),
     hyperSender: new LatestWins<HyperValues>((value) => sendTrait(view, "hyper", value)),

@@ -2,6 +2,7 @@
 // hyperparameter sliders (sent "latest wins" while dragging), plus the "add an optimizer" menu.
 
 import { h, needsKernel } from "../lib/dom";
+import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
 import { formatNumber } from "../lib/format";
 import { niceValue, sliderToValue, valueToSlider } from "./controls";
 import { drawFrame } from "./playback";
@@ -56,21 +57,36 @@ function panelHead(view: RaceView, r: RacerData): HTMLDivElement {
 }
 
 function hyperSlider(view: RaceView, r: RacerData, info: HyperInfo, hyper: HyperValues): HTMLLabelElement {
-  const { model, state } = view;
+  const { model, state, offline } = view;
   const value = hyper[r.racer.name]?.[info.key] ?? info.min;
-  const input = needsKernel(model, h("input", {
+  // in a static page, a precomputed slider snaps to its values (lib/offline.ts)
+  const control = `hyper.${r.racer.name}.${info.key}`;
+  const input = offlineOrKernel(model, offline, control, h("input", {
     type: "range", min: 0, max: 1000, step: 1, class: `dlw-race-hyper dlw-race-hyper-${info.key}`,
     "aria-label": `${r.racer.name} ${info.label}`, "data-optimizer": r.racer.name, "data-key": info.key,
   }));
-  input.value = String(valueToSlider(value, info.min, info.max, info.log));
+  const toSlider = (v: number) => valueToSlider(v, info.min, info.max, info.log);
+  input.value = String(toSlider(value));
   const readout = h("span", { class: "dlw-readout" }, [formatNumber(value, 3)]);
   input.addEventListener("input", () => {
     const v = niceValue(sliderToValue(Number(input.value), info.min, info.max, info.log));
+    if (offline?.has(control)) {
+      // nearest on the slider's own scale; the state (and this panel) come from the table
+      const shown = offline.set(control, v, info.log ? Math.log : undefined).value;
+      input.value = String(toSlider(shown));
+      readout.textContent = formatNumber(shown, 4);
+      return;
+    }
     readout.textContent = formatNumber(v, 3);
     state.pendingHyper[r.racer.name] = { ...(state.pendingHyper[r.racer.name] ?? {}), [info.key]: v };
     view.hyperSender.push(copy(state.pendingHyper));
   });
-  return h("label", { class: "dlw-race-slider" }, [info.label, input, readout]);
+  const label = h("label", { class: "dlw-race-slider" }, [info.label, input, readout]);
+  if (offline?.has(control)) {
+    markTicks(input, offline.values(control).map(toSlider));
+    label.appendChild(offlineNote(offline, control));
+  }
+  return label;
 }
 
 /** Rebuild every optimizer's panel and the "add" menu from the model. */

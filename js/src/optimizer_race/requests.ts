@@ -54,9 +54,21 @@ function statusLine(view: RaceView): string {
   return model.get("mode") === "landscape" ? "" : `${starts}${noise}${state.frames - 1} steps; computed by torch.optim in ${formatNumber(ms, 3)} ms`;
 }
 
+/**
+ * The notes to show: those about no one optimizer, then each optimizer's own (from its summary,
+ * so a precomputed state in a static page brings its notes with it).
+ */
+export function raceNotes(notes: string[], racers: string[], summary: Record<string, { notes?: string[] } | undefined>): string[] {
+  if (!racers.every((r) => Array.isArray(summary[r]?.notes))) return notes;
+  const own = (n: string) => racers.some((r) => n.startsWith(`${r}:`));
+  return [...notes.filter((n) => !own(n)), ...racers.flatMap((r) => summary[r]?.notes ?? [])];
+}
+
 /** Python's notes and its error message (text only). */
 export function syncNotes(view: RaceView): void {
   const { model, dom } = view;
-  dom.notes.replaceChildren(...(model.get("notes") ?? []).map((n) => h("div", {}, [n])));
+  const racers = (model.get("racers") ?? []).map((r) => r.name);
+  const notes = raceNotes(model.get("notes") ?? [], racers, model.get("summary") ?? {});
+  dom.notes.replaceChildren(...notes.map((n) => h("div", {}, [n])));
   dom.error.textContent = model.get("error") ?? "";
 }

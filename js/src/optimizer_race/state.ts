@@ -9,6 +9,7 @@ import { LIGHT_THEME, type Theme } from "../lib/theme";
 import type { Timeline } from "../lib/timeline";
 import type { Tooltip } from "../lib/tooltip";
 import type { LatestWins } from "./requests";
+import type { OfflineTable } from "../lib/offline";
 
 /** Visible data rectangle: x0, x1, y0, y1. */
 export type Domain = [number, number, number, number];
@@ -60,6 +61,8 @@ export interface SummaryEntry {
   diverged_step: number;
   counts: Record<string, number>;
   steps: number;
+  /** The race's notes about this optimizer (also in `notes`). */
+  notes?: string[];
 }
 
 /** Range of one surface parameter slider; `log` is 1.0 or 0.0. */
@@ -240,6 +243,8 @@ export function createViewState(): ViewState {
 export interface RaceView {
   model: RaceModel;
   standalone: boolean;
+  /** Precomputed hyperparameters and surface parameters in a static page, or null. */
+  offline: OfflineTable | null;
   dom: RaceDom;
   state: ViewState;
   hyperSender: LatestWins<HyperValues>;
