@@ -22,7 +22,6 @@ arrays as binary buffers like the rest of the state. ``js/src/lib/offline.ts`` a
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import math
@@ -84,6 +83,8 @@ class OfflineGroup:
 
 @runtime_checkable
 class Precomputable(Protocol):
+    def get_state(self, key: Any = None) -> dict[str, Any]: ...
+
     def offline_groups(self) -> list[OfflineGroup]: ...
 
     def offline_states(self, groups: Sequence[OfflineGroup]) -> list[list[Patch | str]]: ...
@@ -234,7 +235,3 @@ def precompute_all(widgets: Sequence[Any], limit: float,
             say(line)
     return {id(p.widget): table(p) for p in plans if p.groups}
 
-
-def b64_size(n: int) -> int:
-    """Length of ``n`` bytes in base64 (for tests and estimates)."""
-    return len(base64.b64encode(bytes(n)))
