@@ -166,7 +166,9 @@ def test_conv_stepper_exported(offline_page: tuple[Any, harness.ConsoleLog],
         dlwidgets.ConvStepper(rng.standard_normal((64, 64)), rng.standard_normal((8, 1, 3, 3)),
                               speed=60),
     ]
-    path = dlwidgets.export_html(widgets, tmp_path / "conv.html", title="Convolution")
+    # without precomputed states (test_offline_sliders_browser.py tests those): the hint path
+    path = dlwidgets.export_html(widgets, tmp_path / "conv.html", title="Convolution",
+                                 precompute=False)
     open_export(page, path)
     roots = page.locator(WIDGET)
     assert roots.count() == 3

@@ -133,7 +133,8 @@ def test_optimizer_race_exported(offline_page: tuple[Any, harness.ConsoleLog],
 
     page, console = offline_page
     race = dlwidgets.OptimizerRace("rosenbrock", list(DEFAULT_RACE), steps=500, resolution=256)
-    path = dlwidgets.export_html(race, tmp_path / "race.html", title="Race")
+    # without precomputed states (test_offline_sliders_browser.py tests those): the hint path
+    path = dlwidgets.export_html(race, tmp_path / "race.html", title="Race", precompute=False)
     open_export(page, path)
     root = page.locator(WIDGET)
     root.wait_for()

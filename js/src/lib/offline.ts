@@ -162,6 +162,8 @@ export class OfflineTable {
   }
 }
 
+// each widget's bundle has its own copy of this module: a random prefix keeps ids unique
+const ID_PREFIX = `dlw-offline-ticks-${Math.random().toString(36).slice(2, 10)}`;
 let datalistCount = 0;
 
 /**
@@ -183,7 +185,7 @@ export function offlineOrKernel<T extends HTMLInputElement | HTMLSelectElement>(
  * once the input is in the DOM tree where it is shown).
  */
 export function markTicks(input: HTMLInputElement, positions: readonly number[]): HTMLDataListElement {
-  const id = `dlw-offline-ticks-${++datalistCount}`;
+  const id = `${ID_PREFIX}-${++datalistCount}`;
   const list = h("datalist", { id, class: "dlw-offline-ticks" }, positions.map((p) => h("option", { value: p })));
   input.setAttribute("list", id);
   input.after(list);
