@@ -37,7 +37,7 @@ Path = list[str]
 Patch = list[list[Any]]  # [[path, value], ...]; values in wire form (arrays as memoryviews)
 
 #: Default cap on the bytes of precomputed states in one page (all widgets together).
-DEFAULT_LIMIT_BYTES = 32 * 1024 * 1024
+DEFAULT_LIMIT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
