@@ -215,3 +215,23 @@ def test_patch_at_reads_paths_of_the_state():
     state = w.get_state()
     ((path, value),) = patch_at(state, [["curves", "elu"]])
     assert path == ["curves", "elu"] and value is state["curves"]["elu"]
+
+
+def test_a_combination_the_live_widget_refuses_carries_its_message():
+    w = ConvStepper(np.arange(16.0).reshape(4, 4), "vertical_edge")
+    (group,) = w.offline_groups()
+    (states,) = w.offline_states([group])
+    names = [c.name for c in group.controls]
+    refused = 0
+    for combo, state in zip(group.combinations(), states):
+        try:
+            ConvStepper(np.arange(16.0).reshape(4, 4), "vertical_edge",
+                        **{n: v for n, v in zip(names, combo)})
+        except ValueError as exc:
+            assert state == str(exc)
+            refused += 1
+        else:
+            assert isinstance(state, list)
+    assert refused > 0  # e.g. dilation 2 without padding: a 5 × 5 window on a 4 × 4 image
+    page = table(plan(w, float("inf")))
+    assert sum("refused" in s for s in page["groups"][0]["states"] if isinstance(s, dict)) == refused
