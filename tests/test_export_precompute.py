@@ -122,6 +122,12 @@ def test_race_hyperparameter_and_surface_states_equal_the_live_widget():
     assert "surface/a" in keys and "hyper/adam/beta1" in keys
     lr = p.groups[0].controls[0]
     assert 8 <= len(lr.values) <= 16 and lr.values[lr.base] == race.hyper["sgd"]["lr"]
+    for group in p.groups:  # every slider: 8-16 values inside its range, the exported one too
+        (control,) = group.controls
+        assert 8 <= len(control.values) <= 16, (group.label, control.values)
+        assert control.values == sorted(set(control.values))
+    beta2 = next(g for g in p.groups if g.key == "hyper/adam/beta2").controls[0]
+    assert 0.5 <= beta2.values[0] and beta2.values[-1] <= 0.9999 and 0.999 in beta2.values
     ratios = np.diff(np.log10(lr.values))
     assert np.all(ratios > 0) and np.all(ratios < 0.3)  # log spaced, about 4 per decade
     t = table(p)

@@ -45,7 +45,7 @@ def slider_grid(lo: float, hi: float, log: bool, current: float, n: int = POINTS
     """``n`` values across a slider, log-spaced when it is (and on 1 − x for the ranges that
     end at 0.99…: momentum, β, ρ), plus ``current``."""
     if 0.99 <= hi < 1.0 and not log:
-        values = {1.0 - nice(1.0 - float(v)) for v in np.geomspace(1.0 - lo, 1.0 - hi, n)}
+        values = {round(1.0 - nice(float(v)), 12) for v in np.geomspace(1.0 - lo, 1.0 - hi, n)}
     else:
         grid = np.geomspace(lo, hi, n) if log and lo > 0 else np.linspace(lo, hi, n)
         values = {float(round(v)) if integer else nice(float(v)) for v in grid}
