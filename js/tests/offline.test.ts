@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { flatIndex, nearestIndexOf, OfflineTable, splitIndex, withPath, type OfflineData } from "../src/lib/offline";
+import { raceNotes } from "../src/optimizer_race/requests";
 import { LocalModel } from "../src/standalone";
 
 describe("offline table helpers", () => {
@@ -78,5 +79,16 @@ describe("OfflineTable", () => {
     const result = offline.set("hyper.adam.lr", 0.6);
     expect(result).toEqual({ value: 0.5, refused: "too large" });
     expect(model.get("paths").adam).toBe("adam@0.05");
+  });
+});
+
+describe("race notes in a page whose states are patched", () => {
+  it("takes each optimizer's notes from its summary, keeping the others", () => {
+    const notes = ["sgd: diverged at step 4", "a general note"];
+    const summary = { sgd: { notes: [] }, adam: { notes: ["adam: diverged at step 9"] } };
+    expect(raceNotes(notes, ["sgd", "adam"], summary)).toEqual(["a general note", "adam: diverged at step 9"]);
+  });
+  it("shows the notes as they are when a summary has none (an older state)", () => {
+    expect(raceNotes(["sgd: x"], ["sgd"], { sgd: {} })).toEqual(["sgd: x"]);
   });
 });

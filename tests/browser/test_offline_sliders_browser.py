@@ -78,6 +78,7 @@ def test_race_learning_rate_slider_answers_offline(offline_page: tuple[Any, harn
     assert root.locator("select.dlw-race-surface").is_disabled()
     param = root.locator(".dlw-race-surface-param-b")
     assert param.is_enabled() and _ticks(param) >= 8
+    harness.screenshot(root, "offline_race_export")
     harness.assert_no_console_errors(console)
 
 
@@ -110,6 +111,7 @@ def test_conv_stride_answers_offline(offline_page: tuple[Any, harness.ConsoleLog
     assert _text(root, ".dlw-conv-formula") != formula
     act = root.locator("select.dlw-activation")
     assert act.is_disabled() and "kernel" in (act.get_attribute("title") or "")
+    harness.screenshot(root, "offline_conv_export")
     harness.assert_no_console_errors(console)
 
 
