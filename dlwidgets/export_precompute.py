@@ -37,7 +37,7 @@ Path = list[str]
 Patch = list[list[Any]]  # [[path, value], ...]; values in wire form (arrays as memoryviews)
 
 #: Default cap on the bytes of precomputed states in one page (all widgets together).
-DEFAULT_LIMIT_BYTES = 16 * 1024 * 1024
+DEFAULT_LIMIT_BYTES = 16_000_000
 
 
 @dataclass
@@ -194,8 +194,8 @@ def describe(plan: Plan, limit: float) -> list[str]:
                      f"{len(plan.groups)} control group(s) ({megabytes(plan.nbytes)})")
     for group, size in plan.skipped:
         lines.append(f"{name}: not precomputing {group.label} ({group.size} states, "
-                     f"{megabytes(size)}): over the precompute_limit of {megabytes(limit)}; "
-                     "that control keeps its 'needs a kernel' hint")
+                     f"{megabytes(size)}): it would take the page past precompute_limit "
+                     f"({megabytes(limit)}); that control keeps its 'needs a kernel' hint")
     return lines
 
 
