@@ -184,14 +184,12 @@ h1 {{ font-size: 1.5rem; font-weight: 600; }}
 """
     check_size(document)
     target = pathlib.Path(path)
-    if target.suffix.lower() not in (".html", ".htm") and not target.is_dir():
-        target = target.with_suffix(".html")
-    say(f"writing {target} ({megabytes(len(document.encode('utf-8')))})")
     if target.is_dir():
         raise ExportError(f"{str(target)!r} is a directory: give the page's file name, e.g. "
                           f"{str(target / 'page.html')!r}")
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_suffix(".html")
+    say(f"writing {target} ({megabytes(len(document.encode('utf-8')))})")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(document, encoding="utf-8")

@@ -233,5 +233,15 @@ def precompute_all(widgets: Sequence[Any], limit: float,
     for p in plans:
         for line in describe(p, limit):
             say(line)
-    return {id(p.widget): table(p) for p in plans if p.groups}
+    tables: dict[int, dict[str, Any]] = {}
+    for p in plans:
+        if not p.groups:
+            continue
+        try:
+            tables[id(p.widget)] = table(p)
+        except Exception as exc:  # noqa: BLE001 - e.g. a user's optimizer or surface failing
+            # the page is still written, as it would be without precomputing
+            say(f"{type(p.widget).__name__}: precomputing failed ({type(exc).__name__}: {exc}); "
+                "its controls keep their 'needs a kernel' hint")
+    return tables
 

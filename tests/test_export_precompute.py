@@ -241,3 +241,32 @@ def test_a_combination_the_live_widget_refuses_carries_its_message():
     assert refused > 0  # e.g. dilation 2 without padding: a 5 × 5 window on a 4 × 4 image
     page = table(plan(w, float("inf")))
     assert sum("refused" in s for s in page["groups"][0]["states"] if isinstance(s, dict)) == refused
+
+
+def _bowl_that_refuses_far_points(x, y):
+    if bool((x.abs() > 2.5).any()):
+        raise ValueError("outside the lesson's bowl")
+    return x**2 + y**2
+
+
+def test_race_values_the_live_widget_refuses_carry_its_error_message(tmp_path, capsys):
+    race = OptimizerRace(_bowl_that_refuses_far_points, [{"name": "sgd", "lr": 0.5}], steps=20,
+                         domain=(-2, 2, -2, 2))
+    (group,) = [g for g in race.offline_groups() if g.key == "hyper/sgd/lr"]
+    (states,) = race.offline_states([group])
+    refused = 0
+    for (lr,), state in zip(group.combinations(), states):
+        try:
+            race.set_hyper("sgd", lr=lr)
+        except ValueError:
+            assert state == race.error  # what the live widget shows in its error line
+            refused += 1
+        else:
+            assert isinstance(state, list)
+    assert 0 < refused < len(states)  # large rates overshoot past |x| = 2.5, small ones do not
+    race.set_hyper("sgd", lr=0.5)
+    page = export_html(race, tmp_path / "bowl.html")
+    assert "precomputing failed" not in capsys.readouterr().out
+    (entry,) = _page_state(page)
+    assert sum(isinstance(s, dict) for s in entry["state"]["_offline"]["groups"][0]["states"]) \
+        == refused

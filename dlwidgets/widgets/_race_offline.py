@@ -116,25 +116,41 @@ def _one(result: RaceResult, i: int, name: str, notes: list[str]) -> RaceResult:
 
 
 def _batched(race: OptimizerRace, specs: list[OptimizerSpec], starts: np.ndarray,
-             surface: Surface) -> list[dict[str, Any]]:
+             surface: Surface) -> list[dict[str, Any] | str]:
     """``_encode`` of every spec, raced in as few ``run_race`` calls as the size limit allows.
 
     Each spec gets a name of its own in the batch (several are variants of one optimizer), so
     the engine's notes about it can be told apart; they are given back under its real name.
+    When a batch fails (a user's surface or optimizer raising at some value), its specs run one
+    by one, and one that fails alone gives the message the live widget would show.
     """
     steps = int(race.steps)
     per = max(1, MAX_VALUES // ((steps + 1) * starts.shape[0] * 2))
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any] | str] = []
     for lo in range(0, len(specs), per):
         chunk = specs[lo:lo + per]
-        tagged = [OptimizerSpec(**{**s.__dict__, "name": f"{s.name}#{lo + j}"})
-                  for j, s in enumerate(chunk)]
-        result = run_race(surface, tagged, starts, steps, **_race_kwargs(race))
-        for j, spec in enumerate(chunk):
-            tag = f"{tagged[j].name}:"
-            notes = [spec.note] if spec.note and not spec.elementwise else []
-            notes += [f"{spec.name}:{n[len(tag):]}" for n in result.notes if n.startswith(tag)]
-            out.append(race._encode(_one(result, j, spec.name, notes), 0, spec))
+        try:
+            out += _race_chunk(race, chunk, starts, surface)
+        except Exception:  # noqa: BLE001 - find which value fails, as the live widget would
+            for spec in chunk:
+                try:
+                    out += _race_chunk(race, [spec], starts, surface)
+                except Exception as exc:  # noqa: BLE001 - the live widget shows any error
+                    out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _race_chunk(race: OptimizerRace, chunk: list[OptimizerSpec], starts: np.ndarray,
+                surface: Surface) -> list[dict[str, Any] | str]:
+    tagged = [OptimizerSpec(**{**s.__dict__, "name": f"{s.name}#{j}"})
+              for j, s in enumerate(chunk)]
+    result = run_race(surface, tagged, starts, int(race.steps), **_race_kwargs(race))
+    out: list[dict[str, Any] | str] = []
+    for j, spec in enumerate(chunk):
+        tag = f"{tagged[j].name}:"
+        notes = [spec.note] if spec.note and not spec.elementwise else []
+        notes += [f"{spec.name}:{n[len(tag):]}" for n in result.notes if n.startswith(tag)]
+        out.append(race._encode(_one(result, j, spec.name, notes), 0, spec))
     return out
 
 
@@ -164,8 +180,15 @@ def _hyper_states(race: OptimizerRace, groups: list[OfflineGroup]) -> list[list[
         where.append(row)
     encoded = _batched(race, variants, _starts(race, race._surface, race.start),
                        race._surface) if variants else []
-    return [[_optimizer_patch(group.meta["optimizer"], variants[i], encoded[i])
-             if isinstance(i, int) else i for i in row] for group, row in zip(groups, where)]
+    out: list[list[Patch | str]] = []
+    for group, row in zip(groups, where):
+        states: list[Patch | str] = []
+        for i in row:
+            enc = encoded[i] if isinstance(i, int) else i
+            states.append(enc if isinstance(enc, str) else
+                          _optimizer_patch(group.meta["optimizer"], variants[int(i)], enc))
+        out.append(states)
+    return out
 
 
 def _surface_state(race: OptimizerRace, key: str, value: float) -> Patch | str:
@@ -180,11 +203,14 @@ def _surface_state(race: OptimizerRace, key: str, value: float) -> Patch | str:
     moved = race._surface.domain != surf.domain
     start = list(surf.start) if moved else list(race.start)
     params = dict(surf.params) if moved else asked
-    grid = evaluate_grid(surf, race._resolution)
     active = [n for n in race.active if n in race._specs]
     specs = [race._specs[n] for n in active]
-    starts = _starts(race, surf, start)
-    result = run_race(surf, specs, starts, int(race.steps), **_race_kwargs(race))
+    try:
+        grid = evaluate_grid(surf, race._resolution)
+        starts = _starts(race, surf, start)
+        result = run_race(surf, specs, starts, int(race.steps), **_race_kwargs(race))
+    except Exception as exc:  # noqa: BLE001 - the live widget shows any error
+        return f"{type(exc).__name__}: {exc}"
     enc = {n: race._encode(result, i) for i, n in enumerate(active)}
     return make_patch({
         ("surface_params",): params, ("surface_formula",): surf.formula,

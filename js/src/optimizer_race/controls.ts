@@ -4,7 +4,7 @@
 import { h } from "../lib/dom";
 import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
 import { formatNumber } from "../lib/format";
-import { sendTrait } from "./requests";
+import { sendTrait, setOffline } from "./requests";
 import type { RaceView } from "./state";
 
 /** Slider position in [0, 1000] <-> value, linear or logarithmic between lo and hi. */
@@ -47,7 +47,7 @@ function surfaceParamSliders(view: RaceView): HTMLLabelElement[] {
     input.addEventListener("change", () => {
       if (offline && exact) {
         // a static page: the precomputed surface nearest to the slider (lib/offline.ts)
-        const shown = offline.set(control, asked(), log ? Math.log : undefined).value;
+        const shown = setOffline(view, control, asked(), log);
         input.value = String(toSlider(shown));
         readout.textContent = formatNumber(shown, 3);
         return;

@@ -6,7 +6,7 @@ import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
 import { formatNumber } from "../lib/format";
 import { niceValue, sliderToValue, valueToSlider } from "./controls";
 import { drawFrame } from "./playback";
-import { sendTrait } from "./requests";
+import { sendTrait, setOffline } from "./requests";
 import type { HyperInfo, HyperValues, RaceView, RacerData, SummaryEntry } from "./state";
 
 /** Badge text of one optimizer: its start's status, or the swarm's counts. */
@@ -72,7 +72,7 @@ function hyperSlider(view: RaceView, r: RacerData, info: HyperInfo, hyper: Hyper
     const v = niceValue(sliderToValue(Number(input.value), info.min, info.max, info.log));
     if (offline?.has(control)) {
       // nearest on the slider's own scale; the state (and this panel) come from the table
-      const shown = offline.set(control, v, info.log ? Math.log : undefined).value;
+      const shown = setOffline(view, control, v, info.log);
       input.value = String(toSlider(shown));
       readout.textContent = formatNumber(shown, 4);
       return;

@@ -41,6 +41,20 @@ export function sendTrait<K extends keyof OptimizerRaceModel>(view: RaceView, na
   setBusy(view, true);
 }
 
+/**
+ * A static page: show the precomputed state of `control` nearest `value` (lib/offline.ts) and,
+ * as Python would, its refusal in the error line. Returns the value now shown.
+ */
+export function setOffline(view: RaceView, control: string, value: number, log: boolean): number {
+  const result = view.offline!.set(control, value, log ? Math.log : undefined);
+  const error = result.refused ?? "";
+  if ((view.model.get("error") ?? "") !== error) {
+    view.model.set("error", error);
+    view.model.save_changes();
+  }
+  return result.value;
+}
+
 export function setBusy(view: RaceView, busy: boolean): void {
   view.dom.root.classList.toggle("dlw-busy", busy);
   view.dom.status.textContent = busy ? "computing in Python…" : statusLine(view);
