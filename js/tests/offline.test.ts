@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flatIndex, nearestIndexOf, OfflineTable, splitIndex, withPath, type OfflineData } from "../src/lib/offline";
+import { flatIndex, nearestIndexOf, OfflineTable, splitIndex, stepValue, withPath, type OfflineData } from "../src/lib/offline";
 import { raceNotes } from "../src/optimizer_race/requests";
 import { LocalModel } from "../src/standalone";
 
@@ -90,5 +90,18 @@ describe("race notes in a page whose states are patched", () => {
   });
   it("shows the notes as they are when a summary has none (an older state)", () => {
     expect(raceNotes(["sgd: x"], ["sgd"], { sgd: {} })).toEqual(["sgd: x"]);
+  });
+});
+
+describe("keys on a precomputed slider", () => {
+  it("move to the next precomputed value, clamped at the ends", () => {
+    const values = [0.001, 0.01, 0.1, 1];
+    expect(stepValue(values, 0.01, "ArrowRight")).toBe(0.1);
+    expect(stepValue(values, 0.01, "ArrowDown")).toBe(0.001);
+    expect(stepValue(values, 0.001, "ArrowLeft")).toBe(0.001);
+    expect(stepValue(values, 0.01, "End")).toBe(1);
+    expect(stepValue(values, 0.1, "Home")).toBe(0.001);
+    expect(stepValue(values, 0.01, "PageUp")).toBe(1);
+    expect(stepValue(values, 0.01, "Tab")).toBeNull();
   });
 });

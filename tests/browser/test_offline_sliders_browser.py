@@ -131,6 +131,14 @@ def test_activation_parameter_answers_offline(offline_page: tuple[Any, harness.C
     page.wait_for_timeout(200)
     assert _text(root, ".dlw-toolbar .dlw-readout") == "0.3" != readout_before
     assert harness.canvas_signature(canvas) != pixels_before
+    # the arrow keys move from one precomputed value to the next (0.3 -> 0.35)
+    slope.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(200)
+    assert _text(root, ".dlw-toolbar .dlw-readout") == "0.35" and slope.input_value() == "0.35"
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(200)
+    assert _text(root, ".dlw-toolbar .dlw-readout") == "0.3"
     # hovering at x = -4 reads the precomputed curve: leaky_relu(-4) = -1.2 with slope 0.3
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()

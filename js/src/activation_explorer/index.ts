@@ -6,7 +6,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { createSurface, pointerPosition } from "../lib/canvas";
 import { h, listen, needsKernel, widgetRoot } from "../lib/dom";
 import { formatNumber } from "../lib/format";
-import { markTicks, offlineNote, offlineOrKernel, OfflineTable } from "../lib/offline";
+import { markTicks, offlineNote, offlineOrKernel, OfflineTable, stepWithKeys } from "../lib/offline";
 import { onThemeChange, readTheme } from "../lib/theme";
 import { currentCurve } from "./curve";
 import { drawPlot, HEIGHT, WIDTH, xScale } from "./plot";
@@ -30,8 +30,14 @@ function buildControls(model: Model, offline: OfflineTable | null) {
     slopeLabel: h("label", {}, ["slope α", slope, slopeValue, extra("negative_slope")]),
     alphaLabel: h("label", {}, ["α", alpha, alphaValue, extra("alpha")]),
   };
-  if (offline?.has("negative_slope")) markTicks(slope, offline.values("negative_slope"));
-  if (offline?.has("alpha")) markTicks(alpha, offline.values("alpha"));
+  for (const [name, input] of [["negative_slope", slope], ["alpha", alpha]] as const) {
+    if (!offline?.has(name)) continue;
+    markTicks(input, offline.values(name));
+    stepWithKeys(input, offline, name, (v) => {
+      input.value = String(v);
+      setParam(model, offline, name, input);
+    });
+  }
   return c;
 }
 

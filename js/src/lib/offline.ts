@@ -192,6 +192,28 @@ export function markTicks(input: HTMLInputElement, positions: readonly number[])
   return list;
 }
 
+/** The precomputed value `key` moves to from `current` (clamped), for arrow / page keys (pure). */
+export function stepValue(values: readonly number[], current: number, key: string): number | null {
+  const moves: Record<string, number> = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 3, PageDown: -3, Home: -Infinity, End: Infinity };
+  if (!(key in moves)) return null;
+  const i = nearestIndexOf(values, current);
+  return values[Math.max(0, Math.min(values.length - 1, i + moves[key]))];
+}
+
+/**
+ * Arrow, page, Home and End keys on a precomputed slider move to the next precomputed value
+ * (a one-position step would snap back to the same one); `apply` shows it.
+ */
+export function stepWithKeys(input: HTMLInputElement, table: OfflineTable, name: string, apply: (value: number) => void): void {
+  input.addEventListener("keydown", (event) => {
+    const current = table.value(name);
+    const next = current === undefined ? null : stepValue(table.values(name), current, event.key);
+    if (next === null) return;
+    event.preventDefault();
+    apply(next);
+  });
+}
+
 /** The small "offline: n precomputed values" note shown beside a control. */
 export function offlineNote(table: OfflineTable, name: string): HTMLSpanElement {
   return h("span", { class: "dlw-muted dlw-offline-note" }, [table.note(name)]);

@@ -2,7 +2,7 @@
 // to Python), and the log colour scale and explainer switches (front end only).
 
 import { h } from "../lib/dom";
-import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
+import { markTicks, offlineNote, offlineOrKernel, stepWithKeys } from "../lib/offline";
 import { formatNumber } from "../lib/format";
 import { sendTrait, setOffline } from "./requests";
 import type { RaceView } from "./state";
@@ -44,19 +44,20 @@ function surfaceParamSliders(view: RaceView): HTMLLabelElement[] {
     input.addEventListener("input", () => {
       readout.textContent = formatNumber(asked(), 3);
     });
+    const showOffline = (v: number) => {
+      // a static page: the precomputed surface nearest to the slider (lib/offline.ts)
+      const shown = setOffline(view, control, v, log);
+      input.value = String(toSlider(shown));
+      readout.textContent = formatNumber(shown, 3);
+    };
     input.addEventListener("change", () => {
-      if (offline && exact) {
-        // a static page: the precomputed surface nearest to the slider (lib/offline.ts)
-        const shown = setOffline(view, control, asked(), log);
-        input.value = String(toSlider(shown));
-        readout.textContent = formatNumber(shown, 3);
-        return;
-      }
+      if (offline && exact) return showOffline(asked());
       sendTrait(view, "surface_params", { ...params, [key]: asked() });
     });
     const label = h("label", {}, [key, input, readout]);
     if (offline && exact) {
       markTicks(input, offline.values(control).map(toSlider));
+      stepWithKeys(input, offline, control, showOffline);
       label.appendChild(offlineNote(offline, control));
     }
     return label;

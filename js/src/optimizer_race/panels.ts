@@ -2,7 +2,7 @@
 // hyperparameter sliders (sent "latest wins" while dragging), plus the "add an optimizer" menu.
 
 import { h, needsKernel } from "../lib/dom";
-import { markTicks, offlineNote, offlineOrKernel } from "../lib/offline";
+import { markTicks, offlineNote, offlineOrKernel, stepWithKeys } from "../lib/offline";
 import { formatNumber } from "../lib/format";
 import { niceValue, sliderToValue, valueToSlider } from "./controls";
 import { drawFrame } from "./playback";
@@ -68,15 +68,15 @@ function hyperSlider(view: RaceView, r: RacerData, info: HyperInfo, hyper: Hyper
   const toSlider = (v: number) => valueToSlider(v, info.min, info.max, info.log);
   input.value = String(toSlider(value));
   const readout = h("span", { class: "dlw-readout" }, [formatNumber(value, 3)]);
+  const showOffline = (v: number) => {
+    // nearest on the slider's own scale; the state (and this panel) come from the table
+    const shown = setOffline(view, control, v, info.log);
+    input.value = String(toSlider(shown));
+    readout.textContent = formatNumber(shown, 4);
+  };
   input.addEventListener("input", () => {
     const v = niceValue(sliderToValue(Number(input.value), info.min, info.max, info.log));
-    if (offline?.has(control)) {
-      // nearest on the slider's own scale; the state (and this panel) come from the table
-      const shown = setOffline(view, control, v, info.log);
-      input.value = String(toSlider(shown));
-      readout.textContent = formatNumber(shown, 4);
-      return;
-    }
+    if (offline?.has(control)) return showOffline(v);
     readout.textContent = formatNumber(v, 3);
     state.pendingHyper[r.racer.name] = { ...(state.pendingHyper[r.racer.name] ?? {}), [info.key]: v };
     view.hyperSender.push(copy(state.pendingHyper));
@@ -84,6 +84,7 @@ function hyperSlider(view: RaceView, r: RacerData, info: HyperInfo, hyper: Hyper
   const label = h("label", { class: "dlw-race-slider" }, [info.label, input, readout]);
   if (offline?.has(control)) {
     markTicks(input, offline.values(control).map(toSlider));
+    stepWithKeys(input, offline, control, showOffline);
     label.appendChild(offlineNote(offline, control));
   }
   return label;
