@@ -5,6 +5,8 @@ AttributeError, a TraitError or a bare "could not convert string to float")."""
 from __future__ import annotations
 
 import math
+import pathlib
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +74,10 @@ ENTRIES: dict[str, tuple[Callable[..., Any], list[str]]] = {
         ["model", "input_shape", "batch_size", "name"]),
     "load_dataset": (lambda **k: dlwidgets.load_dataset(k.pop("name", "moons"), **k),
                      ["name", "n", "noise", "val_fraction", "seed"]),
+    "export_html": (lambda **k: dlwidgets.export_html(
+        dlwidgets.ActivationExplorer(), pathlib.Path(tempfile.mkdtemp()) / "page.html",
+        quiet=k.pop("quiet", True), **k),
+        ["precompute", "precompute_limit", "quiet"]),
 }
 
 
