@@ -14,7 +14,9 @@ Patches of two groups that write overlapping paths are marked as conflicting: th
 one of them away from its exported value at a time (the other snaps back), so every state it
 shows is one the live widget computed.
 
-The exporter estimates each group's size from the patch of the exported state (no compute),
+The exporter estimates each group's size from the patch of the exported state (no compute;
+a widget whose states' arrays differ in size gives their sizes relative to it in
+``offline_weights``),
 keeps the groups that fit the limit in the widget's order, says what it precomputes and how
 large it is, computes them, and puts the table into the widget's state as ``_offline``, its
 arrays as binary buffers like the rest of the state. ``js/src/lib/offline.ts`` applies it.
@@ -36,6 +38,8 @@ from .widgets._traits import wire_tree
 Path = list[str]
 Patch = list[list[Any]]  # [[path, value], ...]; values in wire form (arrays as memoryviews)
 
+#: About what a refused combination's message takes in the page.
+REFUSAL_BYTES = 160
 #: Default cap on the bytes of precomputed states in one page (all widgets together).
 DEFAULT_LIMIT_BYTES = 16_000_000
 
@@ -106,13 +110,25 @@ def make_patch(values: dict[tuple[str, ...], Any]) -> Patch:
     return [[list(path), wire_tree(value)] for path, value in values.items()]
 
 
-def encoded_size(value: Any) -> int:
-    """Bytes ``value`` takes in the page: its JSON plus its buffers in base64 with their paths."""
+#: What a buffer's path in the page adds to its path inside a state: it starts with
+#: "_offline", "groups", <group>, "states", <state> (see ``_widget_entry`` in export.py).
+_PATH_PREFIX = len(json.dumps(["_offline", "groups", 10, "states", 100], separators=(",", ":"))) \
+    - len(json.dumps(["v"], separators=(",", ":")))
+
+
+def encoded_parts(value: Any) -> tuple[int, int]:
+    """Bytes ``value`` takes in the page as a precomputed state: (its JSON with the buffers'
+    paths, its buffers in base64)."""
     plain, paths, buffers = _remove_buffers({"v": value})
     size = len(json.dumps(plain, separators=(",", ":"), allow_nan=True))
     size += len(json.dumps(paths, separators=(",", ":"))) - 2 if paths else 0
-    size += sum(4 * math.ceil(memoryview(b).nbytes / 3) + 3 for b in buffers)
-    return size
+    size += _PATH_PREFIX * len(paths)
+    return size, sum(4 * math.ceil(memoryview(b).nbytes / 3) + 3 for b in buffers)
+
+
+def encoded_size(value: Any) -> int:
+    """Bytes ``value`` takes in the page."""
+    return sum(encoded_parts(value))
 
 
 def _overlaps(a: Path, b: Path) -> bool:
@@ -168,9 +184,14 @@ def plan(widget: Any, budget: float) -> Plan | None:
     kept: list[OfflineGroup] = []
     estimates: list[int] = []
     skipped: list[tuple[OfflineGroup, int]] = []
+    weigh = getattr(widget, "offline_weights", None)
     for group in groups:
-        one = encoded_size(patch_at(state, group.paths))
-        estimate = group.size * one + encoded_size([c.values for c in group.controls]) + 64
+        text, arrays = encoded_parts(patch_at(state, group.paths))
+        # arrays the same size as the exported state's, unless the widget knows better
+        weights = weigh(group) if callable(weigh) else [1.0] * group.size
+        # (weight 0: a combination the widget refuses, stored as its message)
+        estimate = sum(text if w > 0 else REFUSAL_BYTES for w in weights) \
+            + math.ceil(sum(weights) * arrays) + encoded_size([c.values for c in group.controls]) + 64
         if estimate <= budget:
             kept.append(group)
             estimates.append(estimate)

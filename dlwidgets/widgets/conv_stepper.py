@@ -388,6 +388,29 @@ class ConvStepper(DLWidget):
         return [OfflineGroup(key="settings", label=label, what="convolution states",
                              controls=controls, paths=[list(p) for p in OFFLINE_PATHS])]
 
+    def _trace_values(self, settings: dict[str, Any]) -> int:
+        """How many numbers the trace of ``settings`` holds, from its geometry alone."""
+        nf, cg, kh, kw = self._weight.shape
+        c, h, w = self._image.shape
+        s, d = settings["stride"], settings["dilation"]
+        pads, _ = conv.resolve_padding(settings["padding"], (kh, kw), tuple(s), tuple(d))
+        g = conv.ConvGeometry((h, w), (kh, kw), tuple(s), pads, tuple(d))
+        (ho, wo), (hp, wp) = g.out_size, g.padded_size
+        if ho < 1 or wo < 1:
+            return 0  # refused: only a message
+        ps, pst = settings["pool_size"], settings["pool_stride"]
+        po = [conv.output_size(n, k, st) for n, k, st in zip((ho, wo), ps, pst)]
+        pooled = nf * po[0] * po[1] * (ps[0] * ps[1] + 2) if min(po) >= 1 else 0
+        return (c * h * w + c * hp * wp + nf * cg * kh * kw + nf
+                + 2 * nf * ho * wo * cg * kh * kw + 2 * nf * ho * wo + nf * cg * hp * wp + pooled)
+
+    def offline_weights(self, group: OfflineGroup) -> list[float]:
+        """Each state's size relative to the exported one (output sizes differ)."""
+        names = [c.name for c in group.controls]
+        base = self._trace_values(self._settings)
+        return [self._trace_values({**self._settings, **{k: [v, v] for k, v in zip(names, combo)}})
+                / base for combo in group.combinations()]
+
     def offline_states(self, groups: list[OfflineGroup]) -> list[list[Patch | str]]:
         """Every combination computed as ``configure`` would (``_compute``: the engine's
         ``conv_trace`` and the rest, one combination at a time since each has its own output
