@@ -281,3 +281,21 @@ def test_race_values_the_live_widget_refuses_carry_its_error_message(tmp_path, c
     (entry,) = _page_state(page)
     assert sum(isinstance(s, dict) for s in entry["state"]["_offline"]["groups"][0]["states"]) \
         == refused
+
+
+def test_race_states_with_a_swarm_and_gradient_noise_equal_the_live_widget():
+    race = OptimizerRace("rastrigin", ["momentum", "rmsprop"], steps=40, swarm=5, noise=0.5,
+                         seed=3)
+    rng_before = torch.get_rng_state()
+    groups = [g for g in race.offline_groups() if g.key in ("hyper/momentum/lr",
+                                                            "hyper/rmsprop/alpha")]
+    states = race.offline_states(groups)
+    assert torch.equal(torch.get_rng_state(), rng_before)  # seeded generators only
+    t = {"groups": [{"controls": [{"name": c.name, "values": c.values, "base": c.base}
+                                  for c in g.controls], "states": s}
+                    for g, s in zip(groups, states)]}
+
+    def setter(control, value):
+        _, name, key = control.split(".")
+        race.set_hyper(name, **{key: value})
+    assert _check_against_live(race, t, setter, setter) == sum(g.size for g in groups)
