@@ -61,6 +61,8 @@ describe("OfflineTable", () => {
     expect(changed).toEqual(["paths"]);
     expect(offline.value("hyper.sgd.lr")).toBe(0.1);
     expect(offline.note("hyper.sgd.lr")).toBe("offline: 2 precomputed values");
+    expect(offline.sharing("hyper.sgd.lr")).toContain("1 other control that shares its state");
+    expect(offline.sharing("surface_params.a")).toContain("2 other controls");
   });
   it("keeps independent groups and resets conflicting ones to their exported value", () => {
     const { model, offline } = table();

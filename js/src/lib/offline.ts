@@ -122,6 +122,13 @@ export class OfflineTable {
     return `offline: ${n} precomputed values${joint}`;
   }
 
+  /** " Moving it puts n other controls back to their exported values." when it shares state. */
+  sharing(name: string): string {
+    const at = this.where.get(name);
+    const n = at ? this.data.groups[at[0]].conflicts.length : 0;
+    return n ? ` Moving it puts ${n} other control${n > 1 ? "s" : ""} that share${n > 1 ? "" : "s"} its state back to their exported value${n > 1 ? "s" : ""}.` : "";
+  }
+
   /**
    * Move control `name` to the precomputed value nearest `value` and show that state. Groups in
    * conflict go back to their exported value first. Returns the value now shown.
@@ -176,7 +183,7 @@ export function offlineOrKernel<T extends HTMLInputElement | HTMLSelectElement>(
   if (!table?.has(name)) return needsKernel(model, control);
   control.classList.add("dlw-offline-exact");
   control.dataset.offline = name;
-  control.title = `${table.note(name)}; the control snaps to them (exact states, computed by PyTorch at export). Other values: ${KERNEL_HINT}`;
+  control.title = `${table.note(name)}; the control snaps to them (exact states, computed by PyTorch at export).${table.sharing(name)} Other values: ${KERNEL_HINT}`;
   return control;
 }
 
