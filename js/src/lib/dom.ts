@@ -77,10 +77,21 @@ export function attachStyle(el: HTMLElement): HTMLStyleElement {
   return style;
 }
 
-/** Root element of a widget view, with its stylesheet, the theme class and a data attribute
- * tests can find. */
-export function widgetRoot(el: HTMLElement, name: string): HTMLDivElement {
+/** A widget's own rules (beyond style.css), kept like the shared stylesheet: one `<style>` per
+ * view inside the view's element, so they reach a shadow root too. */
+export function attachWidgetStyle(el: HTMLElement, name: string, css: string): void {
+  if (el.querySelector(`:scope > style[data-dlw-widget-style="${name}"]`)) return;
+  const style = document.createElement("style");
+  style.setAttribute("data-dlw-widget-style", name);
+  style.textContent = css;
+  attachStyle(el).after(style);
+}
+
+/** Root element of a widget view, with its stylesheet (and the widget's own rules, `css`), the
+ * theme class and a data attribute tests can find. */
+export function widgetRoot(el: HTMLElement, name: string, css = ""): HTMLDivElement {
   attachStyle(el);
+  if (css) attachWidgetStyle(el, name, css);
   const root = h("div", { class: `dlw-root dlw-${name}`, "data-dlw-widget": name });
   el.appendChild(root);
   return root;
