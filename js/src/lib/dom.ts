@@ -49,6 +49,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Enter in `input` presses `button` (a value that is applied with a button, such as an edited
+ * weight or a clamp value): typing a value and pressing Enter then does what the button does. */
+export function enterClicks(input: HTMLInputElement, button: HTMLButtonElement): void {
+  ownKeys(input);
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    if (!button.disabled) button.click();
+  });
+}
+
 /**
  * Keys pressed inside `el` go to the widget, not to the notebook's shortcuts. JupyterLab and
  * Notebook 7 (Lumino) match keyboard shortcuts on every keydown before the page sees it
