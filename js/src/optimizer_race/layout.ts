@@ -16,7 +16,8 @@ const RACE_CSS = `
 body[data-jp-theme-light="false"] .dlw-optimizer-race, body.vscode-dark .dlw-optimizer-race, .dlw-optimizer-race.dlw-dark {
   --dlw-race-badge-good: rgba(76, 175, 80, 0.25); --dlw-race-badge-bad: rgba(244, 67, 54, 0.22);
 }
-.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--dlw-race-badge); }
+.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--dlw-race-badge); white-space: nowrap; }
+.dlw-optimizer-race .dlw-race-speed-label, .dlw-optimizer-race .dlw-race-add-row label { display: inline-flex; align-items: center; gap: 6px; }
 .dlw-optimizer-race .dlw-race-badge-converged { background: var(--dlw-race-badge-good); }
 .dlw-optimizer-race .dlw-race-badge-diverged { background: var(--dlw-race-badge-bad); color: var(--dlw-bad); }
 .dlw-optimizer-race .dlw-race-explain { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 4px 14px; margin-top: 6px; }
