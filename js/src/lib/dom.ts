@@ -1,6 +1,7 @@
 // Small DOM helpers. User strings only ever go in as text (textContent), never as HTML.
 
 import css from "./style.css";
+import { markDark } from "./theme";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 
@@ -105,6 +106,7 @@ export function widgetRoot(el: HTMLElement, name: string, css = ""): HTMLDivElem
   if (css) attachWidgetStyle(el, name, css);
   const root = h("div", { class: `dlw-root dlw-${name}`, "data-dlw-widget": name });
   el.appendChild(root);
+  markDark(root); // views that draw follow later switches with onThemeChange
   return root;
 }
 
