@@ -138,6 +138,21 @@ def overflow_problems(page: Any, root: Any) -> list[str]:
     return list(root.evaluate(_OVERFLOW))
 
 
+def tall_screenshot(page: Any, root: Any, name: str) -> None:
+    """A screenshot of a whole widget for the docs: the window is made taller for it (same
+    width, so the same layout), since the notebook only draws what is in view."""
+    view = page.viewport_size
+    page.set_viewport_size({"width": view["width"], "height": 2000})
+    try:
+        _settle(page)
+        root.scroll_into_view_if_needed()
+        _settle(page)
+        harness.screenshot(root, name, docs=True)
+    finally:
+        page.set_viewport_size(view)
+        _settle(page)
+
+
 @pytest.fixture(scope="module")
 def lab_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
     """One JupyterLab page with every widget of WIDGETS shown, shared by this module's tests."""
@@ -184,6 +199,8 @@ def test_every_widget_fits_its_output_area(lab_page: tuple[Any, harness.ConsoleL
         if problems:
             failures[name] = problems
             harness.screenshot(root, f"layout_{width}_{name.replace('#', '_')}", docs=False)
+    if width == WIDTHS[0]:  # the docs show the convolution stepper wrapped in a narrow output
+        tall_screenshot(page, _roots(page)["conv-stepper"], "layout_narrow_conv_stepper")
     assert not failures, f"at an output width of {width} px:\n" + "\n".join(
         f"  {name}: " + "; ".join(p) for name, p in failures.items())
     harness.assert_no_console_errors(log)
@@ -228,4 +245,4 @@ def test_race_stacks_when_too_narrow(lab_page: tuple[Any, harness.ConsoleLog]) -
     assert surface and chart
     assert chart["y"] >= surface["y"] + surface["height"] - 1, "the race did not stack at 700 px"
     assert not overflow_problems(page, root)
-    harness.screenshot(root, "layout_narrow_race", docs=True)
+    tall_screenshot(page, root, "layout_narrow_race")
