@@ -95,7 +95,9 @@ INPUTS = [
                [2, 1], voila="(r) => r.querySelector('.dlw-conv-formula').textContent"
                ".includes('/ 2) + 1')"),
     TypedInput("conv-dilation", "conv-stepper", "input.dlw-dilation-w", "2",
-               "list(conv.dilation)", [1, 2]),
+               "list(conv.dilation)", [1, 2],
+               voila="(r) => r.querySelector('.dlw-conv-formula').textContent"
+               ".includes('2·(3−1)')"),
     TypedInput("conv-pool-size", "conv-stepper", "input.dlw-pool-size", "3",
                "conv.settings['pool_size']", [3, 3]),
     TypedInput("conv-cell", "conv-stepper", "input.dlw-cell-editor", "5",
