@@ -171,6 +171,25 @@ def lab_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harne
         ctx.close()
 
 
+@pytest.fixture(scope="module")
+def voila_page(browser: Any, voila: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
+    """The same widgets as a Voilà dashboard (its output areas are as wide as the page)."""
+    ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
+    ctx.set_default_timeout(60_000)
+    page = ctx.new_page()
+    log = harness.ConsoleLog()
+    log.attach(page)
+    cells = [SETUP] + [f"# {name}\n{code}" for name, code in WIDGETS.items()]
+    nb = harness.write_notebook(voila.root, "layout_all_widgets_voila.ipynb", cells)
+    try:
+        harness.open_in_voila(page, voila, nb, timeout=300)
+        page.wait_for_function(f"() => document.querySelectorAll('[data-dlw-widget]').length >= {len(WIDGETS)}",
+                               timeout=300_000)
+        yield page, log
+    finally:
+        ctx.close()
+
+
 def _roots(page: Any) -> dict[str, Any]:
     """WIDGETS name → the locator of its view (the n-th view of a data-dlw-widget name is the
     n-th entry of WIDGETS with that name)."""
@@ -202,6 +221,21 @@ def test_every_widget_fits_its_output_area(lab_page: tuple[Any, harness.ConsoleL
     if width == WIDTHS[0]:  # the docs show the convolution stepper wrapped in a narrow output
         tall_screenshot(page, _roots(page)["conv-stepper"], "layout_narrow_conv_stepper")
     assert not failures, f"at an output width of {width} px:\n" + "\n".join(
+        f"  {name}: " + "; ".join(p) for name, p in failures.items())
+    harness.assert_no_console_errors(log)
+
+
+@pytest.mark.parametrize("width", [700, 1000])
+def test_every_widget_fits_in_voila(voila_page: tuple[Any, harness.ConsoleLog], width: int) -> None:
+    page, log = voila_page
+    reached = set_output_width(page, width)
+    assert reached == width, f"could not make Voilà's output area {width} px wide (got {reached})"
+    failures = {}
+    for name, root in _roots(page).items():
+        problems = overflow_problems(page, root)
+        if problems:
+            failures[name] = problems
+    assert not failures, f"in Voilà at an output width of {width} px:\n" + "\n".join(
         f"  {name}: " + "; ".join(p) for name, p in failures.items())
     harness.assert_no_console_errors(log)
 
