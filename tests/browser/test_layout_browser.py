@@ -3,6 +3,8 @@
 ``.jp-OutputArea-output`` a widget sits in) is that wide; then, for each widget, its root may not
 be wider than the output area (``scrollWidth`` ≤ ``clientWidth`` + 1), nothing inside it may
 stick out of the output area or scroll sideways, and the output area itself may not scroll.
+The same holds in Notebook 7 and in a Voilà dashboard at 700 and 1000 px (their notebook column
+is not 1400 px wide by default).
 
 The optimizer race keeps its surface and its controls (loss chart, per-optimizer sliders) side by
 side wherever both fit: at 1000 and 1400 px they sit next to each other, both in view at once.
@@ -172,6 +174,23 @@ def lab_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harne
 
 
 @pytest.fixture(scope="module")
+def notebook7_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
+    """The same widgets in Notebook 7 (whose notebook column is narrower than the window)."""
+    ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
+    ctx.set_default_timeout(60_000)
+    page = ctx.new_page()
+    log = harness.ConsoleLog()
+    log.attach(page)
+    cells = [SETUP] + [f"# {name}\n{code}" for name, code in WIDGETS.items()]
+    nb = harness.write_notebook(jupyter.root, "layout_all_widgets_nb7.ipynb", cells)
+    try:
+        harness.open_in_notebook7(page, jupyter, nb, timeout=300)
+        yield page, log
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
 def voila_page(browser: Any, voila: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
     """The same widgets as a Voilà dashboard (its output areas are as wide as the page)."""
     ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
@@ -221,6 +240,18 @@ def test_every_widget_fits_its_output_area(lab_page: tuple[Any, harness.ConsoleL
     if width == WIDTHS[0]:  # the docs show the convolution stepper wrapped in a narrow output
         tall_screenshot(page, _roots(page)["conv-stepper"], "layout_narrow_conv_stepper")
     assert not failures, f"at an output width of {width} px:\n" + "\n".join(
+        f"  {name}: " + "; ".join(p) for name, p in failures.items())
+    harness.assert_no_console_errors(log)
+
+
+@pytest.mark.parametrize("width", [700, 1000])
+def test_every_widget_fits_in_notebook7(notebook7_page: tuple[Any, harness.ConsoleLog],
+                                        width: int) -> None:
+    page, log = notebook7_page
+    reached = set_output_width(page, width)
+    assert reached == width, f"could not make Notebook 7's output area {width} px wide (got {reached})"
+    failures = {name: p for name, root in _roots(page).items() if (p := overflow_problems(page, root))}
+    assert not failures, f"in Notebook 7 at an output width of {width} px:\n" + "\n".join(
         f"  {name}: " + "; ".join(p) for name, p in failures.items())
     harness.assert_no_console_errors(log)
 
