@@ -3,8 +3,7 @@
 ``.jp-OutputArea-output`` a widget sits in) is that wide; then, for each widget, its root may not
 be wider than the output area (``scrollWidth`` ≤ ``clientWidth`` + 1), nothing inside it may
 stick out of the output area or scroll sideways, and the output area itself may not scroll.
-The same holds in Notebook 7 and in a Voilà dashboard at 700 and 1000 px (their notebook column
-is not 1400 px wide by default).
+The same is checked in Notebook 7 and in a Voilà dashboard, at 700 and 1000 px.
 
 The optimizer race keeps its surface and its controls (loss chart, per-optimizer sliders) side by
 side wherever both fit: at 1000 and 1400 px they sit next to each other, both in view at once.
