@@ -72,6 +72,11 @@ describe("contrast", () => {
     expect(textOn([255, 255, 255])).toBe("#111");
     expect(textOn([0, 0, 60])).toBe("#fff");
     expect(textOn([255, 255, 255], "black", "white")).toBe("black");
+    // mid blues of the LSTM text strip: dark text reads better than white (WCAG ≥ 4.5)
+    for (const rgb of [[59, 133, 188], [77, 150, 197]]) {
+      expect(textOn(rgb)).toBe("#111");
+      expect(contrastRatio(rgb, [17, 17, 17])).toBeGreaterThan(4.5);
+    }
   });
 });
 

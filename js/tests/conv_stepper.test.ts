@@ -101,6 +101,32 @@ describe("formatting", () => {
 });
 
 describe("layout", () => {
+  it("panels wrap onto rows within a narrow width and keep room for the operator after a row", () => {
+    const spec = [
+      { key: "input", title: "", rows: 10, cols: 10, cell: 38, deck: 0 },
+      { key: "kernel", title: "", rows: 3, cols: 3, cell: 40, deck: 0 },
+      { key: "products", title: "", rows: 3, cols: 3, cell: 40, deck: 0 },
+      { key: "output", title: "", rows: 8, cols: 8, cell: 35, deck: 0 },
+    ];
+    const wide = layoutPanels(spec);
+    expect(wide.width).toBeGreaterThan(700);
+    expect(new Set(wide.panels.map((p) => p.y)).size).toBe(1);
+    const narrow = layoutPanels(spec, 640);
+    expect(narrow.width).toBeLessThanOrEqual(640);
+    expect(narrow.height).toBeGreaterThan(wide.height);
+    const rows = new Set(narrow.panels.map((p) => p.y));
+    expect(rows.size).toBeGreaterThan(1);
+    // no two panels overlap
+    const box = (p: (typeof narrow.panels)[number]) => [p.x, p.y, p.x + p.cols * p.cell, p.y + p.rows * p.cell];
+    for (let a = 0; a < narrow.panels.length; a++) {
+      for (let b = a + 1; b < narrow.panels.length; b++) {
+        const [ax0, ay0, ax1, ay1] = box(narrow.panels[a]);
+        const [bx0, by0, bx1, by1] = box(narrow.panels[b]);
+        expect(ax1 <= bx0 || bx1 <= ax0 || ay1 <= by0 || by1 <= ay0).toBe(true);
+      }
+    }
+  });
+
   it("panels sit side by side without overlapping, and cells are found under the pointer", () => {
     const spec = [
       { key: "input", title: "", rows: 10, cols: 10, cell: cellSize(10, 380), deck: 12 },

@@ -41,13 +41,28 @@ describe("theme variables", () => {
   });
 
   it("text is readable (WCAG AA) on both palettes, with the dark fallbacks", () => {
-    const fallback = (v: string) => (v.startsWith("var(") ? v.slice(v.indexOf(",") + 1, -1).trim() : v);
+    // the innermost default of nested var() fallbacks
+    const fallback = (v: string): string => (v.startsWith("var(") ? fallback(v.slice(v.indexOf(",") + 1, -1).trim()) : v);
     for (const palette of [light, dark]) {
       const bg = parseColor(fallback(palette["--dlw-bg"]));
       for (const name of ["--dlw-fg", "--dlw-muted"]) {
         const fg = blend(parseColor(fallback(palette[name])), bg);
         expect(contrastRatio(fg, bg), name).toBeGreaterThanOrEqual(4.5);
       }
+    }
+  });
+
+  it("in marimo's dark theme the dark palette takes marimo's colours, and they are readable", () => {
+    // marimo 0.25's dark values of the variables it sets on the page (they reach shadow roots)
+    const marimo: Record<string, string> = {
+      "--background": "#181c1a", "--foreground": "#eceeed", "--muted-foreground": "#aab2af",
+    };
+    expect(dark["--dlw-fg"]).toContain("var(--foreground,");
+    expect(dark["--dlw-muted"]).toContain("var(--muted-foreground,");
+    expect(dark["--dlw-bg"]).toContain("var(--background,");
+    const bg = parseColor(marimo["--background"]);
+    for (const name of ["--foreground", "--muted-foreground"]) {
+      expect(contrastRatio(parseColor(marimo[name]), bg), name).toBeGreaterThanOrEqual(4.5);
     }
   });
 

@@ -95,3 +95,35 @@ def test_marimo_widgets_styled_drawing_and_interactive(marimo_server: str, page:
         time.sleep(0.3)
     assert harness.canvas_signature(canvas) != before, "stepping the convolution changed nothing"
     harness.assert_no_console_errors(console)
+
+
+def test_marimo_dark_mode_gives_the_dark_palette(marimo_server: str, page: Any,
+                                                 console: harness.ConsoleLog) -> None:
+    """marimo's dark theme (``?theme=dark``, as its settings menu sets it) marks the page body
+    (class "dark", data-theme="dark"); inside their shadow roots the widgets take the dark
+    palette: canvases redrawn on a dark background with light text and axes, and every piece of
+    text at a WCAG contrast of at least 4.5 (the checks of test_dark_theme_browser)."""
+    from tests.browser import test_dark_theme_browser as dark
+
+    page.goto(marimo_server + "?theme=dark")
+    page.wait_for_function("() => document.body.classList.contains('dark')"
+                           " || document.body.dataset.theme === 'dark'", timeout=60_000)
+    roots = _all_widgets(page)
+    for i in range(roots.count()):
+        root = roots.nth(i)
+        kind = root.get_attribute("data-dlw-widget")
+        root.scroll_into_view_if_needed()
+        assert "dlw-dark" in (root.get_attribute("class") or ""), f"{kind} did not go dark"
+        assert dark._canvases_turn_dark(page, root), f"{kind}: its canvases kept a light background"
+        for c in range(root.locator(dark.THEMED).count()):
+            canvas = root.locator(dark.THEMED).nth(c)
+            if not canvas.is_visible():
+                continue
+            marks = canvas.evaluate(dark._CANVAS_MARKS)
+            assert marks["bgLum"] < 0.05 and marks["light"] >= 20, f"{kind} canvas {c}: {marks}"
+        texts = root.evaluate(dark._TEXT_CONTRAST)
+        assert len(texts) >= 3, f"found too little text in {kind}: {texts}"
+        poor = [t for t in texts if t["ratio"] < 4.5]
+        assert not poor, f"{kind}: text below WCAG AA contrast 4.5 in marimo's dark mode: {poor}"
+    harness.screenshot(page, "marimo_dark", docs=True)
+    harness.assert_no_console_errors(console)

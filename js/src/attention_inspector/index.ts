@@ -44,13 +44,6 @@ const STYLE = `
 .dlw-attn-table td:first-child, .dlw-attn-table th:first-child { text-align: left; }
 `;
 
-function injectAttentionStyle(): void {
-  if (document.getElementById("dlw-attention-style")) return;
-  const style = h("style", { id: "dlw-attention-style" });
-  style.textContent = STYLE;
-  document.head.appendChild(style);
-}
-
 interface Ui {
   drillHead: HTMLSelectElement;
   detail: HTMLDivElement;
@@ -62,8 +55,7 @@ interface Ui {
 }
 
 function render({ model, el }: Pick<RenderProps<AttentionInspectorModel>, "model" | "el">): () => void {
-  injectAttentionStyle();
-  const root = widgetRoot(el, "attention-inspector");
+  const root = widgetRoot(el, "attention-inspector", STYLE);
   const state: ViewState = createViewState();
   const m = model as unknown as Model;
   const ui: Ui = {

@@ -8,7 +8,7 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { createSurface, pointerPosition } from "../lib/canvas";
-import { isStandalone, listen, ownKeys } from "../lib/dom";
+import { enterClicks, isStandalone, listen, ownKeys } from "../lib/dom";
 import { onThemeChange } from "../lib/theme";
 import { createTimeline } from "../lib/timeline";
 import { createTooltip } from "../lib/tooltip";
@@ -192,9 +192,7 @@ function bindControls(s: Stepper) {
     if (!e || ui.editValue.value.trim() === "" || !Number.isFinite(value)) return;
     send(s, { type: "edit", target: e.target, layer: e.layer, index: e.index, value });
   });
-  ui.editValue.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") ui.editButton.click();
-  });
+  enterClicks(ui.editValue, ui.editButton);
   ui.lrInput.addEventListener("change", () => {
     const value = Number(ui.lrInput.value);
     if (Number.isFinite(value)) send(s, { type: "lr", value });

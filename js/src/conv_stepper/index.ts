@@ -12,6 +12,7 @@ import type { RenderProps } from "@anywidget/types";
 import { createSurface } from "../lib/canvas";
 import { OfflineTable } from "../lib/offline";
 import { isStandalone, listen, ownKeys } from "../lib/dom";
+import { observeWidth } from "../lib/fit";
 import { onThemeChange } from "../lib/theme";
 import { bindControls, syncControls } from "./controls";
 import { buildGallery } from "./gallery";
@@ -130,9 +131,16 @@ function render({ model, el }: Pick<RenderProps<ConvStepperModel>, "model" | "el
     s.requestDraw();
   });
   loadTrace(s);
+  // the panels wrap to the width the output area gives the widget
+  const unwatchWidth = observeWidth(s.ui.root, (width) => {
+    s.state.width = width;
+    relayout(s);
+    s.requestDraw();
+  });
   return () => {
     unlisten();
     unwatchTheme();
+    unwatchWidth();
     s.state.timeline?.destroy();
     if (s.state.raf) cancelAnimationFrame(s.state.raf);
     if (s.state.syncTimer) clearTimeout(s.state.syncTimer);

@@ -16,25 +16,44 @@ export interface Panel {
 
 export type PanelSpec = Omit<Panel, "x" | "y">;
 
-export const LAYOUT = { margin: 14, gap: 40, titleHeight: 22, footer: 24, maxWidth: 1080 };
+export const LAYOUT = { margin: 14, gap: 40, rowGap: 18, titleHeight: 22, footer: 24, maxWidth: 1080 };
 
 /** Cell size so `n` cells fit `budget` px, clamped to [lo, hi]. */
 export function cellSize(n: number, budget: number, lo = 3, hi = 40): number {
   return Math.max(lo, Math.min(hi, Math.floor(budget / Math.max(1, n))));
 }
 
-/** Place panels left to right, aligned at the top; returns the canvas size. */
-export function layoutPanels(panels: PanelSpec[]): { panels: Panel[]; width: number; height: number } {
+/** Where a panel ends on the right (its grid plus the stacked slices beside it). */
+const rightOf = (p: PanelSpec, x: number) => x + p.cols * p.cell + p.deck;
+
+/**
+ * Place panels left to right, aligned at the top; a panel that would pass `maxWidth` starts a new
+ * row (a narrow output area), keeping a gap after each row's last panel for the operator drawn
+ * between it and the next. Returns the canvas size.
+ */
+export function layoutPanels(panels: PanelSpec[], maxWidth = Infinity): { panels: Panel[]; width: number; height: number } {
   let x = LAYOUT.margin;
-  let height = 0;
+  let top = LAYOUT.margin;
+  let rowBottom = top;
+  let width = 0;
   const placed: Panel[] = [];
-  for (const p of panels) {
-    const y = LAYOUT.margin + LAYOUT.titleHeight + p.deck;
+  panels.forEach((p, k) => {
+    const room = k < panels.length - 1 ? LAYOUT.gap : 0;
+    if (x > LAYOUT.margin && rightOf(p, x) + room + LAYOUT.margin > maxWidth) {
+      x = LAYOUT.margin;
+      top = rowBottom + LAYOUT.rowGap;
+    }
+    const y = top + LAYOUT.titleHeight + p.deck;
     placed.push({ ...p, x, y });
-    x += p.cols * p.cell + p.deck + LAYOUT.gap;
-    height = Math.max(height, y + p.rows * p.cell);
+    width = Math.max(width, rightOf(p, x) + LAYOUT.margin);
+    x = rightOf(p, x) + LAYOUT.gap;
+    rowBottom = Math.max(rowBottom, y + p.rows * p.cell);
+  });
+  // a row that wrapped keeps room after its last panel for the operator
+  for (let k = 0; k + 1 < placed.length; k++) {
+    if (placed[k + 1].x <= placed[k].x) width = Math.max(width, rightOf(placed[k], placed[k].x) + LAYOUT.gap);
   }
-  return { panels: placed, width: x - LAYOUT.gap + LAYOUT.margin, height: height + LAYOUT.footer + LAYOUT.margin };
+  return { panels: placed, width, height: rowBottom + LAYOUT.footer + LAYOUT.margin };
 }
 
 /** Grid cell [row, col] of a panel under canvas point (x, y), or null. */
@@ -79,13 +98,27 @@ export function panelSpecs(g: Geometry, v: ViewName): PanelSpec[] {
   ];
 }
 
-/** Lay out the current view's panels, shrinking them all until they fit the maximum width. */
-export function fitPanels(g: Geometry, v: ViewName): { panels: Panel[]; width: number; height: number } {
-  let spec = panelSpecs(g, v);
+/**
+ * Lay out the current view's panels within `maxWidth` (the width the widget has, at most
+ * LAYOUT.maxWidth): in one row, shrinking the cells a little if that makes them fit; else in
+ * rows, shrinking further only if a single panel is still too wide.
+ */
+export function fitPanels(g: Geometry, v: ViewName, maxWidth = Infinity): { panels: Panel[]; width: number; height: number } {
+  const limit = Math.max(120, Math.min(LAYOUT.maxWidth, maxWidth));
+  const shrink = (spec: PanelSpec[]) => spec.map((p) => ({ ...p, cell: Math.max(3, Math.floor(p.cell * 0.85)) }));
+  const preferred = panelSpecs(g, v);
+  let spec = preferred;
   let laid = layoutPanels(spec);
-  for (let tries = 0; laid.width > LAYOUT.maxWidth && tries < 6; tries++) {
-    spec = spec.map((p) => ({ ...p, cell: Math.max(3, Math.floor(p.cell * 0.85)) }));
+  for (let tries = 0; laid.width > limit && tries < 2; tries++) {
+    spec = shrink(spec);
     laid = layoutPanels(spec);
+  }
+  if (laid.width <= limit) return laid;
+  spec = preferred;
+  laid = layoutPanels(spec, limit);
+  for (let tries = 0; laid.width > limit && tries < 6; tries++) {
+    spec = shrink(spec);
+    laid = layoutPanels(spec, limit);
   }
   return laid;
 }
@@ -94,7 +127,7 @@ export function fitPanels(g: Geometry, v: ViewName): { panels: Panel[]; width: n
 export function relayout(s: Stepper): void {
   const g = s.state.geom;
   if (!g) return;
-  const laid = fitPanels(g, viewOf(s));
+  const laid = fitPanels(g, viewOf(s), s.state.width);
   s.state.panels = laid.panels;
   s.ui.stage.dataset.panels = JSON.stringify(laid.panels.map(({ key, x, y, cell, rows, cols }) => ({ key, x, y, cell, rows, cols })));
   if (s.surface.width !== laid.width || s.surface.height !== laid.height) s.surface.resize(laid.width, laid.height);

@@ -81,8 +81,10 @@ export function operator(ctx: CanvasRenderingContext2D, theme: Theme, a: Panel |
   ctx.font = font(theme, 18);
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  const x = (a.x + a.cols * a.cell + a.deck + b.x) / 2;
-  const y = Math.min(a.y + (a.rows * a.cell) / 2, b.y + (b.rows * b.cell) / 2);
+  const end = a.x + a.cols * a.cell + a.deck;
+  const wrapped = b.x <= a.x; // b starts the next row: the operator stays beside a
+  const x = wrapped ? end + LAYOUT.gap / 2 : (end + b.x) / 2;
+  const y = wrapped ? a.y + (a.rows * a.cell) / 2 : Math.min(a.y + (a.rows * a.cell) / 2, b.y + (b.rows * b.cell) / 2);
   ctx.fillText(text, x, y);
 }
 

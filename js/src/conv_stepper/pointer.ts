@@ -52,8 +52,10 @@ function openEditor(s: Stepper, p: Panel, r: number, c: number, target: string, 
   const { editor, root } = s.ui;
   const canvasBox = s.surface.canvas.getBoundingClientRect();
   const rootBox = root.getBoundingClientRect();
-  editor.style.left = `${canvasBox.left - rootBox.left + p.x + c * p.cell}px`;
-  editor.style.top = `${canvasBox.top - rootBox.top + p.y + r * p.cell}px`;
+  // the canvas may be shown scaled down (a narrow output area): drawing px → page px
+  const scale = canvasBox.width / (s.surface.width || canvasBox.width || 1);
+  editor.style.left = `${canvasBox.left - rootBox.left + (p.x + c * p.cell) * scale}px`;
+  editor.style.top = `${canvasBox.top - rootBox.top + (p.y + r * p.cell) * scale}px`;
   editor.style.display = "";
   editor.value = String(Number(value.toPrecision(6)));
   editor.dataset.target = target;

@@ -119,6 +119,8 @@ export interface ViewState {
   trace: Trace | null;
   geom: Geometry | null;
   panels: Panel[];
+  /** Width the canvas may take (lib/fit.ts), Infinity until the view is laid out. */
+  width: number;
   /** Current frame of each view, kept when switching views. */
   frames: Record<ViewName, number>;
   hover: Hover | null;
@@ -150,6 +152,7 @@ export function createViewState(): ViewState {
     trace: null,
     geom: null,
     panels: [],
+    width: Infinity,
     frames: { conv: 0, pool: 0, transposed: 0 },
     hover: null,
     theme: { ...LIGHT_THEME },

@@ -6,7 +6,7 @@
 import type { RenderProps } from "@anywidget/types";
 import { decodeFloat } from "../lib/arrays";
 import { createSurface, pointerPosition } from "../lib/canvas";
-import { h, listen, needsKernel, ownKeys, widgetRoot } from "../lib/dom";
+import { enterClicks, h, listen, needsKernel, ownKeys, widgetRoot } from "../lib/dom";
 import { font, onThemeChange, readTheme } from "../lib/theme";
 import { createTimeline, type Timeline } from "../lib/timeline";
 import { boxAt, canvasSizeFor, exprFrames, exprLines, exprStepAt, layoutBoxes, shows, valueText, type Box } from "./graph";
@@ -136,6 +136,7 @@ function render({ model, el }: Pick<RenderProps<ExpressionStepperModel>, "model"
     const value = Number(editValue.value);
     if (view.editing && editValue.value.trim() !== "" && Number.isFinite(value)) model.send({ type: "edit", name: view.editing, value });
   });
+  enterClicks(editValue, editButton);
   const unlisten = listen(model, {
     "change:graph": load,
     "change:arrays": load,

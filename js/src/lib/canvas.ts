@@ -24,8 +24,12 @@ export function createSurface(width: number, height: number, className = "dlw-ca
       surface.height = hgt;
       canvas.width = Math.round(w * ratio);
       canvas.height = Math.round(hgt * ratio);
+      // drawn at w × hgt CSS px; the stylesheet may show it narrower (max-width: 100%), and
+      // the aspect ratio keeps its height in proportion then
       canvas.style.width = `${w}px`;
-      canvas.style.height = `${hgt}px`;
+      canvas.style.height = "auto";
+      canvas.style.aspectRatio = `${w} / ${hgt}`;
+      canvas.dataset.dlwHeight = String(hgt);
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     },
   };
@@ -33,8 +37,14 @@ export function createSurface(width: number, height: number, className = "dlw-ca
   return surface;
 }
 
-/** Pointer position in the canvas' CSS pixels. */
+/**
+ * Pointer position in the canvas' drawing coordinates (the CSS pixels it was sized to). A canvas
+ * narrower than its drawing (the stylesheet caps canvases at their container's width, so a
+ * narrow output area shows them scaled down) maps the pointer back to the drawing's scale.
+ */
 export function pointerPosition(canvas: HTMLCanvasElement, event: MouseEvent): [number, number] {
   const rect = canvas.getBoundingClientRect();
-  return [event.clientX - rect.left, event.clientY - rect.top];
+  const drawn = Number.parseFloat(canvas.style.width);
+  const scale = drawn > 0 && rect.width > 0 ? drawn / rect.width : 1;
+  return [(event.clientX - rect.left) * scale, (event.clientY - rect.top) * scale];
 }

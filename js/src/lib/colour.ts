@@ -85,10 +85,11 @@ export function blend(over: RGBA, under: ArrayLike<number>): RGBA {
   return [mix(0), mix(1), mix(2), 1];
 }
 
-/** Dark or light text on a background (simple luminance of the 0..255 channels above 0.55). */
+/** Dark or light text on a background: whichever has the higher WCAG contrast with it (a plain
+ * luminance threshold put white on mid blues at a contrast near 3). */
 export function textOn(rgb: ArrayLike<number>, dark = "#111", light = "#fff"): string {
-  const lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
-  return lum > 0.55 ? dark : light;
+  const ink = (css: string, fallback: RGBA) => parseColor(css, fallback);
+  return contrastRatio(rgb, ink(dark, [17, 17, 17, 1])) >= contrastRatio(rgb, ink(light, [255, 255, 255, 1])) ? dark : light;
 }
 
 // ---------------------------------------------------------------------------------------------

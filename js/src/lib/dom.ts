@@ -1,6 +1,7 @@
 // Small DOM helpers. User strings only ever go in as text (textContent), never as HTML.
 
 import css from "./style.css";
+import { markDark } from "./theme";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 
@@ -49,6 +50,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Enter in `input` presses `button` (a value that is applied with a button, such as an edited
+ * weight or a clamp value): typing a value and pressing Enter then does what the button does. */
+export function enterClicks(input: HTMLInputElement, button: HTMLButtonElement): void {
+  ownKeys(input);
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    if (!button.disabled) button.click();
+  });
+}
+
 /**
  * Keys pressed inside `el` go to the widget, not to the notebook's shortcuts. JupyterLab and
  * Notebook 7 (Lumino) match keyboard shortcuts on every keydown before the page sees it
@@ -77,12 +89,24 @@ export function attachStyle(el: HTMLElement): HTMLStyleElement {
   return style;
 }
 
-/** Root element of a widget view, with its stylesheet, the theme class and a data attribute
- * tests can find. */
-export function widgetRoot(el: HTMLElement, name: string): HTMLDivElement {
+/** A widget's own rules (beyond style.css), kept like the shared stylesheet: one `<style>` per
+ * view inside the view's element, so they reach a shadow root too. */
+export function attachWidgetStyle(el: HTMLElement, name: string, css: string): void {
+  if (el.querySelector(`:scope > style[data-dlw-widget-style="${name}"]`)) return;
+  const style = document.createElement("style");
+  style.setAttribute("data-dlw-widget-style", name);
+  style.textContent = css;
+  attachStyle(el).after(style);
+}
+
+/** Root element of a widget view, with its stylesheet (and the widget's own rules, `css`), the
+ * theme class and a data attribute tests can find. */
+export function widgetRoot(el: HTMLElement, name: string, css = ""): HTMLDivElement {
   attachStyle(el);
+  if (css) attachWidgetStyle(el, name, css);
   const root = h("div", { class: `dlw-root dlw-${name}`, "data-dlw-widget": name });
   el.appendChild(root);
+  markDark(root); // views that draw follow later switches with onThemeChange
   return root;
 }
 

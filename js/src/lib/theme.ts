@@ -91,9 +91,26 @@ export function font(theme: Theme, px: number, weight = "", mono = false): strin
   return `${weight ? `${weight} ` : ""}${px}px ${mono ? theme.monoFont : theme.font}`;
 }
 
-/** True when the page shows a dark JupyterLab theme (JupyterLab and Voilà mark the body). */
+/**
+ * True when the page shows a dark theme: JupyterLab and Voilà mark the body
+ * data-jp-theme-light="false", VS Code gives it the class vscode-dark, marimo the classes
+ * "dark" and "dark-theme" and data-theme="dark".
+ */
 export function isDarkPage(doc: Document = document): boolean {
-  return doc.body?.getAttribute("data-jp-theme-light") === "false";
+  const body = doc.body;
+  if (!body) return false;
+  return body.getAttribute("data-jp-theme-light") === "false" || body.dataset.theme === "dark"
+    || ["dark", "dark-theme", "vscode-dark"].some((c) => body.classList.contains(c));
+}
+
+/**
+ * Give a widget root the class dlw-dark while its page is dark. The stylesheet's own body
+ * selectors cannot see the page from inside a shadow root (marimo mounts each widget in one),
+ * so the root carries the host's choice itself; the dark palette (style.css) then applies.
+ */
+export function markDark(el: Element): void {
+  const root = el.closest(".dlw-root") ?? el;
+  root.classList.toggle("dlw-dark", isDarkPage(root.ownerDocument));
 }
 
 // A theme switch sets body attributes first and loads the new stylesheet after, so the colours
@@ -108,9 +125,11 @@ const RECHECK_MS = [0, 50, 200, 600, 1500];
 export function onThemeChange(el: Element, cb: (theme: Theme) => void): () => void {
   if (typeof document === "undefined" || typeof MutationObserver === "undefined") return () => {};
   const signature = (t: Theme) => `${t.fg}|${t.bg}|${t.muted}|${t.grid}|${t.axis}|${t.accent}`;
+  markDark(el);
   let last = signature(readTheme(el));
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const check = () => {
+    markDark(el);
     const theme = readTheme(el);
     const now = signature(theme);
     if (now !== last) {
@@ -134,7 +153,7 @@ export function onThemeChange(el: Element, cb: (theme: Theme) => void): () => vo
   // JupyterLab marks the body and adds the theme's <link> to it; other hosts use <head>
   if (document.body) {
     observer.observe(document.body, {
-      attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"], childList: true,
+      attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "data-theme", "class"], childList: true,
     });
   }
   observer.observe(document.head, { childList: true });

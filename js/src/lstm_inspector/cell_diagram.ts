@@ -11,7 +11,7 @@ import { visibleToken } from "./tokens";
 import { previousStep } from "./trace";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const W = 380;
+const W = 420;
 const H = 250;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -100,11 +100,11 @@ function lstmCell(ins: Inspector, sk: Sketch, r: CellReads): string[] {
   // c path
   sk.line([[12, 36], [108, 36]]);
   sk.line([[132, 36], [218, 36]]);
-  sk.line([[242, 36], [368, 36]]);
+  sk.line([[242, 36], [W - 4, 36]]);
   sk.num(14, 28, `c_prev = ${fmt(n.cPrev)}`, "start");
   sk.node(120, 36, "×");
   sk.node(230, 36, "+");
-  sk.num(368, 28, `c_t = ${fmt(n.c)}`, "end", sk.theme.accent);
+  sk.num(W - 4, 28, `c_t = ${fmt(n.c)}`, "end", sk.theme.accent);
   sk.num(175, 28, `f·c = ${fmt(n.fc)}`);
   // gates
   sk.box(60, 170, "σ f", n.f, SIGMOID_FILL);
@@ -116,7 +116,7 @@ function lstmCell(ins: Inspector, sk: Sketch, r: CellReads): string[] {
   sk.line([[130, 156], [130, 110], [190, 110]]);
   sk.line([[200, 156], [200, 120]]);
   sk.line([[210, 110], [230, 110], [230, 46]]);
-  sk.num(262, 98, `i·g = ${fmt(n.ig)}`);
+  sk.num(224, 96, `i·g = ${fmt(n.ig)}`, "end"); // left of the wire up to "+", clear of it
   // output path
   sk.line([[330, 36], [330, 70]]);
   sk.label(306, 70, 48, 22, "tanh", TANH_FILL);
@@ -124,11 +124,13 @@ function lstmCell(ins: Inspector, sk: Sketch, r: CellReads): string[] {
   sk.line([[330, 92], [330, 118]]);
   sk.node(330, 128, "×");
   sk.line([[300, 156], [300, 128], [320, 128]]);
-  sk.line([[340, 128], [368, 128]]);
-  sk.num(372, 150, `${proj ? "m_t" : "h_t"} = ${fmt(n.m)}`, "end", sk.theme.accent);
+  sk.line([[340, 128], [W - 4, 128]]);
+  // right of the wire from the o gate (x = 300), under the output line
+  sk.num(W - 4, 150, `${proj ? "m_t" : "h_t"} = ${fmt(n.m)}`, "end", sk.theme.accent);
   // input bus
   sk.bus([[20, 232], [330, 232]]);
-  for (const x of [60, 130, 200, 300]) sk.bus([[x, 232], [x, 184]], 1.2);
+  // each gate's input wire stops under the value written below the gate
+  for (const x of [60, 130, 200, 300]) sk.bus([[x, 232], [x, 204]], 1.2);
   sk.num(14, 246, `[h_prev, x_t] → every gate; h_prev = ${fmt(r.prev >= 0 ? v("h", r.prev) : initialAt(ins, "h0", u))}${proj ? " (unit of the projection)" : ""}`, "start", sk.theme.muted);
   const check = Math.abs(n.fc + n.ig - n.c);
   return [
@@ -162,7 +164,7 @@ function gruCell(sk: Sketch, r: CellReads): string[] {
   sk.bus([[70, 156], [70, 130], [230, 130], [250, 160]], 1.2);
   sk.num(120, 124, "r gates W_hn·h + b_hn", "middle", sk.theme.muted);
   sk.bus([[20, 232], [300, 232]]);
-  for (const x of [70, 160, 260]) sk.bus([[x, 232], [x, 184]], 1.2);
+  for (const x of [70, 160, 260]) sk.bus([[x, 232], [x, 204]], 1.2);
   sk.num(14, 246, "[h_prev, x_t] → every gate", "start", sk.theme.muted);
   return [
     `n = tanh(W_in·x + b_in + r·(W_hn·h_prev + b_hn)) = ${fmt(n.n)}`,

@@ -1,6 +1,7 @@
 // The intervention panel: clamp a gate of the selected unit from the current step on (a request
 // to Python), and the summary of what the clamp changed (h, the model's output, its argmax).
 
+import { enterClicks } from "../lib/dom";
 import { formatNumber } from "../lib/format";
 import { dir, info, layer, step, unit, type Inspector } from "./context";
 import { syncControls } from "./controls";
@@ -19,6 +20,7 @@ export function bindClampControls(ins: Inspector): void {
     if (ins.standalone) return;
     model.send({ type: "clamp", gate: ui.clampGate.value, unit: unit(ins), value: Number(ui.clampValue.value), start: step(ins), layer: layer(ins), direction: dir(ins) });
   });
+  enterClicks(ui.clampValue, ui.clampApply);
   ui.clampClear.addEventListener("click", () => {
     if (!ins.standalone) model.send({ type: "clear_clamp" });
   });

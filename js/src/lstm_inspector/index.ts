@@ -24,7 +24,7 @@ import { bindHeatmap, drawHeat, hoverText } from "./heatmaps";
 import { createViewState, decodeAll, decodeClamped, type LSTMInspectorModel } from "./state";
 import { buildText, endDrag, paintText, showRanking } from "./text_strip";
 import { visibleToken } from "./tokens";
-import { buildUi, HOVER_HINT, injectInspectorStyle, RANK_HINT } from "./ui";
+import { buildUi, HOVER_HINT, INSPECTOR_CSS, RANK_HINT } from "./ui";
 import { whenAttached } from "./when_attached";
 
 /** Everything that depends on the step, unit and gate (theme colours read once for all). */
@@ -119,8 +119,7 @@ function listenToModel(ins: Inspector): () => void {
 }
 
 function render({ model, el }: Pick<RenderProps<LSTMInspectorModel>, "model" | "el">): () => void {
-  const root = widgetRoot(el, "lstm-inspector");
-  injectInspectorStyle();
+  const root = widgetRoot(el, "lstm-inspector", INSPECTOR_CSS);
   const ins: Inspector = {
     model,
     root,

@@ -8,7 +8,7 @@ import type { Model } from "./state";
 export const HOVER_HINT = "hover the heatmaps to read values; click to pick a step and unit";
 export const RANK_HINT = "drag across the text to find units that fire on a span";
 
-const STYLE = `
+export const INSPECTOR_CSS = `
 .dlw-lstm-inspector .dlw-lstm-text { display: flex; flex-wrap: wrap; gap: 1px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 14px; margin: 6px 0; user-select: none; max-width: 900px; }
 .dlw-lstm-inspector .dlw-lstm-tok { display: inline-flex; flex-direction: column; align-items: center; min-width: 1.1em; cursor: pointer; border-radius: 2px; }
 .dlw-lstm-inspector .dlw-lstm-tok > .dlw-lstm-ch { padding: 1px 2px; white-space: pre; border-radius: 2px; border: 1px solid transparent; }
@@ -22,14 +22,6 @@ const STYLE = `
 .dlw-lstm-inspector svg text { font-family: system-ui, sans-serif; font-size: 11px; }
 .dlw-lstm-inspector .dlw-lstm-num { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 10.5px; }
 `;
-
-/** The widget's own stylesheet, once per document. */
-export function injectInspectorStyle(): void {
-  if (document.getElementById("dlw-lstm-style")) return;
-  const style = h("style", { id: "dlw-lstm-style" });
-  style.textContent = STYLE;
-  document.head.appendChild(style);
-}
 
 export interface Ui {
   title: HTMLDivElement;

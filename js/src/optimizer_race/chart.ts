@@ -60,7 +60,8 @@ function lossTicks(sy: YScale, logAxis: boolean): Tick[] {
   return thinEvery(ticks, 7);
 }
 
-function drawChartAxes(ctx: CanvasRenderingContext2D, sx: ScaleLinear<number, number>, sy: YScale, yTicks: Tick[], theme: Theme): void {
+/** Axes, grid and the axis name; returns the name's box [x0, y0, x1, y1]. */
+function drawChartAxes(ctx: CanvasRenderingContext2D, sx: ScaleLinear<number, number>, sy: YScale, yTicks: Tick[], theme: Theme): number[] {
   const { width, height, margin: m } = CHART;
   // grid lines and labels on half pixels, as drawAxis snaps them
   drawAxis(ctx, { side: "left", ticks: yTicks, scale: sy, at: m.left, grid: [m.left, width - m.right], theme });
@@ -68,9 +69,13 @@ function drawChartAxes(ctx: CanvasRenderingContext2D, sx: ScaleLinear<number, nu
   drawAxis(ctx, { side: "bottom", ticks: linearTicks(x0, x1, 6, String), scale: sx, at: height - m.bottom, theme, snap: false });
   ctx.fillStyle = theme.muted;
   ctx.font = font(theme, 11);
+  // the axis name sits under the tick labels, outside the plot, so no curve runs through it
   ctx.textAlign = "right";
   ctx.textBaseline = "bottom";
-  ctx.fillText("step", width - m.right, height - m.bottom - 2);
+  const x = width - m.right;
+  const y = height - 1;
+  ctx.fillText("step", x, y);
+  return [x - ctx.measureText("step").width, y - 11, x, y];
 }
 
 function drawLossCurve(ctx: CanvasRenderingContext2D, r: RacerData, s: ArrayLike<number>, nStarts: number, sx: (v: number) => number, sy: YScale, theme: Theme): void {
@@ -125,7 +130,10 @@ function renderChartLayer(view: RaceView): void {
   else if (useLog) sy = scaleSymlog().constant(Math.max((ext.hi - ext.lo) * 1e-4, 1e-12)).domain([ext.lo, ext.hi]).range(range);
   else sy = scaleLinear().domain([ext.lo, ext.hi]).nice().range(range);
   const yTicks = lossTicks(sy, useLog && ext.positive);
-  drawChartAxes(ctx, sx, sy, yTicks, theme);
+  const labelBox = drawChartAxes(ctx, sx, sy, yTicks, theme);
+  // where the axis name and the plot are, for the browser test that checks they do not meet
+  dom.chart.canvas.dataset.labelBox = JSON.stringify(labelBox);
+  dom.chart.canvas.dataset.plotBox = JSON.stringify([m.left, m.top, width - m.right, height - m.bottom]);
   for (const { r, s } of series) drawLossCurve(ctx, r, s, state.nStarts, sx, sy, theme);
   const nStarts = state.nStarts;
   dom.chartLabel.textContent = nStarts > 1

@@ -16,7 +16,8 @@ const RACE_CSS = `
 body[data-jp-theme-light="false"] .dlw-optimizer-race, body.vscode-dark .dlw-optimizer-race, .dlw-optimizer-race.dlw-dark {
   --dlw-race-badge-good: rgba(76, 175, 80, 0.25); --dlw-race-badge-bad: rgba(244, 67, 54, 0.22);
 }
-.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--dlw-race-badge); }
+.dlw-optimizer-race .dlw-race-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--dlw-race-badge); white-space: nowrap; }
+.dlw-optimizer-race .dlw-race-speed-label, .dlw-optimizer-race .dlw-race-add-row label { display: inline-flex; align-items: center; gap: 6px; }
 .dlw-optimizer-race .dlw-race-badge-converged { background: var(--dlw-race-badge-good); }
 .dlw-optimizer-race .dlw-race-badge-diverged { background: var(--dlw-race-badge-bad); color: var(--dlw-bad); }
 .dlw-optimizer-race .dlw-race-explain { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 4px 14px; margin-top: 6px; }
@@ -27,15 +28,12 @@ body[data-jp-theme-light="false"] .dlw-optimizer-race, body.vscode-dark .dlw-opt
 .dlw-optimizer-race.dlw-busy .dlw-race-status { color: var(--dlw-accent-2); }
 .dlw-optimizer-race.dlw-busy canvas { cursor: progress; }
 .dlw-optimizer-race .dlw-race-controls { gap: 8px 14px; }
+/* surface and controls side by side while both fit (a 1000 px output area: 530 + 14 + 380 px),
+   one column below that; the controls column takes what is left, up to 520 px */
+.dlw-optimizer-race .dlw-race-columns { flex-wrap: wrap; }
+.dlw-optimizer-race .dlw-race-main { flex: 0 1 auto; min-width: 0; }
+.dlw-optimizer-race .dlw-race-side { flex: 1 1 380px; min-width: 0; max-width: 520px; }
 `;
-
-function injectRaceStyle(): void {
-  if (document.getElementById("dlw-optimizer-race-style")) return;
-  const style = document.createElement("style");
-  style.id = "dlw-optimizer-race-style";
-  style.textContent = RACE_CSS;
-  document.head.appendChild(style);
-}
 
 /** Toolbar inputs; the ones that make Python recompute are disabled in a static export. */
 function toolbarInputs(model: RaceModel) {
@@ -55,8 +53,7 @@ function toolbarInputs(model: RaceModel) {
 
 /** Create the view's elements inside `el` and return them. */
 export function buildLayout(model: RaceModel, el: HTMLElement, standalone: boolean): RaceDom {
-  injectRaceStyle();
-  const root = widgetRoot(el, "optimizer-race");
+  const root = widgetRoot(el, "optimizer-race", RACE_CSS);
   const title = h("div", { class: "dlw-title" });
   const formula = h("div", { class: "dlw-formula dlw-race-formula" });
   const inputs = toolbarInputs(model);
@@ -90,10 +87,10 @@ export function buildLayout(model: RaceModel, el: HTMLElement, standalone: boole
   ]);
   speed.value = "1";
   const status = h("div", { class: "dlw-muted dlw-race-status" });
-  const left = h("div", {}, [surface.canvas, hover, timelineHolder, status]);
+  const left = h("div", { class: "dlw-race-main" }, [surface.canvas, hover, timelineHolder, status]);
   left.style.maxWidth = `${SURF.width + 10}px`;
-  const right = h("div", { style: "min-width:440px;max-width:460px" }, [chart.canvas, chartLabel, panels, addRow]);
-  const main = h("div", { class: "dlw-row" }, [left, right]);
+  const right = h("div", { class: "dlw-race-side" }, [chart.canvas, chartLabel, panels, addRow]);
+  const main = h("div", { class: "dlw-row dlw-race-columns" }, [left, right]);
   const explainPanel = h("div", { class: "dlw-race-explain" });
   const notes = h("div", { class: "dlw-muted dlw-race-notes" });
   const error = h("div", { class: "dlw-error dlw-race-error" });

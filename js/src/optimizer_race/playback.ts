@@ -39,7 +39,7 @@ export function makeTimeline(view: RaceView): void {
     onFrame: (f) => drawFrame(view, f),
   });
   state.timeline = timeline;
-  dom.timelineHolder.replaceChildren(timeline.el, h("label", { class: "dlw-muted" }, ["speed", dom.speed]));
+  dom.timelineHolder.replaceChildren(timeline.el, h("label", { class: "dlw-muted dlw-race-speed-label" }, ["speed", dom.speed]));
   timeline.bindKeys(dom.root);
   timeline.setFrame(keep);
 }

@@ -143,7 +143,7 @@ export interface RacerData {
 /** Surface canvas layout in CSS pixels. */
 export const SURF = { width: 520, height: 500, margin: { left: 50, right: 12, top: 10, bottom: 34 } };
 /** Loss chart layout in CSS pixels. */
-export const CHART = { width: 440, height: 230, margin: { left: 58, right: 12, top: 12, bottom: 30 } };
+export const CHART = { width: 440, height: 230, margin: { left: 58, right: 12, top: 12, bottom: 34 } };
 
 /** The heatmap's data rectangle inside the surface canvas. */
 export const PLOT_RECT: Rect = {

@@ -52,7 +52,7 @@ export function buildPanel(root: HTMLElement, model: AnyModel<TrainingMonitorMod
       style: "width:220px;height:8px;border-radius:4px;background:var(--dlw-panel);border:1px solid var(--dlw-border);overflow:hidden",
     }, [bar]),
     progressText: h("span", { class: "dlw-readout dlw-monitor-progress-text", style: "margin-top:0" }),
-    latest: h("div", { class: "dlw-readout dlw-monitor-latest" }),
+    latest: h("div", { class: "dlw-readout dlw-monitor-latest", style: "white-space:pre-wrap" }),
     loss: surface(520, 230, "dlw-monitor-loss"),
     metric: surface(360, 230, "dlw-monitor-metric"),
     lr: surface(520, 90, "dlw-monitor-lr"),
