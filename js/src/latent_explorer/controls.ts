@@ -20,6 +20,7 @@ export function syncControls(x: Explorer): void {
   el.dimY.value = String(dims[1] ?? 1);
   el.dimsLabel.style.display = mode === "dims" && s.d > 2 ? "" : "none";
   el.slidersBox.style.display = embedded ? "none" : "";
+  el.decodedHeading.textContent = embedded ? "nearest data point, reconstructed" : "decoded at the pointer";
   el.pathSelect.value = String(model.get("decode_path") || "auto");
   const kernelOption = el.pathSelect.querySelector("option[value=kernel]") as HTMLOptionElement | null;
   if (kernelOption) kernelOption.disabled = x.standalone;

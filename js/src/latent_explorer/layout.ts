@@ -47,6 +47,8 @@ export interface Elements {
   legend: HTMLDivElement;
   hoverReadout: HTMLDivElement;
   decoded: Surface;
+  /** Above the decoded image: what it shows in the view drawn. */
+  decodedHeading: HTMLDivElement;
   decodedCaption: HTMLDivElement;
   pathNote: HTMLDivElement;
   slidersBox: HTMLDivElement;
@@ -108,8 +110,9 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
   const slidersBox = h("div", { class: "dlw-latent-sliders", style: "max-height:220px;overflow-y:auto;margin-top:6px" });
   const loss = createSurface(DECODED, 60, "dlw-canvas dlw-latent-loss");
   loss.canvas.style.display = "none";
+  const decodedHeading = h("div", { class: "dlw-muted dlw-latent-decoded-heading" }, ["decoded at the pointer"]);
   const right = h("div", { style: `width:${DECODED + 20}px` }, [
-    h("div", { class: "dlw-muted" }, ["decoded at the pointer"]),
+    decodedHeading,
     decoded.canvas,
     decodedCaption,
     pathNote,
@@ -134,7 +137,7 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
 
   return {
     title, status, stopButton, modeSelect, viewNote, dimX, dimY, dimsLabel, latticeBox, latticeN, pathTool, panTool,
-    slotButtons, pathSelect, scatter, legend, hoverReadout, decoded, decodedCaption, pathNote, slidersBox,
+    slotButtons, pathSelect, scatter, legend, hoverReadout, decoded, decodedHeading, decodedCaption, pathNote, slidersBox,
     loss, pathStrip, pathLabel, tabButtons, panelText, panel, errorLine,
   };
 }
