@@ -278,6 +278,7 @@ class LatentExplorer(DLWidget):
         self._seed = int(seed)
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()
+        self._trained = threading.Event()  # set once the final state of a training is written
         self._publisher: ThrottledPublisher | None = None
         self._training_error: BaseException | None = None
         self._x: torch.Tensor | None = None
@@ -914,6 +915,7 @@ class LatentExplorer(DLWidget):
             self._back_to_plane()  # training moves the codes: their t-SNE/UMAP would go stale
         args = {**args, "mode": self.projection_mode}
         self._stop_event.clear()
+        self._trained.clear()
         self._training_error = None
         self._loss: list[float] = []
         self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
@@ -1013,6 +1015,12 @@ class LatentExplorer(DLWidget):
             self.status = f"epoch {last['epoch']}/{last['epochs']} · loss {last['loss']:.4g}"
 
     def _finish(self, final: dict[str, Any], losses: np.ndarray) -> None:
+        try:
+            self._write_final(final, losses)
+        finally:
+            self._trained.set()
+
+    def _write_final(self, final: dict[str, Any], losses: np.ndarray) -> None:
         message = final.get("diverged") or final.get("error") or ""
         try:
             if not message:
@@ -1041,11 +1049,12 @@ class LatentExplorer(DLWidget):
         thread = self._thread
         if thread is None:
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
-        thread.join(timeout)
-        while self.training and (deadline is None or time.monotonic() < deadline):
-            time.sleep(0.02)  # the publisher thread is writing the final state
-        return not thread.is_alive() and not self.training
+        # An Event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join() can mark
+        # a thread that still runs as stopped, so later joins return at once (as History.wait).
+        if not self._trained.wait(timeout):
+            return False
+        thread.join(1.0)  # the worker returns right after pushing its final record
+        return not self.training
 
     def busy_for_export(self) -> str | None:
         """A note for the static export when training is still running."""
