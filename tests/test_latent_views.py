@@ -195,4 +195,14 @@ def test_export_state_carries_the_embeddings_computed_before() -> None:
     w.use_tsne()
     w.use_pca()
     assert {"embeddings", "view_status", "views_unavailable"} <= _state_keys(w)
-    assert set(w.embeddings) == {"tsne"} and w.busy_for_export() is None
+    assert set(w.embeddings) == {"tsne"} and w.export_note() is None
+
+
+def test_export_notes_a_training_still_running() -> None:
+    w = LatentExplorer.demo("ae", epochs=10_000, pretrained=False, device="cpu")
+    try:
+        assert "exported while training" in (w.export_note() or "")
+    finally:
+        w.stop()
+        assert w.wait(120)
+    assert w.export_note() is None

@@ -603,9 +603,11 @@ class LatentExplorer(DLWidget):
     def use_umap(self, n_neighbors: int | None = None, min_dist: float = 0.1) -> None:
         """Show the codes' UMAP (umap-learn, ``pip install dlwidgets[umap]``, seeded with
         ``seed``); ``n_neighbors`` default min(15, N − 1)."""
-        params: dict[str, Any] = {"min_dist": min_dist}
+        params: dict[str, Any] = {}  # only what differs from the defaults the page uses
         if n_neighbors is not None:
             params["n_neighbors"] = n_neighbors
+        if min_dist != 0.1:
+            params["min_dist"] = min_dist
         self._embedding("umap", params)
         self.projection_mode = "umap"
 
@@ -1056,8 +1058,12 @@ class LatentExplorer(DLWidget):
         thread.join(1.0)  # the worker returns right after pushing its final record
         return not self.training
 
+    def export_note(self) -> str | None:
+        """The line the static export shows above this widget (see ``busy_for_export``)."""
+        return self.busy_for_export()
+
     def busy_for_export(self) -> str | None:
-        """A note for the static export when training is still running."""
+        """A note for the static export when training or a view's computation is running."""
         if self.training:
             return f"exported while training ({self.status}); the page shows that moment"
         if self.view_status:
