@@ -24,6 +24,7 @@ import { bindScatter } from "./interactions";
 import { drawScatter } from "./scatter";
 import { createViewState, type CustomMessage, type DecodeRequest, type Explorer, type LatentExplorerModel, type Stats } from "./state";
 import { drawLoss, onTrain } from "./training";
+import { isEmbedding } from "./views";
 
 /** One view's context: elements, view state, timing stats and the kernel request queue. */
 function createExplorer(model: Explorer["model"], root: HTMLElement): Explorer {
@@ -92,6 +93,9 @@ function onView(x: Explorer): void {
     s.path = [];
     s.pathDecoded = null;
     s.lattice = null;
+    x.el.hoverReadout.textContent = isEmbedding(s.viewKind)
+      ? "move the pointer over a point: this view is not invertible, so it shows the nearest data point"
+      : "move the pointer over the plot to decode";
     requestLattice(x);
   }
   syncControls(x);
