@@ -21,7 +21,8 @@ VIEWS = ("pca", "dims", "tsne", "umap")
 #: Views whose plane maps back to codes: hovering there decodes the position itself.
 INVERTIBLE = ("pca", "dims")
 
-Done = Callable[[str, int, "E.Embedding | None", "str"], None]
+#: called by the worker with (kind, generation, the embedding or None, the error or "")
+Done = Callable[[str, int, E.Embedding | None, str], None]
 
 
 class EmbeddingJobs:
