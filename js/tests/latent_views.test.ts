@@ -22,7 +22,7 @@ describe("the view selector's options", () => {
     expect(o.pca.disabled || o.dims.disabled || o.tsne.disabled).toBe(false);
     expect(o.umap.disabled).toBe(true);
     expect(o.umap.title).toContain("pip install dlwidgets[umap]");
-    expect(o.umap.label).toBe("UMAP (not installed)");
+    expect(o.umap.label).toBe("UMAP (not installed: pip install dlwidgets[umap])");
     expect(o.tsne.title).toContain("not invertible");
   });
   it("offers on a static page only the exported plane and the embeddings computed before", () => {

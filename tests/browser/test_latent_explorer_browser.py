@@ -434,7 +434,9 @@ def test_exported_page_offers_the_embeddings_computed_before_the_export(
 
 
 VIEW_CELLS = [
-    """import numpy as np, torch
+    """import sys
+sys.modules["umap"] = None  # this kernel behaves as if umap-learn were not installed
+import numpy as np, torch
 from torch import nn
 import dlwidgets
 torch.manual_seed(0)
@@ -454,6 +456,11 @@ def test_tsne_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     root.wait_for()
     scatter = root.locator("canvas.dlw-latent-scatter")
     note = root.locator(NOTE)
+    # without umap-learn the UMAP view is offered disabled, with the install hint
+    umap = root.locator("select.dlw-latent-mode option[value=umap]")
+    assert umap.is_disabled()
+    assert "pip install dlwidgets[umap]" in (umap.text_content() or "")
+    assert "pip install dlwidgets[umap]" in (umap.get_attribute("title") or "")
     before = harness.canvas_signature(scatter)
     root.locator("select.dlw-latent-mode").select_option("tsne")
     # Python computes it in a worker, then the page draws it and says it is not invertible

@@ -56,10 +56,11 @@ export function viewOptions(opts: {
       if (!offline) reason = isEmbedding(view) ? `${NAMES[view]} was not computed before the export. ${KERNEL_HINT}` : KERNEL_HINT;
     } else if (opts.unavailable[view]) reason = opts.unavailable[view];
     else if (view === "pca" && opts.d < 2) reason = "PCA needs at least two latent dimensions";
-    const missing = !opts.standalone && Boolean(opts.unavailable[view]);
+    const missing = opts.standalone ? "" : opts.unavailable[view] ?? "";
+    const install = /pip install \S+/.exec(missing)?.[0];
     return {
       view,
-      label: missing ? `${VIEW_LABELS[view]} (not installed)` : VIEW_LABELS[view],
+      label: missing ? `${VIEW_LABELS[view]} (not installed${install ? `: ${install}` : ""})` : VIEW_LABELS[view],
       disabled: reason !== "",
       title: reason || (isEmbedding(view) ? "not invertible: hover shows the nearest data point" : "invertible: hover decodes the position"),
     };
