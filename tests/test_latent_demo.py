@@ -5,6 +5,8 @@ then writes its full state; stop and divergence are states shown to the user."""
 from __future__ import annotations
 
 import copy
+import signal
+import threading
 from typing import Any
 
 import numpy as np
@@ -124,3 +126,24 @@ def test_divergence_is_shown_and_the_state_stays_finite() -> None:
     assert "stopped after epoch" in w.status
     assert np.isfinite(w.latent_codes).all()
     np.testing.assert_array_equal(w.codes, before)
+
+
+def test_wait_survives_ctrl_c_and_training_keeps_running() -> None:
+    """Ctrl+C in a notebook while wait() blocks interrupts the wait, not the training, and a
+    later wait() still tells a running training from a finished one."""
+    w = LatentExplorer.demo("ae", epochs=10_000, pretrained=False, device="cpu")
+    main = threading.get_ident()
+    try:
+        timer = threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            w.wait(timeout=120)
+        timer.join()
+        assert w.training
+        assert w.wait(timeout=0.3) is False  # still training: not reported finished
+        assert w._thread is not None and w._thread.is_alive()
+    finally:
+        w.stop()
+    assert w.wait(timeout=120) is True
+    assert not w.training and w._thread is not None and not w._thread.is_alive()
+    assert w.status.startswith("stopped after epoch")

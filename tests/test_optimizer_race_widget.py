@@ -229,3 +229,22 @@ def _check_landscape_widget() -> None:
                                r.trajectory_loss, rtol=1e-6)
     assert widget.domain[0] == pytest.approx(float(r.alphas[0]))
     assert "PCA" in widget.surface_formula
+
+
+def _non_finite(value, where: str = "state") -> list[str]:
+    """Paths of NaN/inf floats in a widget state (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return [] if np.isfinite(value) else [where]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{where}[{k!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{where}[{i}]")]
+    return []
+
+
+def test_a_lambda_optimizer_has_no_nan_learning_rate_in_live_state() -> None:
+    race = OptimizerRace("rosenbrock", [lambda params: torch.optim.SGD(params, lr=1e-3), "adam"],
+                         steps=20)
+    assert race.explain["custom"]["lr"] is None
+    assert race.explain["adam"]["lr"] == pytest.approx(race._specs["adam"].hyper["lr"])
+    assert _non_finite(race.get_state()) == []

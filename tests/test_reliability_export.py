@@ -57,7 +57,10 @@ def _check_document(document: str, n_widgets: int) -> None:
 
 def test_the_hostile_widgets_really_hold_nan(widgets: list[Any]) -> None:
     holding = {type(w).__name__ for w in widgets if list(nonfinite_paths(w.get_state()))}
-    assert {"LatentExplorer", "OptimizerRace"} <= holding
+    # the explorer's sliders as the page may set them; the race validates every number it
+    # holds (a factory optimizer's learning rate is null, not NaN, since it has none to show)
+    assert "LatentExplorer" in holding
+    assert "OptimizerRace" not in holding
 
 
 def test_export_html_keeps_strings_as_json_text_and_nan_as_null(widgets: list[Any],

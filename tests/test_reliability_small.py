@@ -118,3 +118,45 @@ def test_ignore_index_labels_are_explained() -> None:
 def test_a_device_that_is_not_a_name_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="device must be a string"):
         dlwidgets.device(3)  # type: ignore[arg-type]
+
+
+# ---- a constructor that fails part-way leaves no widget registered ---------------------------
+
+def _open_widgets() -> int:
+    from ipywidgets.widgets.widget import _instances
+
+    return sum(1 for w in list(_instances.values()) if w.comm is not None)
+
+
+def test_a_constructor_failing_after_its_comm_opened_closes_it() -> None:
+    import gc
+    import weakref
+
+    import numpy as np
+    import traitlets
+
+    from dlwidgets import LatentExplorer
+    from dlwidgets.widgets._base import DLWidget
+    from tests.latent_models import TinyAE
+
+    made: list[weakref.ref[DLWidget]] = []
+
+    class HalfBuilt(DLWidget):
+        value = traitlets.Int(0).tag(sync=True)
+
+        def __init__(self) -> None:
+            super().__init__()  # the comm is open from here
+            made.append(weakref.ref(self))
+            raise RuntimeError("fails after the comm is open")
+
+    before = _open_widgets()
+    with pytest.raises(RuntimeError, match="fails after the comm is open"):
+        HalfBuilt()
+    assert _open_widgets() == before
+    gc.collect()
+    assert made[0]() is None, "the half-built widget is still referenced"
+    # a real one: the labels are checked after the widget exists
+    x = torch.rand(20, 16, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="labels has 3 entries but the data has 20 samples"):
+        LatentExplorer(TinyAE(), x, np.arange(3), device="cpu")
+    assert _open_widgets() == before

@@ -85,6 +85,16 @@ ENTRIES: dict[str, tuple[Callable[..., Any], list[str]]] = {
 ALIASES = {"name": {"dataset"}, "source": {"dsl text"}, "metrics": {"metric"}}
 
 
+#: entries whose call builds a widget to pass in, before the argument under test is refused
+TAKES_A_WIDGET = {"export_html"}
+
+
+def _open_widgets() -> int:
+    from ipywidgets.widgets.widget import _instances
+
+    return sum(1 for w in list(_instances.values()) if w.comm is not None)
+
+
 def _names_argument(message: str, arg: str) -> bool:
     text = message.lower()
     words = {arg, arg.replace("_", " "), arg.replace("_", "-"), *ALIASES.get(arg, ())}
@@ -100,6 +110,7 @@ CASES = [(entry, arg, i) for entry, (_, args) in ENTRIES.items() for arg in args
 def test_a_bad_argument_is_refused_naming_it(entry: str, arg: str, i: int) -> None:
     call, _ = ENTRIES[entry]
     value = BAD[i]
+    before = _open_widgets()
     try:
         result = call(**{arg: value})
     except DSLError:  # DSL text that does not parse: the error points at its line and column
@@ -108,6 +119,10 @@ def test_a_bad_argument_is_refused_naming_it(entry: str, arg: str, i: int) -> No
     except (ValueError, TypeError) as exc:
         assert _names_argument(str(exc), arg), \
             f"{entry}({arg}={value!r}) raised {type(exc).__name__} without naming it: {exc}"
+        # a refused constructor leaves no widget (nor its layout) open with the kernel
+        # (export_html's entry builds the widget it exports before the refusal: that one stays)
+        if entry not in TAKES_A_WIDGET:
+            assert _open_widgets() == before, f"{entry}({arg}={value!r}) left a widget open"
         return
     close = getattr(result, "close", None)
     if callable(close) and not isinstance(result, torch.nn.Module):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -47,16 +48,33 @@ class ArgumentTypeError(traitlets.TraitError, TypeError):
     """A constructor argument that becomes a trait has the wrong type."""
 
 
+def _discard(widget: Any) -> None:
+    """Close the comm of a widget whose constructor failed after opening it, so no half-built
+    widget stays registered with the kernel (and in ipywidgets' instances) for ever. The base
+    ``Widget.close``: a subclass's own close may need what the constructor never set."""
+    # its Layout (and Style) widgets, which ipywidgets opens with it; read without creating
+    children = [widget._trait_values.get(name) for name in ("layout", "style")]
+    for part in [widget, *children]:
+        if isinstance(part, ipywidgets.Widget) and getattr(part, "comm", None) is not None:
+            try:
+                ipywidgets.Widget.close(part)
+            except Exception:  # noqa: BLE001 - the constructor's own error is the one to report
+                pass
+
+
 def _standard_errors(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap a widget's ``__init__`` so a TraitError raised while it runs (an argument that
     became a trait, e.g. ``title=5`` or ``filter=-1``) reaches the caller as a ValueError or
-    TypeError as well (it stays a TraitError, which some callers catch)."""
+    TypeError as well (it stays a TraitError, which some callers catch), and so a constructor
+    that fails part-way closes the comm it opened."""
     @functools.wraps(init)
     def wrapped(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
             init(self, *args, **kwargs)
-        except traitlets.TraitError as exc:
-            if isinstance(exc, (ValueError, TypeError)):
+        except BaseException as exc:
+            _discard(self)
+            if not isinstance(exc, traitlets.TraitError) or isinstance(exc, (ValueError,
+                                                                             TypeError)):
                 raise
             kind = ArgumentTypeError if " expected " in str(exc) else ArgumentValueError
             raise kind(str(exc)) from None

@@ -30,12 +30,14 @@ import torch
 import traitlets as t
 
 from ..engine import args as _args
+from ..engine import embedding as E
 from ..engine import latent as L
 from ..engine import pretrained as shipped_weights
 from ..engine import shutdown
 from ..engine.device import device as pick_device
 from ..engine.tensors import as_tensor
 from ._base import DLWidget, bundle
+from ._latent_views import INVERTIBLE, VIEWS, EmbeddingJobs
 from ._stream import ThrottledPublisher
 from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
 
@@ -192,8 +194,14 @@ class LatentExplorer(DLWidget):
     label_names = t.List(t.Unicode()).tag(sync=True)
     pca = ArrayDict(fields={"mean": V, "components": M, "explained": V, "ratio": V}).tag(
         sync=True, **DICT)  # components (d, d): rows are the principal axes
-    # the 2-D view: z = origin + p @ basis + sliders @ others (see engine.latent)
+    # the view: "pca" or "dims" (the plane below, invertible) or "tsne" / "umap" (embeddings)
     projection_mode = t.Unicode("pca").tag(sync=True)
+    # the t-SNE / UMAP views computed so far: {kind: {"coords": (N, 2), parameters...}}
+    embeddings = ArrayDict(fields={k: ArrayDict(fields={"coords": M}) for k in E.EMBEDDINGS}).tag(
+        sync=True, **DICT)
+    view_status = t.Unicode("").tag(sync=True)  # "computing t-SNE…" while a view is computed
+    views_unavailable = t.Dict().tag(sync=True)  # view -> why it cannot be chosen here
+    # the last invertible plane: z = origin + p @ basis + sliders @ others (see engine.latent)
     dims = t.List(t.Int(), default_value=[0, 1]).tag(sync=True)
     sliders = t.List(t.Float()).tag(sync=True)
     # origin (d,), basis (2, d), others (d - 2, d), slider_min/max (d - 2,), mode, labels
@@ -270,9 +278,13 @@ class LatentExplorer(DLWidget):
         self._seed = int(seed)
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()
+        self._trained = threading.Event()  # set once the final state of a training is written
         self._publisher: ThrottledPublisher | None = None
         self._training_error: BaseException | None = None
         self._x: torch.Tensor | None = None
+        self._views = EmbeddingJobs()
+        self._view_lock = threading.Lock()
+        self._view_params: dict[str, dict[str, Any]] = {k: {} for k in E.EMBEDDINGS}
         y = None
         if self._lm.kind == "generator":
             if data is not None and not (isinstance(data, (int, np.integer))
@@ -294,6 +306,8 @@ class LatentExplorer(DLWidget):
         super().__init__()
         self.model_name = title or self._lm.description
         self._labels_arg = labels
+        missing = E.umap_missing()
+        self.views_unavailable = {"umap": missing} if missing else {}
         self._compute_all()
         self.on_msg(self._on_msg)
 
@@ -317,6 +331,7 @@ class LatentExplorer(DLWidget):
         self._codes = lmap.codes
         mode = "pca" if d > 2 else "dims"
         with self.hold_sync():
+            self._forget_embeddings()
             self.model_kind = lmap.kind
             self.latent_dim = d
             self.n_points = n
@@ -457,6 +472,10 @@ class LatentExplorer(DLWidget):
     def _on_plane_choice(self, change: t.Bunch) -> None:
         if self._syncing or not self.plane:
             return
+        if self.projection_mode in E.EMBEDDINGS:
+            if change["name"] == "projection_mode":
+                self._show_embedding(self.projection_mode)
+            return  # dims are kept for when the view is two dimensions again
         try:
             self._set_plane(self.projection_mode, self.dims, None)
         except ValueError as exc:
@@ -479,6 +498,133 @@ class LatentExplorer(DLWidget):
         if not self.plane:
             return
         self._update_selection_results(force=False)
+
+    # ------------------------------------------------------------------ t-SNE and UMAP views
+    def _forget_embeddings(self) -> None:
+        """The codes changed: drop the embeddings of the old ones (and leave their view)."""
+        with self._view_lock:
+            self._views.invalidate()
+            self.embeddings = {}
+            self.view_status = ""
+        if self.projection_mode in E.EMBEDDINGS and getattr(self, "_plane", None) is not None:
+            self._set_plane(self._plane.mode, self._plane.dims, None)
+
+    def _back_to_plane(self) -> None:
+        """Show the last invertible view again (a non-invertible one could not be shown)."""
+        sliders = [float(v) for v in self._plane.slider_values]
+        self._set_plane(self._plane.mode, self._plane.dims, sliders)
+
+    def _show_embedding(self, kind: str) -> None:
+        """The page chose t-SNE or UMAP: show it, computing it in a worker the first time."""
+        reason = self.views_unavailable.get(kind, "")
+        if reason:
+            self.error = reason
+            self._back_to_plane()
+            return
+        self.error = ""
+        if self._views.result(kind) is not None:
+            return
+        if self._views.start(kind, self._codes, self._seed, self._view_params[kind],
+                             self._embedding_done):
+            self.view_status = f"computing {E.EMBEDDINGS[kind]}…"
+
+    def _embedding_done(self, kind: str, generation: int, emb: E.Embedding | None,
+                        error: str) -> None:
+        # Worker thread, once per computation: write the result (or the error) to state.
+        with self._view_lock:
+            if generation != self._views.generation:
+                return  # the codes changed meanwhile
+            with self.hold_sync():
+                if emb is not None:
+                    self.embeddings = {**self.embeddings, kind: self._embedding_state(emb)}
+                else:
+                    self.error = f"{E.EMBEDDINGS[kind]} view: {error}"
+                self.view_status = ""
+        if emb is None and self.projection_mode == kind:
+            self._back_to_plane()
+
+    @staticmethod
+    def _embedding_state(emb: E.Embedding) -> dict[str, Any]:
+        return {"coords": emb.coords, **emb.params}
+
+    def _not_invertible(self) -> str:
+        name = E.EMBEDDINGS[self.projection_mode]
+        return (f"the {name} view is not invertible: a position in it matches no code, so there "
+                "is nothing to decode there. Hovering shows the nearest data point and its own "
+                "reconstruction; use the PCA or two-dimensions view to decode positions")
+
+    def _embedding(self, kind: str, params: dict[str, Any] | None) -> E.Embedding:
+        """The embedding of the current codes, computed here now if it is not yet."""
+        if kind not in E.EMBEDDINGS:
+            raise ValueError(f"view must be one of {VIEWS}, got {kind!r}")
+        reason = self.views_unavailable.get(kind, "") or (E.umap_missing() if kind == "umap"
+                                                          else "")
+        if reason:
+            raise ImportError(reason)
+        if params is not None and params != self._view_params[kind]:
+            self._view_params[kind] = dict(params)
+            self._views.wait(kind, None)  # a page-started computation with the old parameters
+            with self._view_lock:
+                self._views.drop(kind)
+                self.embeddings = {k: v for k, v in self.embeddings.items() if k != kind}
+        self._views.wait(kind, None)
+        emb = self._views.result(kind)
+        if emb is None:
+            generation = self._views.generation
+            emb = self._views.compute(kind, self._codes, self._seed, self._view_params[kind])
+            with self._view_lock:
+                if generation == self._views.generation:
+                    self.embeddings = {**self.embeddings, kind: self._embedding_state(emb)}
+        return emb
+
+    def embedding(self, kind: str) -> np.ndarray:
+        """The t-SNE (``"tsne"``) or UMAP (``"umap"``) coordinates of the codes, (N, 2)
+        float32, computed now (and kept) if they are not yet; the view does not change."""
+        return self._embedding(kind, None).coords.copy()
+
+    def use_view(self, view: str) -> None:
+        """Show ``"pca"``, ``"dims"``, ``"tsne"`` or ``"umap"``; t-SNE and UMAP are computed
+        the first time (this call waits for them and raises their errors)."""
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+        if view in INVERTIBLE:
+            self.projection_mode = view
+            return
+        self._embedding(view, None)
+        self.projection_mode = view
+
+    def use_tsne(self, perplexity: float | None = None) -> None:
+        """Show the codes' t-SNE (scikit-learn, seeded with ``seed``). ``perplexity`` (about the
+        number of neighbours each point keeps) must be below the number of codes; default
+        min(30, (N − 1) / 3)."""
+        self._embedding("tsne", {} if perplexity is None else {"perplexity": perplexity})
+        self.projection_mode = "tsne"
+
+    def use_umap(self, n_neighbors: int | None = None, min_dist: float = 0.1) -> None:
+        """Show the codes' UMAP (umap-learn, ``pip install dlwidgets[umap]``, seeded with
+        ``seed``); ``n_neighbors`` default min(15, N − 1)."""
+        params: dict[str, Any] = {}  # only what differs from the defaults the page uses
+        if n_neighbors is not None:
+            params["n_neighbors"] = n_neighbors
+        if min_dist != 0.1:
+            params["min_dist"] = min_dist
+        self._embedding("umap", params)
+        self.projection_mode = "umap"
+
+    def wait_view(self, timeout: float | None = 120.0) -> bool:
+        """Block until the t-SNE/UMAP views the page asked for are computed (True) or
+        ``timeout`` seconds passed (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for kind in E.EMBEDDINGS:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._views.wait(kind, left):
+                return False
+        return True
+
+    @property
+    def invertible(self) -> bool:
+        """Whether the current view maps positions back to codes (PCA, two dimensions)."""
+        return self.projection_mode in INVERTIBLE
 
     # ------------------------------------------------------------------ selection results
     def _index(self, i: int) -> int | None:
@@ -540,11 +686,16 @@ class LatentExplorer(DLWidget):
         if isinstance(content, dict) and content.get("type") == "stop":
             self.stop()
             return
+        if isinstance(content, dict) and content.get("type") == "decode_point":
+            self._decode_point(content)
+            return
         if not isinstance(content, dict) or content.get("type") != "decode":
             return
         rid = content.get("id")
         purpose = str(content.get("purpose", ""))
         try:
+            if not self.invertible:
+                raise ValueError(self._not_invertible())
             if not buffers:
                 raise ValueError("a decode request needs the codes as a float32 buffer")
             z = np.frombuffer(bytes(buffers[0]), dtype=np.float32)
@@ -564,6 +715,21 @@ class LatentExplorer(DLWidget):
         except (ValueError, TypeError) as exc:
             self.send({"type": "error", "id": rid, "purpose": purpose, "message": str(exc)})
 
+    def _decode_point(self, content: dict[str, Any]) -> None:
+        """The page hovers a data point in a non-invertible view: its own reconstruction."""
+        rid = content.get("id")
+        try:
+            index = content.get("index")
+            if isinstance(index, bool) or not isinstance(index, int) or \
+                    self._index(index) is None:
+                raise ValueError(f"index must be a point index in [0, {len(self._codes) - 1}], "
+                                 f"got {index!r}")
+            out = self._decode_np(self._codes[index][None]).astype(np.float32)
+            self.send({"type": "decoded", "id": rid, "purpose": "nearest", "index": index,
+                       "shape": [1, int(out[0].size)]}, [np.ascontiguousarray(out).tobytes()])
+        except (ValueError, TypeError) as exc:
+            self.send({"type": "error", "id": rid, "purpose": "nearest", "message": str(exc)})
+
     # ------------------------------------------------------------------ public API
     def _decode_np(self, z: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -582,6 +748,9 @@ class LatentExplorer(DLWidget):
     @property
     def projection(self) -> np.ndarray:
         """2-D coordinates of the codes in the current view (N x 2)."""
+        emb = self._views.result(self.projection_mode) if not self.invertible else None
+        if emb is not None:
+            return emb.coords.astype(np.float64)
         return self._plane.to_plane(self._codes)
 
     @property
@@ -604,7 +773,11 @@ class LatentExplorer(DLWidget):
         return self._decode_np(L.check_codes(z, self._codes.shape[1]))
 
     def to_latent(self, points: Any) -> np.ndarray:
-        """Codes of 2-D view points with the current slider values (the inverse mapping)."""
+        """Codes of 2-D view points with the current slider values (the inverse mapping).
+
+        Only the PCA and two-dimensions views have one: t-SNE and UMAP refuse."""
+        if not self.invertible:
+            raise ValueError(self._not_invertible())
         return self._plane.to_latent(np.asarray(points, dtype=np.float64))
 
     def decode_plane(self, points: Any) -> np.ndarray:
@@ -740,8 +913,11 @@ class LatentExplorer(DLWidget):
             raise RuntimeError("training is already running")
         if epochs is not None:
             args = {**args, "epochs": _args.integer(epochs, "epochs", 1, 10_000)}
+        if not self.invertible:
+            self._back_to_plane()  # training moves the codes: their t-SNE/UMAP would go stale
         args = {**args, "mode": self.projection_mode}
         self._stop_event.clear()
+        self._trained.clear()
         self._training_error = None
         self._loss: list[float] = []
         self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
@@ -830,6 +1006,7 @@ class LatentExplorer(DLWidget):
         with self.hold_sync():
             self.history = {"loss": losses}
             if np.isfinite(codes).all():
+                self._forget_embeddings()
                 self._codes = codes
                 self.latent_codes = codes
                 if last.get("pca") is not None and self._plane.mode == "pca":
@@ -840,6 +1017,12 @@ class LatentExplorer(DLWidget):
             self.status = f"epoch {last['epoch']}/{last['epochs']} · loss {last['loss']:.4g}"
 
     def _finish(self, final: dict[str, Any], losses: np.ndarray) -> None:
+        try:
+            self._write_final(final, losses)
+        finally:
+            self._trained.set()
+
+    def _write_final(self, final: dict[str, Any], losses: np.ndarray) -> None:
         message = final.get("diverged") or final.get("error") or ""
         try:
             if not message:
@@ -868,14 +1051,22 @@ class LatentExplorer(DLWidget):
         thread = self._thread
         if thread is None:
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
-        thread.join(timeout)
-        while self.training and (deadline is None or time.monotonic() < deadline):
-            time.sleep(0.02)  # the publisher thread is writing the final state
-        return not thread.is_alive() and not self.training
+        # An Event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join() can mark
+        # a thread that still runs as stopped, so later joins return at once (as History.wait).
+        if not self._trained.wait(timeout):
+            return False
+        thread.join(1.0)  # the worker returns right after pushing its final record
+        return not self.training
+
+    def export_note(self) -> str | None:
+        """The line the static export shows above this widget (see ``busy_for_export``)."""
+        return self.busy_for_export()
 
     def busy_for_export(self) -> str | None:
-        """A note for the static export when training is still running."""
+        """A note for the static export when training or a view's computation is running."""
         if self.training:
             return f"exported while training ({self.status}); the page shows that moment"
+        if self.view_status:
+            return (f"exported while {self.view_status.rstrip('…')}; the page offers only the "
+                    "views computed before")
         return None

@@ -112,6 +112,16 @@ class _SurfaceView(DLWidget):
     revision = t.Int(0).tag(sync=True)  # bumped on every publish (the front end's ack)
 
 
+def _lr_or_none(lr: Any) -> float | None:
+    """A racer's learning rate for the explainer, None when it has none to show (a factory such
+    as ``lambda params: SGD(params, lr=0.1)`` keeps its own): never NaN, which is not JSON."""
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 class OptimizerRace(_SurfaceView):
     """Optimizers from ``torch.optim`` racing on a loss surface, with a shared timeline."""
 
@@ -269,7 +279,7 @@ class OptimizerRace(_SurfaceView):
             "diverged": frozen(result.diverged_step[i], "int32"),
             "status": frozen(result.status[i], "int8"),
             "explain": {"grad": frozen(result.grads[i], "float32"), "state": state,
-                        "labels": labels, "lr": float(spec.hyper.get("lr", math.nan))},
+                        "labels": labels, "lr": _lr_or_none(spec.hyper.get("lr"))},
             "summary": {"status": STATUS_NAMES[int(result.status[i, 0])],
                         "final_loss": final if math.isfinite(final) else None,
                         "diverged_step": d0, "counts": counts, "steps": steps,

@@ -357,3 +357,133 @@ def test_canvases_follow_the_dark_theme(offline_page: tuple[Any, harness.Console
     panel_dark, _ = _text_contrast(page, panel, labels)
     assert panel_dark >= 4.5, f"panel labels at contrast {panel_dark:.2f} on the dark background"
     harness.assert_no_console_errors(log)
+
+
+# ---- t-SNE and UMAP views: not invertible, so hovering shows the nearest data point -----------
+
+NOTE = ".dlw-latent-view-note"
+
+
+def _hover_point(page: Any, canvas: Any, proj: np.ndarray) -> tuple[int, dict[str, Any]]:
+    """Hover the most isolated point of the view ``proj`` and wait for its decoding."""
+    index, (px, py) = _isolated_point(proj)
+    box = canvas.bounding_box()
+    assert box is not None
+    count = page.evaluate(HOVERS)
+    page.mouse.move(box["x"] + px, box["y"] + py)
+    page.wait_for_function(f"(n) => ({HOVERS})() > n", arg=count)
+    return index, dict(page.evaluate(LAST))
+
+
+def test_exported_page_offers_the_embeddings_computed_before_the_export(
+        offline_page: tuple[Any, harness.ConsoleLog], tmp_path: pathlib.Path) -> None:
+    page, log = offline_page
+    torch.manual_seed(5)
+    model = GeluVAE()
+    x = torch.rand(240, 64, generator=torch.Generator().manual_seed(6))
+    w = LatentExplorer(model, x, np.arange(240) % 4, image_shape=(8, 8), device="cpu")
+    w.use_tsne()
+    has_umap = not w.views_unavailable
+    if has_umap:
+        w.use_umap()
+    w.use_pca()
+    open_export(page, export_html(w, tmp_path / "latent_views.html"))
+    root = page.locator(WIDGET)
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    select = root.locator("select.dlw-latent-mode")
+    assert select.is_enabled()
+    assert not root.locator("select.dlw-latent-mode option[value=tsne]").is_disabled()
+    assert root.locator("select.dlw-latent-mode option[value=dims]").is_disabled()
+    assert not root.locator(NOTE).is_visible()
+    pca = harness.canvas_signature(scatter)
+    select.select_option("tsne")
+    page.wait_for_function("(el) => el.textContent.includes('not invertible')",
+                           arg=root.locator(NOTE).element_handle())
+    assert root.locator(NOTE).is_visible()
+    page.wait_for_timeout(200)
+    tsne = harness.canvas_signature(scatter)
+    assert tsne != pca, "choosing t-SNE did not change the scatter"
+    assert harness.canvas_ink(scatter) > 0.02
+    assert root.locator("input.dlw-latent-lattice").is_disabled()
+    # hovering a point shows that point and its own reconstruction (in the page's MLP)
+    index, last = _hover_point(page, scatter, w.embedding("tsne"))
+    assert last["index"] == index and last["how"] == f"point #{index}, in browser"
+    with torch.no_grad():
+        ref = model.decode(torch.tensor(w.codes[index][None])).numpy()[0]
+    np.testing.assert_allclose(last["out"], ref, atol=1e-4, rtol=0)
+    readout = root.locator(".dlw-latent-hover").text_content() or ""
+    assert "not invertible" in readout and f"#{index}" in readout
+    if has_umap:
+        select.select_option("umap")
+        page.wait_for_function("(el) => el.textContent.startsWith('UMAP')",
+                               arg=root.locator(NOTE).element_handle())
+        page.wait_for_timeout(200)
+        assert harness.canvas_signature(scatter) not in (pca, tsne)
+        index, last = _hover_point(page, scatter, w.embedding("umap"))
+        assert last["index"] == index
+    else:
+        assert root.locator("select.dlw-latent-mode option[value=umap]").is_disabled()
+    # back to PCA: hovering decodes positions again
+    select.select_option("pca")
+    page.wait_for_function("(el) => el.style.display === 'none'",
+                           arg=root.locator(NOTE).element_handle())
+    page.wait_for_timeout(200)
+    assert harness.canvas_signature(scatter) == pca
+    assert _hover(page, scatter, 0.4, 0.6)["how"] == "in browser"
+    harness.assert_no_console_errors(log)
+
+
+VIEW_CELLS = [
+    """import sys
+sys.modules["umap"] = None  # this kernel behaves as if umap-learn were not installed
+import numpy as np, torch
+from torch import nn
+import dlwidgets
+torch.manual_seed(0)
+enc = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 3))
+dec = nn.Sequential(nn.Linear(3, 32), nn.ReLU(), nn.Linear(32, 16), nn.Sigmoid())
+x = torch.rand(300, 16, generator=torch.Generator().manual_seed(1))
+w = dlwidgets.LatentExplorer((enc, dec), x, np.arange(300) % 5, image_shape=(4, 4))
+w""",
+]
+
+
+def test_tsne_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
+                                 jupyter: harness.Server) -> None:
+    nb = harness.write_notebook(jupyter.root, "latent_views_lab.ipynb", VIEW_CELLS)
+    harness.open_in_lab(page, jupyter, nb)
+    root = page.locator(WIDGET)
+    root.wait_for()
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    note = root.locator(NOTE)
+    # without umap-learn the UMAP view is offered disabled, with the install hint
+    umap = root.locator("select.dlw-latent-mode option[value=umap]")
+    assert umap.is_disabled()
+    assert "pip install dlwidgets[umap]" in (umap.text_content() or "")
+    assert "pip install dlwidgets[umap]" in (umap.get_attribute("title") or "")
+    before = harness.canvas_signature(scatter)
+    root.locator("select.dlw-latent-mode").select_option("tsne")
+    # Python computes it in a worker, then the page draws it and says it is not invertible
+    page.wait_for_function("(el) => el.textContent.includes('not invertible')",
+                           arg=note.element_handle(), timeout=180_000)
+    assert note.is_visible()
+    assert harness.kernel_value(page, "[w.projection_mode, w.view_status]") == ["tsne", ""]
+    page.wait_for_timeout(300)
+    assert harness.canvas_signature(scatter) != before, "choosing t-SNE did not change the scatter"
+    proj = np.array(harness.kernel_value(page, "w.projection.tolist()"))
+    ref = np.array(harness.kernel_value(page, "w.embedding('tsne').tolist()"))
+    np.testing.assert_array_equal(proj, ref)
+    # hovering: the nearest point's own reconstruction, in the browser, then through the kernel
+    index, last = _hover_point(page, scatter, proj)
+    assert last["index"] == index and "in browser" in last["how"]
+    root.locator("select.dlw-latent-decode-path").select_option("kernel")
+    harness.wait_kernel_value(page, "w.decode_path", "kernel")
+    page.mouse.move(0, 0)
+    index, last = _hover_point(page, scatter, proj)
+    assert last["how"] == f"point #{index}, kernel"
+    want = harness.kernel_value(page, f"w.decode(w.codes[{index}]).reshape(-1).tolist()")
+    np.testing.assert_allclose(last["out"], want, atol=1e-6)
+    assert "not invertible" in (root.locator(".dlw-latent-hover").text_content() or "")
+    assert not (root.locator(".dlw-latent-problem").text_content() or "")
+    harness.screenshot(root, "latent_explorer_tsne", docs=True)
+    harness.assert_no_console_errors(console)

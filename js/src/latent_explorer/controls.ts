@@ -3,22 +3,24 @@
 import { h } from "../lib/dom";
 import { formatNumber } from "../lib/format";
 import { decodeHover, requestLattice } from "./decode";
-import type { Explorer } from "./state";
+import { filled, type Explorer, type ViewKind } from "./state";
+import { computedViews, isEmbedding, viewNoteText, viewOptions } from "./views";
 
 /** Bring every control to what the model and view state say. */
 export function syncControls(x: Explorer): void {
   const { model, el, s } = x;
   const mode = model.get("projection_mode");
-  el.modeSelect.value = mode;
+  syncViewSelect(x);
+  const embedded = isEmbedding(s.viewKind);
   const dims: number[] = model.get("dims") ?? [0, 1];
   const options = () => Array.from({ length: s.d }, (_, i) => h("option", { value: i }, [`z${i}`]));
   el.dimX.replaceChildren(...options());
   el.dimY.replaceChildren(...options());
   el.dimX.value = String(dims[0] ?? 0);
   el.dimY.value = String(dims[1] ?? 1);
-  el.dimsLabel.style.display = mode === "dims" ? "" : "none";
-  el.modeSelect.parentElement!.style.display = s.d > 2 ? "" : "none";
-  if (s.d <= 2) el.dimsLabel.style.display = "none";
+  el.dimsLabel.style.display = mode === "dims" && s.d > 2 ? "" : "none";
+  el.slidersBox.style.display = embedded ? "none" : "";
+  el.decodedHeading.textContent = embedded ? "nearest data point, reconstructed" : "decoded at the pointer";
   el.pathSelect.value = String(model.get("decode_path") || "auto");
   const kernelOption = el.pathSelect.querySelector("option[value=kernel]") as HTMLOptionElement | null;
   if (kernelOption) kernelOption.disabled = x.standalone;
@@ -29,10 +31,38 @@ export function syncControls(x: Explorer): void {
     ? `in-browser decoder: MLP of ${mlpState?.params ?? "?"} parameters`
     : `decoding needs the kernel: ${model.get("mlp_reason") || "no MLP decoder"}`;
   el.latticeBox.checked = Boolean(model.get("show_lattice"));
+  el.latticeBox.disabled = embedded;
+  el.latticeBox.title = embedded ? "the lattice decodes positions: only the PCA and two-dimensions views are invertible" : "";
   el.latticeN.value = String(model.get("lattice_n") ?? 10);
   el.pathTool.classList.toggle("dlw-primary", s.tool === "path");
   el.panTool.classList.toggle("dlw-primary", s.tool === "pan");
   updateSlots(x);
+}
+
+/** The view selector: which views can be chosen here, and the note on the view drawn. */
+function syncViewSelect(x: Explorer): void {
+  const { model, el, s } = x;
+  const plane = model.get("plane");
+  const options = viewOptions({
+    d: s.d,
+    planeMode: filled(plane, "origin") ? plane.mode : "pca",
+    computed: computedViews(x),
+    unavailable: model.get("views_unavailable") ?? {},
+    standalone: x.standalone,
+  });
+  for (const opt of options) {
+    const node = el.modeSelect.querySelector(`option[value=${opt.view}]`) as HTMLOptionElement | null;
+    if (!node) continue;
+    node.disabled = opt.disabled;
+    node.title = opt.title;
+    node.textContent = opt.label;
+  }
+  el.modeSelect.value = String(model.get("projection_mode") || "pca");
+  const chosen = options.find((o) => o.view === el.modeSelect.value);
+  el.modeSelect.title = chosen?.title ?? "";
+  const note = viewNoteText(x);
+  el.viewNote.textContent = note;
+  el.viewNote.style.display = note ? "" : "none";
 }
 
 export function updateSlots(x: Explorer): void {
@@ -79,7 +109,8 @@ export function bindControls(x: Explorer): void {
   const { model, el, s } = x;
   el.slotButtons.forEach((b, i) => b.addEventListener("click", () => { s.slot = i; updateSlots(x); }));
   el.modeSelect.addEventListener("change", () => {
-    model.set("projection_mode", el.modeSelect.value as "pca" | "dims");
+    // a static page only switches between what it holds; the kernel computes the rest
+    model.set("projection_mode", el.modeSelect.value as ViewKind);
     model.save_changes();
   });
   const setDims = () => {

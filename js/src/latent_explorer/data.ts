@@ -12,6 +12,7 @@ import { Painter } from "./painter";
 import { planeFromState, projectCodes } from "./plane";
 import { packColor, shuffledOrder } from "./raster";
 import { filled, type Explorer } from "./state";
+import { currentView, embeddingCoords, isEmbedding } from "./views";
 
 /** Entries of the colour table of continuous labels. */
 const TABLE_SIZE = 256;
@@ -82,11 +83,23 @@ export function readPlane(x: Explorer): boolean {
   return true;
 }
 
-/** Project the codes onto the plane; `refit` also fits the view around them. */
+/** Place the codes in the view drawn (projected onto the plane, or the embedding's
+ *  coordinates); `refit` also fits the view around them. */
 export function reproject(x: Explorer, refit: boolean): void {
   const { s } = x;
-  if (!s.plane) return;
-  s.proj = projectCodes(s.codes, s.n, s.plane, s.proj.length === 2 * s.n ? s.proj : undefined);
+  const kind = currentView(x);
+  const coords = isEmbedding(kind) ? embeddingCoords(x, kind) : null;
+  if (coords) {
+    if (kind !== s.viewKind) refit = true;
+    s.viewKind = kind;
+    s.proj = s.proj.length === 2 * s.n ? s.proj : new Float32Array(2 * s.n);
+    s.proj.set(coords);
+  } else {
+    if (!s.plane) return;
+    if (s.viewKind !== s.plane.mode) refit = true;
+    s.viewKind = s.plane.mode === "dims" ? "dims" : "pca";
+    s.proj = projectCodes(s.codes, s.n, s.plane, s.proj.length === 2 * s.n ? s.proj : undefined);
+  }
   permute(x);
   if (refit) s.view = fitView(s.proj, s.n);
 }

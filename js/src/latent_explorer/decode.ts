@@ -4,11 +4,15 @@
 import { formatNumber } from "../lib/format";
 import { font } from "../lib/theme";
 import { mlpForward } from "../lib/mlp";
-import { gridData } from "./data";
-import { latticeCells, resamplePath } from "./geometry";
-import { PATH_STEPS, THUMB } from "./layout";
+import { codeOf, gridData, labelName } from "./data";
+import { latticeCells, nearestPoint, resamplePath, transformFor } from "./geometry";
+import { MARGIN, PATH_STEPS, PLOT, THUMB } from "./layout";
 import { toLatent } from "./plane";
 import type { DecodedMessage, DecodeErrorMessage, DecodePath, Explorer } from "./state";
+import { isEmbedding } from "./views";
+
+/** How near (CSS px) the pointer must be to a point for a non-invertible view to show it. */
+const NEAREST_PX = 24;
 
 /** Which way decodings are made now: the person's choice where it is possible. */
 export function decodePath(x: Explorer): DecodePath {
@@ -45,7 +49,7 @@ function paintDecoded(x: Explorer, values: ArrayLike<number>, offset: number): v
 
 /** Show one decoding in the pointer's view and record how long pointer → image took. */
 export function drawDecodedOutput(x: Explorer, values: ArrayLike<number>, offset: number, t0: number, how: string,
-  work: number, p: number[], z: ArrayLike<number>): void {
+  work: number, p: number[], z: ArrayLike<number>, index?: number): void {
   const { stats, s } = x;
   paintDecoded(x, values, offset);
   const now = performance.now();
@@ -58,14 +62,42 @@ export function drawDecodedOutput(x: Explorer, values: ArrayLike<number>, offset
     stats.hoverWork.splice(0, 500);
     stats.hoverPath.splice(0, 500);
   }
-  stats.last = { p, z: Array.from(z), out: Array.from({ length: s.spec.size }, (_, j) => values[offset + j]), how };
+  stats.last = { p, z: Array.from(z), out: Array.from({ length: s.spec.size }, (_, j) => values[offset + j]), how, index };
   x.el.decodedCaption.textContent = `${how}: ${ms.toFixed(1)} ms (pointer → image)`;
+}
+
+/** In a non-invertible view (t-SNE, UMAP): the data point nearest the pointer and its own
+ *  reconstruction, decoded from its code; the position itself has no code to decode. */
+function hoverNearest(x: Explorer, px: number, py: number, t0: number): void {
+  const { s, el } = x;
+  const work = performance.now();
+  const tr = transformFor(s.view, MARGIN.left, MARGIN.top, PLOT, PLOT);
+  const i = nearestPoint(s.proj, s.n, tr, tr.kx * px + tr.bx, tr.ky * py + tr.by, NEAREST_PX);
+  s.hoverIndex = i;
+  const name = s.viewKind === "tsne" ? "t-SNE" : "UMAP";
+  if (i < 0) {
+    el.hoverReadout.textContent = `${name} is not invertible: no data point near the pointer, and a position between points has no code to decode`;
+    return;
+  }
+  const label = labelName(x, i);
+  el.hoverReadout.textContent = `${name} is not invertible: nearest data point #${i}${label ? ` (${label})` : ""}; shown: its own reconstruction, not a decoding of the position`;
+  const z = codeOf(x, i);
+  const how = decodePath(x);
+  if (how === "browser") {
+    decodeLocal(x, z, 1, s.hoverOut);
+    drawDecodedOutput(x, s.hoverOut, 0, t0, `point #${i}, in browser`, work, [px, py], z, i);
+  } else if (how === "kernel") {
+    x.coalescer.request("nearest", { z: z.slice(), t0, work, p: [px, py], index: i });
+  } else {
+    el.decodedCaption.textContent = `point #${i}: its reconstruction needs a kernel (static page, decoder not an MLP)`;
+  }
 }
 
 /** Decode the plane point (x, y) under the pointer; t0 is the pointer event's time. */
 export function decodeHover(x: Explorer, px: number, py: number, t0: number): void {
   const { s, el } = x;
   const { plane } = s;
+  if (isEmbedding(s.viewKind)) return hoverNearest(x, px, py, t0);
   if (!plane) return;
   const work = performance.now();
   toLatent(plane, px, py, s.sliders, s.hoverZ);
@@ -95,7 +127,7 @@ export function decodeHover(x: Explorer, px: number, py: number, t0: number): vo
 /** Decode the lattice over the current view (when it is shown). */
 export function requestLattice(x: Explorer): void {
   const { s, model } = x;
-  if (!model.get("show_lattice") || !s.plane || !s.painter) return;
+  if (!model.get("show_lattice") || !s.plane || !s.painter || isEmbedding(s.viewKind)) return;
   const k = Number(model.get("lattice_n") ?? 10);
   const cells = latticeCells(s.view, k);
   const z = zFor(x, cells, k * k);
@@ -113,6 +145,10 @@ export function requestLattice(x: Explorer): void {
 /** Decode PATH_STEPS points evenly spaced along the drawn path. */
 export function decodePathStrip(x: Explorer): void {
   const { s } = x;
+  if (isEmbedding(s.viewKind)) {
+    x.el.pathLabel.textContent = "a path cannot be decoded in a t-SNE or UMAP view (not invertible): use the PCA or two-dimensions view";
+    return;
+  }
   if (s.path.length < 4 || !s.plane) return;
   const pts = resamplePath(s.path, PATH_STEPS);
   const z = zFor(x, pts, PATH_STEPS);
@@ -192,6 +228,8 @@ export function onDecodeReply(x: Explorer, content: DecodedMessage | DecodeError
     stats.kernelMs.push(Number(content.ms ?? NaN));
     if (stats.kernelMs.length > 1000) stats.kernelMs.splice(0, 500);
     drawDecodedOutput(x, values, 0, meta.t0, "kernel", meta.work ?? meta.t0, meta.p ?? [], meta.z);
+  } else if (content.purpose === "nearest" && meta && meta.index === x.s.hoverIndex && isEmbedding(s.viewKind)) {
+    drawDecodedOutput(x, values, 0, meta.t0, `point #${meta.index}, kernel`, meta.work ?? meta.t0, meta.p ?? [], meta.z, meta.index);
   } else if (content.purpose === "lattice" && meta?.view && meta.n) {
     s.lattice = { view: meta.view, n: meta.n, values, atlas: null };
     x.requestDraw();

@@ -24,6 +24,7 @@ import { bindScatter } from "./interactions";
 import { drawScatter } from "./scatter";
 import { createViewState, type CustomMessage, type DecodeRequest, type Explorer, type LatentExplorerModel, type Stats } from "./state";
 import { drawLoss, onTrain } from "./training";
+import { isEmbedding } from "./views";
 
 /** One view's context: elements, view state, timing stats and the kernel request queue. */
 function createExplorer(model: Explorer["model"], root: HTMLElement): Explorer {
@@ -31,6 +32,8 @@ function createExplorer(model: Explorer["model"], root: HTMLElement): Explorer {
   const requestMeta = new Map<number, DecodeRequest>();
   const coalescer = new Coalescer<DecodeRequest>((purpose, id, p) => {
     requestMeta.set(id, p);
+    // a data point's own reconstruction goes by its index: Python decodes only its code
+    if (purpose === "nearest") return model.send({ type: "decode_point", id, index: p.index });
     const buf = Float32Array.from(p.z).buffer;
     model.send({ type: "decode", id, purpose }, undefined, [buf]);
   });
@@ -79,6 +82,26 @@ const decodeNote = (x: Explorer): string => {
     : "static page: decoding needs a kernel";
 };
 
+/** The view chosen or its embedding changed: place the points anew and forget the hover. */
+function onView(x: Explorer): void {
+  const { s } = x;
+  const before = s.viewKind;
+  reproject(x, false);
+  if (s.viewKind !== before) {
+    s.hoverPoint = null;
+    s.hoverIndex = -1;
+    s.path = [];
+    s.pathDecoded = null;
+    s.lattice = null;
+    x.el.hoverReadout.textContent = isEmbedding(s.viewKind)
+      ? "move the pointer over a point: this view is not invertible, so it shows the nearest data point"
+      : "move the pointer over the plot to decode";
+    requestLattice(x);
+  }
+  syncControls(x);
+  x.requestDraw();
+}
+
 /** Read the whole state and redraw everything (first render, decode path change, end of training). */
 function full(x: Explorer): void {
   const { model, el, s } = x;
@@ -88,6 +111,7 @@ function full(x: Explorer): void {
   onPlane(x);
   readColors(x);
   reproject(x, true);
+  syncControls(x);
   el.title.textContent = `Latent space · ${model.get("model_name") || model.get("model_kind")} · ${s.n.toLocaleString()} points · ${s.d}-D codes`;
   el.status.textContent = model.get("status") || "";
   el.stopButton.style.display = model.get("training") ? "" : "none";
@@ -129,7 +153,7 @@ function modelHandlers(x: Explorer): Record<string, (...args: any[]) => void> {
   const selectionChanged = () => { s.localCache = null; panelAndPlot(); };
   return {
     "change:latent_codes": () => { readCodes(x); reproject(x, false); redraw(); },
-    "change:plane": () => { onPlane(x); reproject(x, true); s.lattice = null; requestLattice(x); redraw(); },
+    "change:plane": () => { onPlane(x); reproject(x, true); syncControls(x); s.lattice = null; requestLattice(x); redraw(); },
     "change:sliders": () => {
       const sl: number[] = model.get("sliders") ?? [];
       if (s.plane && sl.length === s.plane.k && sl.some((v, i) => v !== s.sliders[i])) {
@@ -145,7 +169,10 @@ function modelHandlers(x: Explorer): Record<string, (...args: any[]) => void> {
     "change:show_lattice": () => { syncControls(x); s.lattice = null; requestLattice(x); redraw(); },
     "change:lattice_n": () => { syncControls(x); s.lattice = null; requestLattice(x); },
     "change:decode_path": () => { syncControls(x); full(x); },
-    "change:projection_mode": () => syncControls(x),
+    "change:projection_mode": () => onView(x),
+    "change:embeddings": () => onView(x),
+    "change:view_status": () => syncControls(x),
+    "change:views_unavailable": () => syncControls(x),
     "change:dims": () => syncControls(x),
     "change:interpolation": panelAndPlot,
     "change:arithmetic_result": panelAndPlot,

@@ -10,6 +10,7 @@ import { MARGIN, PLOT, inPlot } from "./layout";
 import { drawPanel } from "./panel";
 import { cssTransform } from "./scatter";
 import type { Explorer } from "./state";
+import { isEmbedding } from "./views";
 
 /** Show `view`; the person moved it, so training updates keep it. */
 function moveView(x: Explorer, view: View): void {
@@ -46,7 +47,7 @@ function onPointerMove(x: Explorer, event: PointerEvent): void {
     const dy = sy - s.drag.sy;
     if (Math.abs(dx) + Math.abs(dy) > 3) s.drag.moved = true;
     if (s.drag.mode === "pan") return moveView(x, panView(s.drag.view, dx, dy, PLOT, PLOT));
-    if (s.drag.moved) {
+    if (s.drag.moved && !isEmbedding(s.viewKind)) {
       const [px, py] = invert(tr, sx, sy);
       s.path.push(px, py);
     }
@@ -65,7 +66,7 @@ function onPointerDown(x: Explorer, event: PointerEvent): void {
   if (!inPlot(sx, sy)) return;
   const mode = s.tool === "pan" || event.shiftKey || event.button === 1 ? "pan" : "path";
   s.drag = { mode, sx, sy, view: { ...s.view }, moved: false };
-  if (mode === "path") s.path = [...invert(cssTransform(x), sx, sy)];
+  if (mode === "path") s.path = isEmbedding(s.viewKind) ? [] : [...invert(cssTransform(x), sx, sy)];
   try {
     canvas.setPointerCapture(event.pointerId);
   } catch {
@@ -112,6 +113,7 @@ export function bindScatter(x: Explorer): void {
   canvas.addEventListener("pointerleave", () => {
     if (!s.drag) {
       s.hoverPoint = null;
+      s.hoverIndex = -1;
       x.requestDraw();
     }
   });

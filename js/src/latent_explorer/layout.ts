@@ -4,6 +4,7 @@
 import { createSurface, type Surface } from "../lib/canvas";
 import { h, needsKernel } from "../lib/dom";
 import type { Model, Tab } from "./state";
+import { VIEW_KINDS, VIEW_LABELS } from "./views";
 
 export const PLOT = 460; // scatter plot area (CSS px)
 export const MARGIN = { left: 44, top: 10, right: 10, bottom: 34 };
@@ -31,6 +32,8 @@ export interface Elements {
   status: HTMLSpanElement;
   stopButton: HTMLButtonElement;
   modeSelect: HTMLSelectElement;
+  /** What the view drawn keeps and whether hovering decodes (t-SNE/UMAP), or "computing …". */
+  viewNote: HTMLDivElement;
   dimX: HTMLSelectElement;
   dimY: HTMLSelectElement;
   dimsLabel: HTMLLabelElement;
@@ -44,6 +47,8 @@ export interface Elements {
   legend: HTMLDivElement;
   hoverReadout: HTMLDivElement;
   decoded: Surface;
+  /** Above the decoded image: what it shows in the view drawn. */
+  decodedHeading: HTMLDivElement;
   decodedCaption: HTMLDivElement;
   pathNote: HTMLDivElement;
   slidersBox: HTMLDivElement;
@@ -64,10 +69,9 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
   const stopButton = needsKernel(model, h("button", { class: "dlw-button dlw-latent-stop", type: "button" }, ["■ Stop"]));
   const header = h("div", { class: "dlw-toolbar" }, [title, status, stopButton]);
 
-  const modeSelect = needsKernel(model, h("select", { class: "dlw-latent-mode", "aria-label": "projection" }, [
-    h("option", { value: "pca" }, ["PCA (first two components)"]),
-    h("option", { value: "dims" }, ["two latent dimensions"]),
-  ]));
+  // enabled on a static page too: the views computed before the export can be chosen there
+  const modeSelect = h("select", { class: "dlw-latent-mode", "aria-label": "projection" },
+    VIEW_KINDS.map((v) => h("option", { value: v }, [VIEW_LABELS[v]])));
   const dimX = needsKernel(model, h("select", { class: "dlw-latent-dimx", "aria-label": "x dimension" }));
   const dimY = needsKernel(model, h("select", { class: "dlw-latent-dimy", "aria-label": "y dimension" }));
   const dimsLabel = h("label", {}, ["x", dimX, "y", dimY]);
@@ -106,8 +110,9 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
   const slidersBox = h("div", { class: "dlw-latent-sliders", style: "max-height:220px;overflow-y:auto;margin-top:6px" });
   const loss = createSurface(DECODED, 60, "dlw-canvas dlw-latent-loss");
   loss.canvas.style.display = "none";
+  const decodedHeading = h("div", { class: "dlw-muted dlw-latent-decoded-heading" }, ["decoded at the pointer"]);
   const right = h("div", { style: `width:${DECODED + 20}px` }, [
-    h("div", { class: "dlw-muted" }, ["decoded at the pointer"]),
+    decodedHeading,
     decoded.canvas,
     decodedCaption,
     pathNote,
@@ -126,12 +131,13 @@ export function buildLayout(root: HTMLElement, model: Model): Elements {
   const panelText = h("div", { class: "dlw-readout dlw-latent-panel-text", style: "white-space:pre-wrap" });
   const panel = createSurface(680, 120, "dlw-canvas dlw-latent-panel");
   const errorLine = h("div", { class: "dlw-error dlw-latent-problem" });
-  root.append(header, toolbar, errorLine, row, pathLabel, pathStrip.canvas,
+  const viewNote = h("div", { class: "dlw-muted dlw-latent-view-note", style: "max-width:720px" });
+  root.append(header, toolbar, viewNote, errorLine, row, pathLabel, pathStrip.canvas,
     h("div", { class: "dlw-toolbar", style: "margin-top:8px" }, tabButtons), panelText, panel.canvas);
 
   return {
-    title, status, stopButton, modeSelect, dimX, dimY, dimsLabel, latticeBox, latticeN, pathTool, panTool,
-    slotButtons, pathSelect, scatter, legend, hoverReadout, decoded, decodedCaption, pathNote, slidersBox,
+    title, status, stopButton, modeSelect, viewNote, dimX, dimY, dimsLabel, latticeBox, latticeN, pathTool, panTool,
+    slotButtons, pathSelect, scatter, legend, hoverReadout, decoded, decodedHeading, decodedCaption, pathNote, slidersBox,
     loss, pathStrip, pathLabel, tabButtons, panelText, panel, errorLine,
   };
 }

@@ -9,7 +9,8 @@ import { translucent } from "./ink";
 import { PATH_STEPS, plotRect } from "./layout";
 import { projectCodes } from "./plane";
 import { results } from "./results";
-import type { Explorer } from "./state";
+import type { Explorer, Results } from "./state";
+import { isEmbedding } from "./views";
 
 type Ink = CanvasRenderingContext2D;
 
@@ -50,8 +51,9 @@ export function drawOverlays(x: Explorer, ctx: Ink, tr: Transform, theme: Theme)
       ctx.stroke();
     }
   }
-  // interpolation paths and the arithmetic result
-  const res = results(x);
+  // interpolation paths and the arithmetic result: codes off the data, placed on the plane
+  // (an embedding has no place for them)
+  const res: Results = isEmbedding(s.viewKind) ? {} : results(x);
   if (res.interp) {
     polyline(projectZ(x, res.interp.zl, res.interp.steps), res.interp.steps, theme.fg, [], 2);
     polyline(projectZ(x, res.interp.zs, res.interp.steps), res.interp.steps, theme.accent2, [5, 4], 2);
@@ -74,6 +76,13 @@ export function drawOverlays(x: Explorer, ctx: Ink, tr: Transform, theme: Theme)
     }
   }
   drawSelections(x, ctx, theme, px, py);
+  if (s.hoverIndex >= 0 && isEmbedding(s.viewKind)) {
+    ctx.strokeStyle = theme.accent2;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(px(s.proj[2 * s.hoverIndex]), py(s.proj[2 * s.hoverIndex + 1]), 6, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
   if (s.hoverPoint) crosshair(ctx, theme, px(s.hoverPoint[0]), py(s.hoverPoint[1]));
   ctx.restore();
 }

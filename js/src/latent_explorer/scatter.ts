@@ -12,6 +12,7 @@ import { MARGIN, PLOT, plotRect } from "./layout";
 import { drawOverlays } from "./overlays";
 import { rasterize } from "./raster";
 import type { Explorer } from "./state";
+import { axisLabels, isEmbedding } from "./views";
 
 /** Data → CSS pixels of the plot area for the current view. */
 export function cssTransform(x: Explorer): Transform {
@@ -35,7 +36,7 @@ export function drawScatter(x: Explorer): void {
   const rect = plotRect();
   const tr = cssTransform(x);
   // lattice tiles under the points
-  const showLattice = Boolean(x.model.get("show_lattice"));
+  const showLattice = Boolean(x.model.get("show_lattice")) && !isEmbedding(s.viewKind);
   if (showLattice) drawLattice(x, ctx, tr, theme);
   // points: raw pixel buffer at device resolution, composited over the lattice
   const pw = Math.round(rect.width * ratio);
@@ -69,7 +70,7 @@ export function drawScatter(x: Explorer): void {
 /** Plot frame, ticks (d3's, about six per axis, labelled to 3 significant digits) and the
  *  plane's axis labels. */
 function drawAxes(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform, theme: Theme): void {
-  const { view, plane } = x.s;
+  const { view } = x.s;
   const rect = plotRect();
   const bottom = rect.top + rect.height;
   ctx.strokeStyle = theme.axis;
@@ -84,7 +85,7 @@ function drawAxes(x: Explorer, ctx: CanvasRenderingContext2D, tr: Transform, the
     side: "left", ticks: linearTicks(view.y0, view.y1, 6, label), scale: (v) => tr.ky * v + tr.by,
     at: rect.left, theme, tickSize: 4, gap: 6,
   });
-  const labels = plane?.axisLabels ?? ["x", "y"];
+  const labels = axisLabels(x);
   ctx.fillStyle = theme.muted;
   ctx.font = font(theme, 11);
   ctx.textAlign = "center";

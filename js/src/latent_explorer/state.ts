@@ -110,6 +110,19 @@ export interface TraversalState {
   images: WireArray; // (dims, steps, D)
 }
 
+/** A t-SNE or UMAP view of the codes (engine/embedding.py) and the parameters that made it. */
+export interface EmbeddingState {
+  coords: WireArray; // (N, 2)
+  seed: number;
+  perplexity?: number; // t-SNE
+  kl_divergence?: number; // t-SNE
+  n_neighbors?: number; // UMAP
+  min_dist?: number; // UMAP
+}
+
+/** The views of the codes: the invertible planes and the embeddings. */
+export type ViewKind = "pca" | "dims" | "tsne" | "umap";
+
 export interface HistoryState {
   loss: WireArray; // (epochs,)
 }
@@ -125,7 +138,10 @@ export interface LatentExplorerModel {
   label_kind: "none" | "categorical" | "continuous";
   label_names: string[];
   pca: Maybe<PCAState>;
-  projection_mode: "pca" | "dims";
+  projection_mode: ViewKind;
+  embeddings: Maybe<{ tsne?: EmbeddingState; umap?: EmbeddingState }>;
+  view_status: string; // "computing t-SNE…" while Python computes a view
+  views_unavailable: Record<string, string>; // view -> why it cannot be chosen (install hint)
   dims: number[];
   sliders: number[];
   plane: Maybe<PlaneState>;
@@ -195,7 +211,8 @@ export interface DecodedMessage {
   type: "decoded";
   id: number;
   purpose: string;
-  ms: number; // Python's decoding time
+  ms?: number; // Python's decoding time
+  index?: number; // "nearest": the data point whose reconstruction this is
   shape: [number, number];
 }
 
@@ -258,6 +275,8 @@ export interface ViewState {
   mlp: MLP | null;
   scratch: MLPScratch | null;
   // what is on screen
+  viewKind: ViewKind; // the view drawn (views.ts: currentView)
+  hoverIndex: number; // the data point hovered in a non-invertible view, −1 for none
   view: View;
   hoverPoint: [number, number] | null;
   hoverZ: Float32Array; // the code under the pointer (reused buffer)
@@ -297,6 +316,8 @@ export function createViewState(): ViewState {
     painter: null,
     mlp: null,
     scratch: null,
+    viewKind: "pca",
+    hoverIndex: -1,
     view: { x0: -1, x1: 1, y0: -1, y1: 1 },
     hoverPoint: null,
     hoverZ: new Float32Array(0),
@@ -324,7 +345,7 @@ export interface Stats {
   hover: number[]; // pointer event's timestamp → decoded image drawn, ms
   hoverWork: number[]; // our handler starts → decoded image drawn, ms
   hoverPath: string[];
-  last: { p: number[]; z: number[]; out: number[]; how: string } | null; // the last decoding shown
+  last: { p: number[]; z: number[]; out: number[]; how: string; index?: number } | null; // the last decoding shown
   frames: number[]; // timestamps of scatter frames drawn
   drawMs: number[]; // time to draw one scatter frame
   kernelMs: number[]; // time Python spent decoding each answered hover request
@@ -343,6 +364,7 @@ export interface DecodeRequest {
   t0: number;
   work?: number;
   p?: number[];
+  index?: number; // "nearest": the data point
   view?: View;
   n?: number;
   count?: number;

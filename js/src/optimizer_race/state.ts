@@ -51,7 +51,7 @@ export interface ExplainEntry {
   state: Record<string, WireArray>;
   /** key -> [label, role]; role is "first", "second" or "other". */
   labels: Record<string, [string, string]>;
-  lr: number;
+  lr: number | null; // null: a factory (lambda) optimizer that keeps its own
 }
 
 /** Outcome of one optimizer (`_encode`'s "summary"). */
