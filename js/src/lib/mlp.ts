@@ -113,7 +113,7 @@ export function erf(x: number): number {
 const SQRT1_2 = Math.SQRT1_2;
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-function activate(layer: MLPLayer, v: number): number {
+export function activate(layer: MLPLayer, v: number): number {
   switch (layer.kind) {
     case "relu":
       return v > 0 ? v : 0;
@@ -191,6 +191,89 @@ export function mlpForward(
       }
     }
     result.set(cur.subarray(0, outDim), p * outDim);
+  }
+  return result;
+}
+
+/** Buffers of a batched forward pass (two of count × maxWidth values), reused across calls. */
+export interface BatchScratch {
+  a: Float32Array;
+  b: Float32Array;
+}
+
+export function batchScratchFor(mlp: MLP, count: number): BatchScratch {
+  return { a: new Float32Array(count * mlp.maxWidth), b: new Float32Array(count * mlp.maxWidth) };
+}
+
+function activateAll(layer: MLPLayer, buf: Float32Array, n: number): void {
+  switch (layer.kind) {
+    case "tanh":
+      for (let i = 0; i < n; i++) buf[i] = Math.tanh(buf[i]);
+      return;
+    case "relu":
+      for (let i = 0; i < n; i++) buf[i] = buf[i] > 0 ? buf[i] : 0;
+      return;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) buf[i] = 1 / (1 + Math.exp(-buf[i]));
+      return;
+    default:
+      for (let i = 0; i < n; i++) buf[i] = activate(layer, buf[i]);
+  }
+}
+
+/**
+ * Forward `count` inputs (count × inDim, row-major) layer by layer, which is faster than point by
+ * point for a grid of inputs and lets a caller read what any layer outputs: for each k, the
+ * values after layer `taps[k]` (count × width) are copied into `tapOut[k]`. Returns the output
+ * (count × outDim), a view into the scratch buffers unless `out` is given. Dot products are
+ * accumulated in doubles and stored as float32, as in mlpForward.
+ */
+export function mlpForwardBatch(
+  mlp: MLP,
+  x: ArrayLike<number>,
+  count: number,
+  options: { out?: Float32Array; scratch?: BatchScratch; taps?: number[]; tapOut?: Float32Array[] } = {},
+): Float32Array {
+  const { inDim, outDim } = mlp;
+  if (x.length < count * inDim) throw new RangeError(`need ${count * inDim} input values, got ${x.length}`);
+  const scratch = options.scratch && options.scratch.a.length >= count * mlp.maxWidth
+    ? options.scratch : batchScratchFor(mlp, count);
+  let cur = scratch.a;
+  let nxt = scratch.b;
+  for (let i = 0; i < count * inDim; i++) cur[i] = x[i];
+  let width = inDim;
+  const taps = options.taps ?? [];
+  mlp.layers.forEach((layer, index) => {
+    if (layer.kind === "linear") {
+      const w = layer.weight as Float32Array;
+      const rows = layer.rows as number;
+      const cols = layer.cols as number;
+      const bias = layer.bias;
+      for (let p = 0; p < count; p++) {
+        const inOff = p * cols;
+        const outOff = p * rows;
+        for (let r = 0; r < rows; r++) {
+          let acc = bias ? bias[r] : 0;
+          const off = r * cols;
+          for (let c = 0; c < cols; c++) acc += w[off + c] * cur[inOff + c];
+          nxt[outOff + r] = acc;
+        }
+      }
+      const tmp = cur;
+      cur = nxt;
+      nxt = tmp;
+      width = rows;
+    } else {
+      activateAll(layer, cur, count * width);
+    }
+    for (let k = 0; k < taps.length; k++) {
+      if (taps[k] === index && options.tapOut?.[k]) options.tapOut[k].set(cur.subarray(0, count * width));
+    }
+  });
+  const result = cur.subarray(0, count * outDim);
+  if (options.out) {
+    options.out.set(result);
+    return options.out;
   }
   return result;
 }
