@@ -108,7 +108,7 @@ describe("decision regions", () => {
     // grid row i = 0 (ymin) all 0, row 1 (ymax) all 1
     const px = regionPixels([0, 0, 1, 1], 2, pal);
     const n = table.length / 4;
-    const wash = (t: number, k: number) => Math.round(255 + (table[k * 4 + t] - 255) * 0.8);
+    const wash = (t: number, k: number) => Math.round(255 + (table[k * 4 + t] - 255) * 0.6);
     expect(Array.from(px.subarray(0, 3))).toEqual([0, 1, 2].map((t) => wash(t, n - 1))); // top row: p = 1
     expect(Array.from(px.subarray(8, 11))).toEqual([0, 1, 2].map((t) => wash(t, 0)));
     const disc = regionPixels([0.4, 0.6, 0.4, 0.6], 2, { ...pal, discretize: true });

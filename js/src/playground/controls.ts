@@ -12,7 +12,11 @@ import { hasArray, type Controls, type Options, type PlaygroundView } from "./st
 
 /** Keys whose change rebuilds the model (disabled when the user passed their own model). */
 export const REBUILDS = new Set(["features", "hidden", "activations", "init", "dropout", "batch_norm", "residual"]);
-const SPEEDS = [1, 2, 5, 10, 20];
+/** Speeds Python takes: 2^(s−1) epochs per second, 0 = as fast as the CPU goes. */
+const SPEEDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+export function speedLabel(s: number): string {
+  return s === 0 ? "max" : `${2 ** (s - 1)} epoch${s === 1 ? "" : "s"}/s`;
+}
 
 function send(view: PlaygroundView, key: keyof Controls, value: unknown): void {
   if (view.standalone) return;
@@ -32,8 +36,8 @@ export function buildToolbar(view: PlaygroundView): void {
   const step = button("dlw-pg-step", "Step", "Train one epoch", "step");
   const reset = button("dlw-pg-reset", "↺ Reset", "Re-initialise the weights (keeps the data)", "reset");
   const regen = button("dlw-pg-regenerate", "New data", "Draw new random data", "regenerate");
-  const speed = needsKernel(model, h("select", { class: "dlw-pg-speed", title: "Training steps per frame" },
-    SPEEDS.map((v) => h("option", { value: v, text: `${v}×` }))));
+  const speed = needsKernel(model, h("select", { class: "dlw-pg-speed", title: "Training speed" },
+    SPEEDS.map((v) => h("option", { value: v, text: speedLabel(v) }))));
   speed.addEventListener("change", () => send(view, "speed", Number(speed.value)));
   el.toolbar.replaceChildren(play, step, reset, regen, h("label", {}, ["speed ", speed]), el.epoch, el.status);
 }
@@ -103,19 +107,16 @@ function layersField(view: PlaygroundView, c: Controls, o: Options): Field {
   const hidden = c.hidden.slice();
   const acts = c.activations.slice();
   const inputs: Field["inputs"] = [];
-  const setLayers = (nextHidden: number[], nextActs: string[]) => {
-    send(view, "activations", nextActs);
-    send(view, "hidden", nextHidden);
-  };
+  // Python extends or cuts `activations` with `hidden` (repeating the last one)
+  const setLayers = (nextHidden: number[]) => send(view, "hidden", nextHidden);
   const maxLayers = o.max_hidden_layers || 16;
   const maxUnits = o.max_units || 64;
   const add = h("button", { class: "dlw-button dlw-pg-add-layer", type: "button", title: "Add a hidden layer" }, ["+ layer"]);
   const remove = h("button", { class: "dlw-button dlw-pg-remove-layer", type: "button", title: "Remove the last hidden layer" }, ["− layer"]);
   add.disabled = hidden.length >= maxLayers;
   remove.disabled = hidden.length === 0;
-  add.addEventListener("click", () => setLayers([...hidden, hidden[hidden.length - 1] ?? 4],
-    [...acts, acts[acts.length - 1] ?? "tanh"]));
-  remove.addEventListener("click", () => setLayers(hidden.slice(0, -1), acts.slice(0, -1)));
+  add.addEventListener("click", () => setLayers([...hidden, hidden[hidden.length - 1] ?? 4]));
+  remove.addEventListener("click", () => setLayers(hidden.slice(0, -1)));
   inputs.push(add, remove);
   const rows = hidden.map((units, k) => {
     const minus = h("button", { class: "dlw-button dlw-pg-units-minus", type: "button", title: "One neuron fewer" }, ["−"]);
@@ -206,8 +207,10 @@ function displayFields(view: PlaygroundView, c: Controls): HTMLElement {
   });
   const classes = Math.max(2, Number(view.model.get("classes")) || 2);
   const task = view.model.get("task");
-  const cls = needsKernel(view.model, select(Array.from({ length: task === "regression" ? 0 : classes }, (_, i) => i), c.point_class ?? 0,
-    (v) => `class ${v}`));
+  // the class a click adds, or for regression the target value of a clicked point
+  const cls = needsKernel(view.model, task === "regression"
+    ? numberInput(c.point_class ?? 0, { step: "any" })
+    : select(Array.from({ length: classes }, (_, i) => i), c.point_class ?? 0, (v) => `class ${v}`));
   cls.classList.add("dlw-pg-point_class");
   cls.addEventListener("change", () => send(view, "point_class", Number(cls.value)));
   const erase = needsKernel(view.model, h("button", { class: "dlw-button dlw-pg-erase", type: "button", title: "Click on the plane to erase points" }, ["Erase"]));
@@ -222,7 +225,7 @@ function displayFields(view: PlaygroundView, c: Controls): HTMLElement {
   markErase();
   return h("div", { class: "dlw-pg-display" }, [
     h("label", {}, [test, "show test data"]), h("label", {}, [disc, "discretize output"]),
-    task === "regression" ? null : h("label", {}, ["click adds ", cls]), erase,
+    h("label", {}, [task === "regression" ? "click adds target " : "click adds ", cls]), erase,
   ]);
 }
 

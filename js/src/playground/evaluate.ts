@@ -193,3 +193,18 @@ export function frameFromGrids(
   }
   return { grid: values, side, neurons, neuronRanges: neuronRangesOut, output: resample(values, side, channels), source: "grid" };
 }
+
+/**
+ * Binary data shown by a 2-output (softmax) model: keep p[1] only, so the frame reads like a
+ * one-output binary model. A frame with one value per cell is returned as it is.
+ */
+export function binaryView(frame: Frame): Frame {
+  const cells = frame.side * frame.side;
+  if (frame.grid.length !== 2 * cells) return frame;
+  const pick = (values: Float32Array) => {
+    const out = new Float32Array(values.length / 2);
+    for (let p = 0; p < out.length; p++) out[p] = values[2 * p + 1];
+    return out;
+  };
+  return { ...frame, grid: pick(frame.grid), output: pick(frame.output) };
+}

@@ -12,7 +12,7 @@ import { isStandalone, listen } from "../lib/dom";
 import { onThemeChange, readTheme } from "../lib/theme";
 import { buildToolbar, resetPanel, syncPanel, syncToolbar } from "./controls";
 import { drawCurves } from "./curves";
-import { buildMLP, Evaluator, frameFromGrids } from "./evaluate";
+import { binaryView, buildMLP, Evaluator, frameFromGrids } from "./evaluate";
 import { buildLayout } from "./layout";
 import { bindNetwork, drawNetwork } from "./network";
 import { bindRegions, drawRegions, palette, readPoints, type Points } from "./regions";
@@ -37,15 +37,21 @@ function compute(view: PlaygroundView, work: Work): Frame | null {
   const { model, s } = view;
   const net = model.get("network");
   if (!net || !net.layers) return null;
+  const shown = (frame: Frame) => (model.get("task") === "binary" ? binaryView(frame) : frame);
   const rec = model.get("recording") || {};
   let weights: Float32Array | null = null;
   let grid: WireArray | null = null;
+  let gridRange: number[] = model.get("grid_range") || [0, 1];
   if (s.replayFrame >= 0) {
     weights = recordedWeights(view, s.replayFrame);
     if (!weights && hasArray(rec.grids)) {
       const g = decodeArray(rec.grids);
       const size = g.data.length / g.shape[0];
       grid = { dtype: g.dtype, shape: g.shape.slice(1), data: g.data.subarray(s.replayFrame * size, (s.replayFrame + 1) * size) };
+      if (hasArray(rec.grid_ranges)) {
+        const r = decodeArray(rec.grid_ranges).data;
+        gridRange = [r[2 * s.replayFrame], r[2 * s.replayFrame + 1]];
+      }
     }
   } else {
     const w = model.get("weights");
@@ -60,13 +66,13 @@ function compute(view: PlaygroundView, work: Work): Frame | null {
     const bounds = model.get("grid_bounds") || [];
     if (!work.evaluator || work.evaluator.key !== Evaluator.keyOf(features, bounds)) work.evaluator = new Evaluator(features, bounds);
     s.mlp = buildMLP(net, weights);
-    return work.evaluator.evaluate(s.mlp, net);
+    return shown(work.evaluator.evaluate(s.mlp, net));
   }
   if (grid) {
     const ng = model.get("neuron_grids");
     const nr = model.get("neuron_ranges");
-    return frameFromGrids(grid, model.get("grid_range") || [0, 1], hasArray(ng) && s.replayFrame < 0 ? ng : null,
-      hasArray(nr) && s.replayFrame < 0 ? nr : null, hiddenUnits(view));
+    return shown(frameFromGrids(grid, gridRange, hasArray(ng) && s.replayFrame < 0 ? ng : null,
+      hasArray(nr) && s.replayFrame < 0 ? nr : null, hiddenUnits(view)));
   }
   return null;
 }
@@ -83,6 +89,8 @@ export interface PlaygroundHook {
   source(): string | null;
   step(): number;
   framesDrawn(): number;
+  /** The diagram's nodes in the network canvas' CSS pixels (layer 0 = inputs). */
+  nodes(): Array<{ layer: number; unit: number; x: number; y: number; size: number }>;
   /** Evaluate and draw now (synchronously); returns the milliseconds it took. */
   renderNow(): number;
 }
@@ -143,6 +151,7 @@ function render({ model, el }: PlaygroundRenderProps) {
     source: () => s.frame?.source ?? null,
     step: () => work.step,
     framesDrawn: () => s.framesDrawn,
+    nodes: () => s.nodes.map(({ layer, unit, x, y, size }) => ({ layer, unit, x, y, size })),
     renderNow: () => {
       s.dirty.evaluate = true;
       const t0 = performance.now();

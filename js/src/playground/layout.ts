@@ -24,6 +24,7 @@ const CSS = `
 .dlw-playground .dlw-pg-field input[type="number"] { width: 7em; }
 .dlw-playground .dlw-pg-field input[type="range"] { width: 110px; }
 .dlw-playground .dlw-pg-features label, .dlw-playground .dlw-pg-display label { margin-right: 8px; display: inline-flex; gap: 3px; align-items: center; }
+.dlw-playground .dlw-pg-features { grid-column: span 2; }
 .dlw-playground .dlw-pg-layers { grid-column: span 2; display: flex; flex-direction: column; gap: 4px; }
 .dlw-playground .dlw-pg-layers .dlw-button { padding: 1px 8px; margin-left: 4px; }
 .dlw-playground .dlw-pg-display { grid-column: 1 / -1; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }

@@ -9,7 +9,7 @@ import type { Task } from "./state";
 export type RGB = [number, number, number];
 
 /** How strongly region colours show over the background (points stay readable on top). */
-export const WASH = 0.8;
+export const WASH = 0.6;
 
 export interface RegionPalette {
   task: Task;

@@ -158,7 +158,7 @@ export function drawRegions(view: PlaygroundView, points: Points): void {
       ctx.restore();
     }
   }
-  // points: training points filled with a thin background ring, test points with a thick ring
+  // points: training points first, test points on top
   ctx.save();
   ctx.beginPath();
   ctx.rect(PLOT.left, PLOT.top, PLOT.size, PLOT.size);
@@ -169,12 +169,15 @@ export function drawRegions(view: PlaygroundView, points: Points): void {
       if ((pass === 0) === test) continue;
       if (test && !s.showTest) continue;
       const [px, py] = toPixel(view, points.xy[2 * p], points.xy[2 * p + 1]);
+      const colour = pointColour(pal, points.labels[p]);
       ctx.beginPath();
-      ctx.arc(px, py, test ? 3.2 : 3.4, 0, 2 * Math.PI);
-      ctx.fillStyle = pointColour(pal, points.labels[p]);
+      ctx.arc(px, py, test ? 3 : 3.4, 0, 2 * Math.PI);
+      // training points: filled, a thin ring in the text colour; test points: a thick ring of
+      // their class colour around a background centre
+      ctx.fillStyle = test ? theme.bg : colour;
       ctx.fill();
-      ctx.lineWidth = test ? 1.6 : 0.8;
-      ctx.strokeStyle = test ? theme.fg : theme.bg;
+      ctx.lineWidth = test ? 2 : 0.9;
+      ctx.strokeStyle = test ? colour : theme.fg;
       ctx.stroke();
     }
   }

@@ -80,6 +80,7 @@ export interface RecordingState {
   epochs?: WireArray;
   weights?: WireArray;
   grids?: WireArray;
+  grid_ranges?: WireArray;
   train_loss?: WireArray;
   test_loss?: WireArray;
 }
@@ -222,7 +223,9 @@ export interface PlaygroundView {
   request(kind?: keyof ViewState["dirty"]): void;
 }
 
-/** True when a maybe-empty array trait holds an array. */
+/** True when a maybe-empty array trait holds a non-empty array (Python sends `{}` or a
+ * zero-size array such as uint8 (0, 0) for "none"). */
 export function hasArray(value: MaybeWire): value is WireArray {
-  return Boolean(value && (value as WireArray).shape && (value as WireArray).data);
+  const w = value as WireArray | null | undefined;
+  return Boolean(w && w.shape && w.data && w.shape.length > 0 && w.shape.every((n) => n > 0));
 }
