@@ -129,15 +129,36 @@ def test_playground_in_jupyterlab(page: Any, console: harness.ConsoleLog,
                            ".querySelector('.dlw-pg-activation-0').value === 'relu'")
     _check_grid_equals_kernel(page)  # the rebuilt network, evaluated in the browser
     assert harness.kernel_value(page, "w.error") == ""
+    # train the rebuilt network a little for the picture
+    frames = _frames(page)
+    root.locator(".dlw-pg-play").click()
+    page.wait_for_function(f"(n) => {HOOK}.framesDrawn() >= n + 20", arg=frames, timeout=60_000)
+    root.locator(".dlw-pg-play").click()
+    harness.wait_kernel_value(page, "w.status", "paused")
+    page.mouse.move(0, 0)
     page.add_style_tag(content=".Toastify { display: none !important; }")
     harness.screenshot(root, "playground")
     harness.assert_no_console_errors(console)
 
 
+OWN_MODEL = ("import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+             "mine = dlwidgets.Playground(data='moons', model=nn.Sequential(nn.Linear(2, 5), "
+             "nn.ReLU(), nn.Linear(5, 1)))\nmine")
+
+
 def test_playground_in_voila(page: Any, console: harness.ConsoleLog, voila: harness.Server) -> None:
-    nb = harness.write_notebook(voila.root, "playground_voila.ipynb", CELLS)
+    nb = harness.write_notebook(voila.root, "playground_voila.ipynb", [*CELLS, OWN_MODEL])
     harness.open_in_voila(page, voila, nb)
-    root = page.locator(WIDGET)
+    page.locator(WIDGET).nth(1).wait_for()
+    # the user's own model: controls that would rebuild it are disabled, with the reason shown
+    mine = page.locator(WIDGET).nth(1)
+    hint = mine.locator(".dlw-pg-hint").text_content() or ""
+    assert "nn.Module" in hint
+    act = mine.locator("select.dlw-pg-activation-0")
+    assert act.is_disabled() and act.get_attribute("title") == hint
+    assert mine.locator("input.dlw-pg-feature").first.is_disabled()
+    assert mine.locator("select.dlw-pg-optimizer").is_enabled()
+    root = page.locator(WIDGET).first
     root.wait_for()
     _check_drawn(root)
     regions = root.locator("canvas.dlw-pg-regions")

@@ -60,9 +60,8 @@ export function buildLayout(el: HTMLElement): Elements {
     error,
     warning,
     h("div", { class: "dlw-pg-main" }, [
-      h("div", { class: "dlw-pg-net" }, [network.canvas, zoomBox]),
+      h("div", { class: "dlw-pg-side" }, [h("div", { class: "dlw-pg-net" }, [network.canvas, zoomBox]), curves.canvas]),
       h("div", {}, [regions.canvas]),
-      h("div", { class: "dlw-pg-side" }, [curves.canvas]),
     ]),
     hint,
     controls,
