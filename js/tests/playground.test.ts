@@ -177,3 +177,19 @@ describe("fallback grids and layout", () => {
     expect(lossTop([], [])).toBe(1);
   });
 });
+
+describe("fast tanh of the batched forward pass", () => {
+  it("is within 1e-8 of Math.tanh everywhere, exact at the ends, NaN stays NaN", async () => {
+    const { fastTanh } = await import("../src/lib/mlp");
+    let worst = 0;
+    for (let x = -12; x <= 12; x += 0.000731) worst = Math.max(worst, Math.abs(fastTanh(x) - Math.tanh(x)));
+    expect(worst).toBeLessThan(1e-8);
+    expect(fastTanh(0)).toBeCloseTo(0, 15);
+    expect(fastTanh(50)).toBe(1);
+    expect(fastTanh(-50)).toBe(-1);
+    expect(Number.isNaN(fastTanh(NaN))).toBe(true);
+    expect(fastTanh(Infinity)).toBe(1);
+    // as float32 (what the layers store), σ via tanh equals 1 / (1 + e^−x) within 1e-8
+    for (const x of [-8, -1.3, -0.01, 0, 0.4, 3, 9]) expect(Math.abs(0.5 + 0.5 * fastTanh(x / 2) - 1 / (1 + Math.exp(-x)))).toBeLessThan(1e-8);
+  });
+});

@@ -216,7 +216,29 @@ def test_playground_exported_page_replays_offline(
     page.wait_for_timeout(200)
     assert harness.canvas_signature(regions) != sig
     _hover_unit(page, root)
+    _hover_edge(page, root, float(w.weights[0]))
     harness.assert_no_console_errors(console)
+
+
+def _hover_edge(page: Any, root: Any, weight: float) -> None:
+    """Hovering the edge x1 → layer 1 unit 1 reads its weight (the first Linear's w[0, 0])."""
+    nodes = page.evaluate(f"() => {HOOK}.nodes()")
+    a = next(n for n in nodes if n["layer"] == 0 and n["unit"] == 0)
+    b = next(n for n in nodes if n["layer"] == 1 and n["unit"] == 0)
+    x0, y0 = a["x"] + a["size"], a["y"] + a["size"] / 2
+    x1, y1 = b["x"], b["y"] + b["size"] / 2
+    t = 0.75  # on the drawn cubic (control points at the middle x), where edges have parted
+    bx = (1 - t) ** 3 * x0 + 3 * (1 - t) * t * (x0 + x1) / 2 + t ** 3 * x1
+    by = ((1 - t) ** 3 + 3 * (1 - t) ** 2 * t) * y0 + (3 * (1 - t) * t ** 2 + t ** 3) * y1
+    box = root.locator("canvas.dlw-pg-network").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + bx, box["y"] + by)
+    tip = root.locator(".dlw-tooltip")
+    tip.wait_for(state="visible")
+    text = tip.text_content() or ""
+    assert "x₁ → layer 1 unit 1" in text, text
+    shown = float(text.split("w = ")[1].split("x")[0].replace("−", "-"))
+    assert abs(shown - weight) <= 5e-4 * max(1.0, abs(weight)), (shown, weight)
 
 
 def test_playground_dark_theme_and_screenshots(

@@ -205,16 +205,53 @@ export function batchScratchFor(mlp: MLP, count: number): BatchScratch {
   return { a: new Float32Array(count * mlp.maxWidth), b: new Float32Array(count * mlp.maxWidth) };
 }
 
+// tanh by cubic Hermite interpolation of a table of tanh and its derivative 1 − tanh² at steps
+// of 1/48 on [−10, 10]: error below 1e-8 (h⁴/384 · max|tanh⁗|), under float32's spacing near 1,
+// and several times faster than Math.tanh in a grid's inner loop; ±1 beyond ±10 (as float32).
+const TANH_RANGE = 10;
+const TANH_STEPS = 48;
+let tanhTable: Float64Array | null = null;
+
+function tanhTableOf(): Float64Array {
+  const n = 2 * TANH_RANGE * TANH_STEPS + 2;
+  const table = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const t = Math.tanh(-TANH_RANGE + i / TANH_STEPS);
+    table[2 * i] = t;
+    table[2 * i + 1] = (1 - t * t) / TANH_STEPS; // derivative times the step
+  }
+  return table;
+}
+
+/** tanh within 1e-8 of Math.tanh (see above); NaN stays NaN. */
+export function fastTanh(x: number): number {
+  if (!(x > -TANH_RANGE)) return x !== x ? x : -1;
+  if (x >= TANH_RANGE) return 1;
+  const table = tanhTable ?? (tanhTable = tanhTableOf());
+  const u = (x + TANH_RANGE) * TANH_STEPS;
+  const i = Math.floor(u);
+  const t = u - i;
+  const k = 2 * i;
+  const y0 = table[k];
+  const d0 = table[k + 1];
+  const y1 = table[k + 2];
+  const d1 = table[k + 3];
+  const t2 = t * t;
+  const t3 = t2 * t;
+  return (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * d0 + (3 * t2 - 2 * t3) * y1 + (t3 - t2) * d1;
+}
+
 function activateAll(layer: MLPLayer, buf: Float32Array, n: number): void {
   switch (layer.kind) {
     case "tanh":
-      for (let i = 0; i < n; i++) buf[i] = Math.tanh(buf[i]);
+      for (let i = 0; i < n; i++) buf[i] = fastTanh(buf[i]);
       return;
     case "relu":
       for (let i = 0; i < n; i++) buf[i] = buf[i] > 0 ? buf[i] : 0;
       return;
     case "sigmoid":
-      for (let i = 0; i < n; i++) buf[i] = 1 / (1 + Math.exp(-buf[i]));
+      // σ(x) = (1 + tanh(x / 2)) / 2
+      for (let i = 0; i < n; i++) buf[i] = 0.5 + 0.5 * fastTanh(0.5 * buf[i]);
       return;
     default:
       for (let i = 0; i < n; i++) buf[i] = activate(layer, buf[i]);

@@ -128,7 +128,9 @@ function render({ model, el }: PlaygroundRenderProps) {
     s.dirty = { evaluate: false, data: false, controls: false, curves: false };
     if (d.controls) syncPanel(view);
     if (d.data) work.points = readPoints(view);
+    let evalMs = 0;
     if (d.evaluate) {
+      const e0 = performance.now();
       try {
         s.frame = compute(view, work);
       } catch (err) {
@@ -136,6 +138,7 @@ function render({ model, el }: PlaygroundRenderProps) {
         elements.error.textContent = `cannot evaluate the network in the browser: ${(err as Error).message}`;
       }
       s.framesDrawn++;
+      evalMs = performance.now() - e0;
     }
     if (d.evaluate || d.data) paint();
     if (d.curves || d.evaluate) drawCurves(view);
@@ -143,6 +146,7 @@ function render({ model, el }: PlaygroundRenderProps) {
     s.lastDrawMs = performance.now() - t0;
     elements.root.dataset.framesDrawn = String(s.framesDrawn);
     elements.root.dataset.drawMs = s.lastDrawMs.toFixed(2);
+    if (d.evaluate) elements.root.dataset.evalMs = evalMs.toFixed(2);
   }
 
   const hook: PlaygroundHook = {

@@ -154,19 +154,31 @@ export function drawNetwork(view: PlaygroundView, pal: RegionPalette, inputs: Fl
   for (const e of s.edges) if (Number.isFinite(e.weight)) maxAbs = Math.max(maxAbs, Math.abs(e.weight));
   const pos = `rgb(${DIVERGING.slice((N - 20) * 4, (N - 20) * 4 + 3).join(",")})`;
   const neg = `rgb(${DIVERGING.slice(19 * 4, 19 * 4 + 3).join(",")})`;
+  // one path per (colour, width) group: a few stroke calls instead of one per edge
+  const groups = new Map<string, { colour: string; width: number; edges: Edge[] }>();
+  for (const e of s.edges) {
+    const known = Number.isFinite(e.weight);
+    const colour = !known ? theme.faint : e.weight >= 0 ? pos : neg;
+    const width = known && maxAbs > 0 ? Math.round((0.4 + 4 * (Math.abs(e.weight) / maxAbs)) * 4) / 4 : 0.6;
+    const key = `${colour}|${width}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { colour, width, edges: [] }));
+    g.edges.push(e);
+  }
   ctx.save();
   ctx.globalAlpha = 0.75;
-  for (const e of s.edges) {
-    const x0 = e.from.x + e.from.size;
-    const y0 = e.from.y + e.from.size / 2;
-    const x1 = e.to.x;
-    const y1 = e.to.y + e.to.size / 2;
-    const known = Number.isFinite(e.weight);
-    ctx.strokeStyle = !known ? theme.faint : e.weight >= 0 ? pos : neg;
-    ctx.lineWidth = known && maxAbs > 0 ? 0.4 + 4 * (Math.abs(e.weight) / maxAbs) : 0.6;
+  for (const g of groups.values()) {
+    ctx.strokeStyle = g.colour;
+    ctx.lineWidth = g.width;
     ctx.beginPath();
-    ctx.moveTo(x0, y0);
-    ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
+    for (const e of g.edges) {
+      const x0 = e.from.x + e.from.size;
+      const y0 = e.from.y + e.from.size / 2;
+      const x1 = e.to.x;
+      const y1 = e.to.y + e.to.size / 2;
+      ctx.moveTo(x0, y0);
+      ctx.bezierCurveTo((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
+    }
     ctx.stroke();
   }
   ctx.restore();
