@@ -258,6 +258,21 @@ function activateAll(layer: MLPLayer, buf: Float32Array, n: number): void {
   }
 }
 
+/** dst[p, r] = bias[r] + Σ_c w[r, c] · src[p, c] for `count` rows (sums in doubles). */
+function linearBatch(w: Float32Array, bias: Float32Array | null, rows: number, cols: number,
+  src: Float32Array, dst: Float32Array, count: number): void {
+  for (let p = 0; p < count; p++) {
+    const inOff = p * cols;
+    const outOff = p * rows;
+    for (let r = 0; r < rows; r++) {
+      let acc = bias !== null ? bias[r] : 0;
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) acc += w[off + c] * src[inOff + c];
+      dst[outOff + r] = acc;
+    }
+  }
+}
+
 /**
  * Forward `count` inputs (count × inDim, row-major) layer by layer, which is faster than point by
  * point for a grid of inputs and lets a caller read what any layer outputs: for each k, the
@@ -280,22 +295,11 @@ export function mlpForwardBatch(
   for (let i = 0; i < count * inDim; i++) cur[i] = x[i];
   let width = inDim;
   const taps = options.taps ?? [];
-  mlp.layers.forEach((layer, index) => {
+  for (let index = 0; index < mlp.layers.length; index++) {
+    const layer = mlp.layers[index];
     if (layer.kind === "linear") {
-      const w = layer.weight as Float32Array;
       const rows = layer.rows as number;
-      const cols = layer.cols as number;
-      const bias = layer.bias;
-      for (let p = 0; p < count; p++) {
-        const inOff = p * cols;
-        const outOff = p * rows;
-        for (let r = 0; r < rows; r++) {
-          let acc = bias ? bias[r] : 0;
-          const off = r * cols;
-          for (let c = 0; c < cols; c++) acc += w[off + c] * cur[inOff + c];
-          nxt[outOff + r] = acc;
-        }
-      }
+      linearBatch(layer.weight as Float32Array, layer.bias ?? null, rows, layer.cols as number, cur, nxt, count);
       const tmp = cur;
       cur = nxt;
       nxt = tmp;
@@ -306,7 +310,7 @@ export function mlpForwardBatch(
     for (let k = 0; k < taps.length; k++) {
       if (taps[k] === index && options.tapOut?.[k]) options.tapOut[k].set(cur.subarray(0, count * width));
     }
-  });
+  }
   const result = cur.subarray(0, count * outDim);
   if (options.out) {
     options.out.set(result);

@@ -185,12 +185,18 @@ export function drawNetwork(view: PlaygroundView, pal: RegionPalette, inputs: Fl
   const atlas = paintAtlas(view, pal, inputs);
   ctx.save();
   ctx.imageSmoothingEnabled = false;
-  nodes.forEach((node, index) => {
-    if (atlas) ctx.drawImage(atlas, 0, index * THUMB, THUMB, THUMB, node.x, node.y, node.size, node.size);
-    ctx.strokeStyle = s.hover === node ? theme.fg : theme.border;
-    ctx.lineWidth = s.hover === node ? 2 : 1;
-    ctx.strokeRect(node.x + 0.5, node.y + 0.5, node.size - 1, node.size - 1);
-  });
+  if (atlas) nodes.forEach((node, index) => ctx.drawImage(atlas, 0, index * THUMB, THUMB, THUMB, node.x, node.y, node.size, node.size));
+  ctx.strokeStyle = theme.border;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const node of nodes) ctx.rect(node.x + 0.5, node.y + 0.5, node.size - 1, node.size - 1);
+  ctx.stroke();
+  const hover = s.hover ? nodes.find((n) => n.layer === s.hover?.layer && n.unit === s.hover?.unit) : null;
+  if (hover) {
+    ctx.strokeStyle = theme.fg;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(hover.x + 0.5, hover.y + 0.5, hover.size - 1, hover.size - 1);
+  }
   ctx.restore();
   // labels: feature names left of the inputs, column titles on top
   const net = view.model.get("network");
