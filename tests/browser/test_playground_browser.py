@@ -216,6 +216,8 @@ def test_playground_exported_page_replays_offline(
     page.wait_for_timeout(200)
     assert harness.canvas_signature(regions) != sig
     _hover_unit(page, root)
+    scrub = root.locator(".dlw-scrub")
+    scrub.fill(scrub.get_attribute("max") or "0")  # the last frame: the trained weights
     _hover_edge(page, root, float(w.weights[0]))
     harness.assert_no_console_errors(console)
 
@@ -262,4 +264,33 @@ def test_playground_dark_theme_and_screenshots(
         assert page.evaluate(harness.CANVAS_BACKGROUND_JS,
                              root.locator(name).element_handle()) < 0.05, name
     harness.screenshot(root, "playground_dark")
+    harness.assert_no_console_errors(console)
+
+
+def test_playground_multiclass_and_regression_on_exported_pages(
+        offline_page: tuple[Any, harness.ConsoleLog], tmp_path: pathlib.Path) -> None:
+    """Softmax regions coloured by class (three clusters given as (X, y)) and a regression
+    colour field: drawn, and the browser's grid equals ``.boundary()`` (C channels for C > 2)."""
+    import dlwidgets
+
+    page, console = offline_page
+    rng = np.random.default_rng(0)
+    centres = np.array([[-3.0, -2.0], [3.0, -2.0], [0.0, 3.0]])
+    y = np.repeat(np.arange(3), 60)
+    x = (centres[y] + rng.normal(0, 0.9, (180, 2))).astype(np.float32)
+    multi = dlwidgets.Playground(data=(x, y), hidden=[6], activation="relu")
+    multi.train(epochs=10)
+    reg = dlwidgets.Playground(data="reg_plane", hidden=[5], activation="tanh")
+    reg.train(epochs=5)
+    for name, w, channels in (("multi", multi, 3), ("reg", reg, 1)):
+        assert w.task == ("multiclass" if channels == 3 else "regression")
+        open_export(page, dlwidgets.export_html(w, tmp_path / f"playground_{name}.html"))
+        root = page.locator(WIDGET)
+        root.wait_for()
+        _check_drawn(root)
+        grid = np.array(page.evaluate(f"() => {HOOK}.grid()"))
+        ref = w.boundary(100)
+        assert ref.shape == ((100, 100, 3) if channels == 3 else (100, 100))
+        np.testing.assert_allclose(grid.reshape(ref.shape), ref, atol=1e-5, rtol=0)
+        harness.screenshot(root, f"playground_{name}", docs=False)
     harness.assert_no_console_errors(console)

@@ -19,16 +19,22 @@ function floats(w: MaybeWire): Float32Array {
   return hasArray(w) ? Float32Array.from(decodeArray(w).data) : new Float32Array(0);
 }
 
-/** The loss series to show: the recording's first frame + 1 frames in a replay, else `curves`. */
+/** The loss series to show: `curves`, and in a replay only the epochs up to the frame shown
+ * (the recording's own per-frame losses when the curves are missing). */
 export function series(view: PlaygroundView): Series {
   const { model, s } = view;
-  if (s.replayFrame >= 0) {
-    const rec = model.get("recording") || {};
+  const c = model.get("curves") || {};
+  const all = { x: floats(c.epoch), train: floats(c.train_loss), test: floats(c.test_loss) };
+  if (s.replayFrame < 0) return all;
+  const rec = model.get("recording") || {};
+  const at = floats(rec.epochs)[s.replayFrame] ?? 0;
+  if (all.x.length === 0) {
     const n = s.replayFrame + 1;
     return { x: floats(rec.epochs).subarray(0, n), train: floats(rec.train_loss).subarray(0, n), test: floats(rec.test_loss).subarray(0, n) };
   }
-  const c = model.get("curves") || {};
-  return { x: floats(c.epoch), train: floats(c.train_loss), test: floats(c.test_loss) };
+  let n = 0;
+  while (n < all.x.length && all.x[n] <= at + 1e-6) n++;
+  return { x: all.x.subarray(0, n), train: all.train.subarray(0, n), test: all.test.subarray(0, n) };
 }
 
 /** Upper end of the loss axis: the largest finite loss (at least a small positive value). */

@@ -21,7 +21,7 @@ const CSS = `
   gap: 6px 16px; margin-top: 10px; max-width: 1100px; }
 .dlw-playground .dlw-pg-field { display: flex; align-items: center; gap: 6px; color: var(--dlw-muted); flex-wrap: wrap; }
 .dlw-playground .dlw-pg-label { min-width: 7em; color: var(--dlw-muted); }
-.dlw-playground .dlw-pg-field input[type="number"] { width: 7em; }
+.dlw-playground .dlw-pg-field input[type="number"], .dlw-playground .dlw-pg-display input[type="number"] { width: 7em; }
 .dlw-playground .dlw-pg-field input[type="range"] { width: 110px; }
 .dlw-playground .dlw-pg-features label, .dlw-playground .dlw-pg-display label { margin-right: 8px; display: inline-flex; gap: 3px; align-items: center; }
 .dlw-playground .dlw-pg-features { grid-column: span 2; }
