@@ -32,7 +32,8 @@ from torch import nn
 from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
-from ..engine.fit import FitOptions, History, train
+from ..engine.device import device as pick_device
+from ..engine.fit import FitOptions, History, TrainingObserver, train
 from ..engine.playground_features import FEATURE_NAMES, check_features, transform
 from ..engine.training_optim import OPTIMIZERS, make_optimizer
 from ..suggest import unknown_name
@@ -51,8 +52,9 @@ FALLBACK_RESOLUTION = 50
 NEURON_RESOLUTION = 25
 #: Frames kept in the recording an exported page replays.
 MAX_RECORDING = 300
-#: Above this estimated work per browser frame (multiply-adds for the 100x100 boundary and a
-#: 25x25 map per hidden unit) a frame is unlikely to take < 1/30 s: the lab warns.
+#: Above this estimated work per browser frame (multiply-adds of a forward pass over the
+#: 100x100 boundary and the 25x25 neuron-map grid) a frame is unlikely to take < 1/30 s in
+#: JavaScript: the lab warns (an estimate: about 1 multiply-add per ns).
 FRAME_BUDGET_MACS = 2.0e7
 MAX_THUMBNAILS = 128
 MAX_POINTS_DRAWN = 5000
@@ -119,7 +121,7 @@ class Playground(DLWidget):
         self._history: History | None = None
         self._histories: list[History] = []
         self._publisher: ThrottledPublisher | None = None
-        self._device = torch.device(device)
+        self._device = pick_device(device)
         self._n_points = _args.integer(n_points, "n_points", 4, 1_000_000)
         self._task_arg = task
         self._custom: D.PlaygroundData | None = None
@@ -249,11 +251,13 @@ class Playground(DLWidget):
         """Every run's ``History`` since the last reset, oldest first."""
         return list(self._histories)
 
-    def train(self, epochs: int = 1, *, block: bool | None = None) -> History:
+    def train(self, epochs: int = 1, *, block: bool | None = None,
+              observers: Sequence[TrainingObserver] = ()) -> History:
         """Train ``epochs`` more epochs with the current settings; returns the run's History.
 
         Blocks until done outside a notebook (as ``dlwidgets.fit`` does); in a notebook the
-        run goes on in the engine's worker thread and the History is live.
+        run goes on in the engine's worker thread and the History is live. ``observers`` are
+        more engine observers for this run (e.g. a ``TrainingMonitor`` to watch it too).
         """
         epochs = _args.integer(epochs, "epochs", 1, PLAY_EPOCHS)
         if block is None:
@@ -261,7 +265,7 @@ class Playground(DLWidget):
 
             block = not in_notebook_kernel()
         self._stop_run()
-        history = self._start(epochs, paced=False)
+        history = self._start(epochs, paced=False, observers=observers)
         if block:
             from .training_monitor import _wait_blocking
 
@@ -497,7 +501,8 @@ class Playground(DLWidget):
             history.stop()
             history.wait(raise_error=False)
 
-    def _start(self, epochs: int, *, paced: bool) -> History:
+    def _start(self, epochs: int, *, paced: bool,
+               observers: Sequence[TrainingObserver] = ()) -> History:
         c = self._controls
         if not len(self._train_xy[0]):
             raise ValueError("data: there are no training points (add some on the plane)")
@@ -517,7 +522,7 @@ class Playground(DLWidget):
                                              history_every=0.0).start()
         self.error = ""
         try:
-            history = train(self._model, self._train_xy, options, observers=[observer],
+            history = train(self._model, self._train_xy, options, observers=[observer, *observers],
                             keys=[f"playground:{id(self)}"], block=False)
         except BaseException:
             self._publisher.stop()
@@ -701,7 +706,8 @@ class Playground(DLWidget):
         desc = self._desc
         macs = sum(int(e["rows"]) * int(e["cols"]) for e in desc.mlp if e["kind"] == "linear")
         units = sum(int(lay["units"]) for lay in desc.layers[:-1])
-        work = macs * (100 * 100 + NEURON_RESOLUTION ** 2 * units)
+        # one forward pass per boundary point, one per thumbnail point (it yields every unit)
+        work = macs * (100 * 100 + NEURON_RESOLUTION ** 2)
         notes = []
         if desc.browser and work > FRAME_BUDGET_MACS:
             notes.append(f"the network needs about {work / 1e6:.0f}M multiply-adds per frame "
