@@ -237,7 +237,6 @@ def describe(model: nn.Module, n_inputs: int, task: str) -> Description:
         ends_with = _output_kind(body[-1])
         body = body[:-1]
     layers: list[dict[str, Any]] = []
-    probes: list[nn.Module] = []
     mlp: list[dict[str, Any]] = []
     hidden_outputs: list[int] = []
     linears: list[tuple[nn.Linear, nn.BatchNorm1d | None]] = []

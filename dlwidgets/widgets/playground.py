@@ -455,7 +455,7 @@ class Playground(DLWidget):
         self._desc = desc
         self._loss, self._target = loss, target
         self._shadow: nn.Module | None = None
-        self._optimizer = self._make_optimizer()
+        self._optimizer: torch.optim.Optimizer = self._make_optimizer()
         self._step = 0
         self._epoch = 0
         self._curve_rows: list[tuple[float, float, float]] = []
@@ -890,7 +890,8 @@ class _Observer:
             now = time.perf_counter()
             if self.rate is not None:  # play: no faster than the speed control says
                 ahead = self.t0 + self.steps / self.rate - now
-                while ahead > 0.002 and not self.history._stop.is_set():
+                stop = self.history._stop if self.history is not None else threading.Event()
+                while ahead > 0.002 and not stop.is_set():
                     time.sleep(min(ahead, 0.05))
                     now = time.perf_counter()
                     ahead = self.t0 + self.steps / self.rate - now
