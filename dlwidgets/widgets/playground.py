@@ -125,6 +125,9 @@ class Playground(DLWidget):
         self._n_points = _args.integer(n_points, "n_points", 4, 1_000_000)
         self._task_arg = task
         self._custom: D.PlaygroundData | None = None
+        self._optimizer: torch.optim.Optimizer
+        self._model: nn.Module
+        self._desc: PM.Description
         seed = _args.integer(seed, "seed", 0, 2**31 - 1000)
         hidden_list = self._check_hidden(hidden)
         if isinstance(activation, str):
@@ -455,7 +458,7 @@ class Playground(DLWidget):
         self._desc = desc
         self._loss, self._target = loss, target
         self._shadow: nn.Module | None = None
-        self._optimizer: torch.optim.Optimizer = self._make_optimizer()
+        self._optimizer = self._make_optimizer()
         self._step = 0
         self._epoch = 0
         self._curve_rows: list[tuple[float, float, float]] = []
