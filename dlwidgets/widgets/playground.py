@@ -33,7 +33,7 @@ from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
 from ..engine.device import device as pick_device
-from ..engine.fit import FitOptions, History, TrainingObserver, train
+from ..engine.fit import FitOptions, History, TrainingObserver, resolve_loss, train
 from ..engine.playground_features import FEATURE_NAMES, check_features, transform
 from ..engine.training_optim import OPTIMIZERS, make_optimizer
 from ..suggest import unknown_name
@@ -457,6 +457,7 @@ class Playground(DLWidget):
         self._model = net
         self._desc = desc
         self._loss, self._target = loss, target
+        self._loss_fn = resolve_loss(loss, "classification")[0]
         self._shadow: nn.Module | None = None
         self._optimizer = self._make_optimizer()
         self._step = 0
@@ -596,24 +597,29 @@ class Playground(DLWidget):
         self._frames_seen += 1
         self._last_frame = entry
 
-    def _epoch_end(self, record: dict[str, Any], steps_per_epoch: int, step0: int,
-                   epoch0: int) -> None:
-        """Worker thread at an epoch's end: eval-mode train loss, the engine's test loss."""
+    def _epoch_end(self, record: dict[str, Any], step0: int, epoch0: int, frame: bool) -> None:
+        """Worker thread at an epoch's end: eval-mode train loss, the engine's test loss, and a
+        frame when one is due."""
         train_loss = self._eval_loss(*self._train_xy)
         test_loss = float(record.get("val_loss", math.nan))
         with self._lock:
             self._epoch = epoch0 + int(record["epoch"])
             self._curve_rows.append((float(self._epoch), train_loss, test_loss))
-        self._frame(step0 + int(record["step"]))
+        if frame:
+            self._frame(step0 + int(record["step"]))
 
     def _eval_loss(self, x: torch.Tensor, y: torch.Tensor) -> float:
-        from ..engine.fit import resolve_loss
-        from ..engine.probes import probing
-
-        fn = resolve_loss(self._loss, "classification")[0]
-        with probing(self._model):
-            dev = self._device
-            return float(fn(self._model(x.to(dev)), y.to(dev)))
+        """The loss in eval mode (worker thread, between two steps: eval-mode BatchNorm and
+        dropout draw no random numbers and change no state; each module's flag comes back)."""
+        model = self._model
+        flags = [(m, m.training) for m in model.modules()]
+        model.eval()
+        try:
+            with torch.no_grad():
+                return float(self._loss_fn(model(x.to(self._device)), y.to(self._device)))
+        finally:
+            for m, flag in flags:
+                m.training = flag
 
     # -- publishing (publisher thread; main thread when nothing runs) -----------------------
     def _send_frame(self, _start: int, _batch: list[dict[str, Any]]) -> None:
@@ -906,8 +912,11 @@ class _Observer:
         elif kind == "epoch":
             with lab._lock:
                 lab._step = self.step0 + int(record["step"])
-            lab._epoch_end(record, self.steps_per_epoch, self.step0, self.epoch0)
-            self.last = time.perf_counter()
+            now = time.perf_counter()
+            due = now - self.last >= self.interval
+            lab._epoch_end(record, self.step0, self.epoch0, due)
+            if due:
+                self.last = now
         elif kind == "status":
             status = str(record["status"])
             with lab._lock:
