@@ -380,3 +380,17 @@ def test_train_blocks_outside_a_notebook_and_returns_the_history() -> None:
     assert "val_loss" in history.epochs
     assert pg.epoch == 2 and len(pg.curves["test_loss"]) == 2
     assert isinstance(dlwidgets.Playground, type)
+
+
+def test_a_seeded_run_with_dropout_repeats_and_leaves_the_global_rng() -> None:
+    rng = torch.get_rng_state()
+    runs = []
+    for _ in range(2):
+        pg = Playground("moons", hidden=[6, 6], dropout=0.4, seed=7)
+        pg.train(epochs=3)
+        runs.append(pg.weights.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert torch.equal(torch.get_rng_state(), rng)
+    other = Playground("moons", hidden=[6, 6], dropout=0.4, seed=8)
+    other.train(epochs=3)
+    assert not np.array_equal(other.weights, runs[0])

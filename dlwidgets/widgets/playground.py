@@ -451,8 +451,8 @@ class Playground(DLWidget):
             c["hidden"] = [int(lay["units"]) for lay in desc.layers[:-1]]
             c["activations"] = [str(lay["activation"]) for lay in desc.layers[:-1]]
             c["batch_norm"] = any(isinstance(m, nn.BatchNorm1d) for m in net.modules())
-            c["dropout"] = max([float(m.p) for m in net.modules() if isinstance(m, nn.Dropout)]
-                               or [0.0])
+            c["dropout"] = max([float(m.p) for m in net.modules()
+                                if isinstance(m, (nn.Dropout, PM.Dropout))] or [0.0])
             c["residual"] = not desc.browser and "residual" in type(net).__name__.lower()
         self._model = net
         self._desc = desc
