@@ -37,7 +37,7 @@ def check_features(features: object) -> list[str]:
     for name in features:
         key = _ALIASES.get(str(name).strip(), str(name).strip()) if isinstance(name, str) else name
         if key not in FEATURES:
-            raise ValueError(unknown_name("feature", name, FEATURE_NAMES))
+            raise ValueError("features: " + unknown_name("feature", name, FEATURE_NAMES))
         if key in out:
             raise ValueError(f"features: {key!r} is listed twice")
         out.append(key)

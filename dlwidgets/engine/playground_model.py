@@ -54,17 +54,40 @@ def activation_module(name: str) -> nn.Module:
             "silu": nn.SiLU}[check_activation(name)]()
 
 
+class Dropout(nn.Module):
+    """``nn.Dropout`` (drop probability ``p``, survivors scaled by 1/(1-p) in training mode,
+    identity in eval mode) drawing from its own generator, seeded with the network: a seeded
+    lab with dropout trains the same way every time, and never moves torch's global RNG."""
+
+    def __init__(self, p: float, seed: int) -> None:
+        super().__init__()
+        self.p = float(p)
+        self.seed = int(seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if self.generator.device != x.device:
+            self.generator = torch.Generator(x.device).manual_seed(self.seed)
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep / (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class Block(nn.Module):
     """One hidden layer: Linear -> BatchNorm1d (or identity) -> activation -> Dropout (or
     identity), plus the input when ``residual`` (only where input and output widths match)."""
 
     def __init__(self, n_in: int, n_out: int, activation: str, *, batch_norm: bool = False,
-                 dropout: float = 0.0, residual: bool = False) -> None:
+                 dropout: float = 0.0, residual: bool = False, seed: int = 0) -> None:
         super().__init__()
         self.linear = nn.Linear(n_in, n_out)
         self.norm: nn.Module = nn.BatchNorm1d(n_out) if batch_norm else nn.Identity()
         self.act = activation_module(activation)
-        self.drop: nn.Module = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.drop: nn.Module = Dropout(dropout, seed) if dropout else nn.Identity()
         self.activation = check_activation(activation)
         self.residual = bool(residual) and n_in == n_out
 
@@ -90,7 +113,8 @@ def build_net(n_inputs: int, hidden: Sequence[int], activations: Sequence[str], 
         width = n_inputs
         for i, (units, act) in enumerate(zip(hidden, activations)):
             layers.append((f"hidden{i + 1}", Block(width, units, act, batch_norm=batch_norm,
-                                                   dropout=dropout, residual=residual)))
+                                                   dropout=dropout, residual=residual,
+                                                   seed=seed * 1000 + i)))
             width = units
         layers.append(("out", nn.Linear(width, outputs)))
         net = PlaygroundNet(OrderedDict(layers))
@@ -123,7 +147,7 @@ def initialise(model: nn.Module, init: str) -> None:
 _ACT_KINDS: dict[type, str] = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
                                nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu",
                                nn.SiLU: "silu", nn.Softplus: "softplus"}
-_PASS = (nn.Dropout, nn.Identity, nn.Flatten, nn.AlphaDropout)
+_PASS = (nn.Dropout, Dropout, nn.Identity, nn.Flatten, nn.AlphaDropout)
 _OUTPUT = (nn.Softmax, nn.LogSoftmax)
 
 
@@ -237,7 +261,6 @@ def describe(model: nn.Module, n_inputs: int, task: str) -> Description:
         ends_with = _output_kind(body[-1])
         body = body[:-1]
     layers: list[dict[str, Any]] = []
-    probes: list[nn.Module] = []
     mlp: list[dict[str, Any]] = []
     hidden_outputs: list[int] = []
     linears: list[tuple[nn.Linear, nn.BatchNorm1d | None]] = []

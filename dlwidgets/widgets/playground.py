@@ -32,7 +32,8 @@ from torch import nn
 from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
-from ..engine.fit import FitOptions, History, train
+from ..engine.device import device as pick_device
+from ..engine.fit import FitOptions, History, TrainingObserver, resolve_loss, train
 from ..engine.playground_features import FEATURE_NAMES, check_features, transform
 from ..engine.training_optim import OPTIMIZERS, make_optimizer
 from ..suggest import unknown_name
@@ -51,8 +52,9 @@ FALLBACK_RESOLUTION = 50
 NEURON_RESOLUTION = 25
 #: Frames kept in the recording an exported page replays.
 MAX_RECORDING = 300
-#: Above this estimated work per browser frame (multiply-adds for the 100x100 boundary and a
-#: 25x25 map per hidden unit) a frame is unlikely to take < 1/30 s: the lab warns.
+#: Above this estimated work per browser frame (multiply-adds of a forward pass over the
+#: 100x100 boundary and the 25x25 neuron-map grid) a frame is unlikely to take < 1/30 s in
+#: JavaScript: the lab warns (an estimate: about 1 multiply-add per ns).
 FRAME_BUDGET_MACS = 2.0e7
 MAX_THUMBNAILS = 128
 MAX_POINTS_DRAWN = 5000
@@ -119,10 +121,13 @@ class Playground(DLWidget):
         self._history: History | None = None
         self._histories: list[History] = []
         self._publisher: ThrottledPublisher | None = None
-        self._device = torch.device(device)
+        self._device = pick_device(device)
         self._n_points = _args.integer(n_points, "n_points", 4, 1_000_000)
         self._task_arg = task
         self._custom: D.PlaygroundData | None = None
+        self._optimizer: torch.optim.Optimizer
+        self._model: nn.Module
+        self._desc: PM.Description
         seed = _args.integer(seed, "seed", 0, 2**31 - 1000)
         hidden_list = self._check_hidden(hidden)
         if isinstance(activation, str):
@@ -249,11 +254,13 @@ class Playground(DLWidget):
         """Every run's ``History`` since the last reset, oldest first."""
         return list(self._histories)
 
-    def train(self, epochs: int = 1, *, block: bool | None = None) -> History:
+    def train(self, epochs: int = 1, *, block: bool | None = None,
+              observers: Sequence[TrainingObserver] = ()) -> History:
         """Train ``epochs`` more epochs with the current settings; returns the run's History.
 
         Blocks until done outside a notebook (as ``dlwidgets.fit`` does); in a notebook the
-        run goes on in the engine's worker thread and the History is live.
+        run goes on in the engine's worker thread and the History is live. ``observers`` are
+        more engine observers for this run (e.g. a ``TrainingMonitor`` to watch it too).
         """
         epochs = _args.integer(epochs, "epochs", 1, PLAY_EPOCHS)
         if block is None:
@@ -261,7 +268,7 @@ class Playground(DLWidget):
 
             block = not in_notebook_kernel()
         self._stop_run()
-        history = self._start(epochs, paced=False)
+        history = self._start(epochs, paced=False, observers=observers)
         if block:
             from .training_monitor import _wait_blocking
 
@@ -444,12 +451,13 @@ class Playground(DLWidget):
             c["hidden"] = [int(lay["units"]) for lay in desc.layers[:-1]]
             c["activations"] = [str(lay["activation"]) for lay in desc.layers[:-1]]
             c["batch_norm"] = any(isinstance(m, nn.BatchNorm1d) for m in net.modules())
-            c["dropout"] = max([float(m.p) for m in net.modules() if isinstance(m, nn.Dropout)]
-                               or [0.0])
+            c["dropout"] = max([float(m.p) for m in net.modules()
+                                if isinstance(m, (nn.Dropout, PM.Dropout))] or [0.0])
             c["residual"] = not desc.browser and "residual" in type(net).__name__.lower()
         self._model = net
         self._desc = desc
         self._loss, self._target = loss, target
+        self._loss_fn = resolve_loss(loss, "classification")[0]
         self._shadow: nn.Module | None = None
         self._optimizer = self._make_optimizer()
         self._step = 0
@@ -497,7 +505,8 @@ class Playground(DLWidget):
             history.stop()
             history.wait(raise_error=False)
 
-    def _start(self, epochs: int, *, paced: bool) -> History:
+    def _start(self, epochs: int, *, paced: bool,
+               observers: Sequence[TrainingObserver] = ()) -> History:
         c = self._controls
         if not len(self._train_xy[0]):
             raise ValueError("data: there are no training points (add some on the plane)")
@@ -517,7 +526,7 @@ class Playground(DLWidget):
                                              history_every=0.0).start()
         self.error = ""
         try:
-            history = train(self._model, self._train_xy, options, observers=[observer],
+            history = train(self._model, self._train_xy, options, observers=[observer, *observers],
                             keys=[f"playground:{id(self)}"], block=False)
         except BaseException:
             self._publisher.stop()
@@ -588,24 +597,29 @@ class Playground(DLWidget):
         self._frames_seen += 1
         self._last_frame = entry
 
-    def _epoch_end(self, record: dict[str, Any], steps_per_epoch: int, step0: int,
-                   epoch0: int) -> None:
-        """Worker thread at an epoch's end: eval-mode train loss, the engine's test loss."""
+    def _epoch_end(self, record: dict[str, Any], step0: int, epoch0: int, frame: bool) -> None:
+        """Worker thread at an epoch's end: eval-mode train loss, the engine's test loss, and a
+        frame when one is due."""
         train_loss = self._eval_loss(*self._train_xy)
         test_loss = float(record.get("val_loss", math.nan))
         with self._lock:
             self._epoch = epoch0 + int(record["epoch"])
             self._curve_rows.append((float(self._epoch), train_loss, test_loss))
-        self._frame(step0 + int(record["step"]))
+        if frame:
+            self._frame(step0 + int(record["step"]))
 
     def _eval_loss(self, x: torch.Tensor, y: torch.Tensor) -> float:
-        from ..engine.fit import resolve_loss
-        from ..engine.probes import probing
-
-        fn = resolve_loss(self._loss, "classification")[0]
-        with probing(self._model):
-            dev = self._device
-            return float(fn(self._model(x.to(dev)), y.to(dev)))
+        """The loss in eval mode (worker thread, between two steps: eval-mode BatchNorm and
+        dropout draw no random numbers and change no state; each module's flag comes back)."""
+        model = self._model
+        flags = [(m, m.training) for m in model.modules()]
+        model.eval()
+        try:
+            with torch.no_grad():
+                return float(self._loss_fn(model(x.to(self._device)), y.to(self._device)))
+        finally:
+            for m, flag in flags:
+                m.training = flag
 
     # -- publishing (publisher thread; main thread when nothing runs) -----------------------
     def _send_frame(self, _start: int, _batch: list[dict[str, Any]]) -> None:
@@ -701,7 +715,8 @@ class Playground(DLWidget):
         desc = self._desc
         macs = sum(int(e["rows"]) * int(e["cols"]) for e in desc.mlp if e["kind"] == "linear")
         units = sum(int(lay["units"]) for lay in desc.layers[:-1])
-        work = macs * (100 * 100 + NEURON_RESOLUTION ** 2 * units)
+        # one forward pass per boundary point, one per thumbnail point (it yields every unit)
+        work = macs * (100 * 100 + NEURON_RESOLUTION ** 2)
         notes = []
         if desc.browser and work > FRAME_BUDGET_MACS:
             notes.append(f"the network needs about {work / 1e6:.0f}M multiply-adds per frame "
@@ -884,7 +899,8 @@ class _Observer:
             now = time.perf_counter()
             if self.rate is not None:  # play: no faster than the speed control says
                 ahead = self.t0 + self.steps / self.rate - now
-                while ahead > 0.002 and not self.history._stop.is_set():
+                stop = self.history._stop if self.history is not None else threading.Event()
+                while ahead > 0.002 and not stop.is_set():
                     time.sleep(min(ahead, 0.05))
                     now = time.perf_counter()
                     ahead = self.t0 + self.steps / self.rate - now
@@ -896,8 +912,11 @@ class _Observer:
         elif kind == "epoch":
             with lab._lock:
                 lab._step = self.step0 + int(record["step"])
-            lab._epoch_end(record, self.steps_per_epoch, self.step0, self.epoch0)
-            self.last = time.perf_counter()
+            now = time.perf_counter()
+            due = now - self.last >= self.interval
+            lab._epoch_end(record, self.step0, self.epoch0, due)
+            if due:
+                self.last = now
         elif kind == "status":
             status = str(record["status"])
             with lab._lock:
