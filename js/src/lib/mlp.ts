@@ -261,7 +261,35 @@ function activateAll(layer: MLPLayer, buf: Float32Array, n: number): void {
 /** dst[p, r] = bias[r] + Σ_c w[r, c] · src[p, c] for `count` rows (sums in doubles). */
 function linearBatch(w: Float32Array, bias: Float32Array | null, rows: number, cols: number,
   src: Float32Array, dst: Float32Array, count: number): void {
-  for (let p = 0; p < count; p++) {
+  // four points at a time: each weight is loaded once for four dot products
+  let p = 0;
+  for (; p + 3 < count; p += 4) {
+    const i0 = p * cols;
+    const i1 = i0 + cols;
+    const i2 = i1 + cols;
+    const i3 = i2 + cols;
+    const o0 = p * rows;
+    for (let r = 0; r < rows; r++) {
+      const b = bias !== null ? bias[r] : 0;
+      let a0 = b;
+      let a1 = b;
+      let a2 = b;
+      let a3 = b;
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const wv = w[off + c];
+        a0 += wv * src[i0 + c];
+        a1 += wv * src[i1 + c];
+        a2 += wv * src[i2 + c];
+        a3 += wv * src[i3 + c];
+      }
+      dst[o0 + r] = a0;
+      dst[o0 + rows + r] = a1;
+      dst[o0 + 2 * rows + r] = a2;
+      dst[o0 + 3 * rows + r] = a3;
+    }
+  }
+  for (; p < count; p++) {
     const inOff = p * cols;
     const outOff = p * rows;
     for (let r = 0; r < rows; r++) {
