@@ -129,6 +129,12 @@ def test_playground_in_jupyterlab(page: Any, console: harness.ConsoleLog,
                            ".querySelector('.dlw-pg-activation-0').value === 'relu'")
     _check_grid_equals_kernel(page)  # the rebuilt network, evaluated in the browser
     assert harness.kernel_value(page, "w.error") == ""
+    # a typed value applies on Enter (JupyterLab would otherwise take the key)
+    lr = root.locator("input.dlw-pg-lr")
+    lr.click()
+    lr.fill("0.1")
+    lr.press("Enter")
+    harness.wait_kernel_value(page, "w.controls['lr']", 0.1)
     # train the rebuilt network a little for the picture
     frames = _frames(page)
     root.locator(".dlw-pg-play").click()

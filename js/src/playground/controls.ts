@@ -33,7 +33,7 @@ export function buildToolbar(view: PlaygroundView): void {
   };
   const play = needsKernel(model, h("button", { class: "dlw-button dlw-primary dlw-pg-play", type: "button", title: "Train / pause" }, ["▶ Train"]));
   play.addEventListener("click", () => model.send({ type: model.get("status") === "running" ? "pause" : "play" }));
-  const step = button("dlw-pg-step", "Step", "Train one epoch", "step");
+  const step = button("dlw-step dlw-pg-step", "Step", "Train one epoch", "step");
   const reset = button("dlw-pg-reset", "↺ Reset", "Re-initialise the weights (keeps the data)", "reset");
   const regen = button("dlw-pg-regenerate", "New data", "Draw new random data", "regenerate");
   const speed = needsKernel(model, h("select", { class: "dlw-pg-speed", title: "Training speed" },
