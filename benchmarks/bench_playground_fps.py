@@ -45,6 +45,7 @@ LIVE = """async (seconds) => {
   const root = document.querySelector("[data-dlw-widget='playground']");
   const hook = root.dlwPlayground;
   const d0 = hook.framesDrawn();
+  const r0 = hook.framesReceived();
   const t0 = performance.now();
   let ticks = 0;
   let drawMs = 0;
@@ -60,6 +61,7 @@ LIVE = """async (seconds) => {
   });
   const elapsed = (performance.now() - t0) / 1000;
   return { raf_fps: ticks / elapsed, draws_per_s: (hook.framesDrawn() - d0) / elapsed,
+           received_per_s: (hook.framesReceived() - r0) / elapsed,
            draw_ms: drawMs / Math.max(1, samples) };
 }"""
 
@@ -197,7 +199,8 @@ def main() -> None:
     if "live" in results:
         lv = results["live"]
         print(f"live in JupyterLab while training: {lv['raf_fps']:.1f} animation frames/s, "
-              f"{lv['draws_per_s']:.1f} new frames drawn/s, {lv['draw_ms']:.2f} ms per redraw, "
+              f"{lv['draws_per_s']:.1f} new frames drawn/s of {lv['received_per_s']:.1f} received/s, "
+              f"{lv['draw_ms']:.2f} ms per redraw, "
               f"{lv['epochs_per_s']:.1f} epochs/s; CPU over {lv['wall_s']:.1f} s wall: Chromium "
               f"{lv['chromium_cpu_s']:.2f} s ({lv['cpu_ms_per_frame']:.1f} CPU ms per frame drawn), "
               f"kernel {lv['kernel_cpu_s']:.2f} s")

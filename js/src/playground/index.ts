@@ -89,6 +89,8 @@ export interface PlaygroundHook {
   source(): string | null;
   step(): number;
   framesDrawn(): number;
+  /** How many new weight vectors (or fallback grids) arrived from Python. */
+  framesReceived(): number;
   /** The diagram's nodes in the network canvas' CSS pixels (layer 0 = inputs). */
   nodes(): Array<{ layer: number; unit: number; x: number; y: number; size: number }>;
   /** Evaluate and draw now (synchronously); returns the milliseconds it took. */
@@ -155,6 +157,7 @@ function render({ model, el }: PlaygroundRenderProps) {
     source: () => s.frame?.source ?? null,
     step: () => work.step,
     framesDrawn: () => s.framesDrawn,
+    framesReceived: () => received,
     nodes: () => s.nodes.map(({ layer, unit, x, y, size }) => ({ layer, unit, x, y, size })),
     renderNow: () => {
       s.dirty.evaluate = true;
@@ -173,9 +176,10 @@ function render({ model, el }: PlaygroundRenderProps) {
     s.dirty = { evaluate: true, data: true, controls: true, curves: true };
     view.request();
   };
+  let received = 0;
   const unlisten = listen(model, {
-    "change:weights": () => view.request("evaluate"),
-    "change:grid": () => view.request("evaluate"),
+    "change:weights": () => { received++; view.request("evaluate"); },
+    "change:grid": () => { received++; view.request("evaluate"); },
     "change:network": () => view.request("evaluate"),
     "change:grid_bounds": () => { view.request("evaluate"); view.request("data"); },
     "change:points": () => view.request("data"),
