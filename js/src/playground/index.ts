@@ -143,7 +143,7 @@ function render({ model, el }: PlaygroundRenderProps) {
       evalMs = performance.now() - e0;
     }
     if (d.evaluate || d.data) paint();
-    if (d.curves || d.evaluate) drawCurves(view);
+    if (d.curves) drawCurves(view);
     syncToolbar(view);
     s.lastDrawMs = performance.now() - t0;
     elements.root.dataset.framesDrawn = String(s.framesDrawn);

@@ -110,6 +110,52 @@ export function toData(view: PlaygroundView, px: number, py: number): [number, n
   return [xmin + u * (xmax - xmin), ymax - v * (ymax - ymin)];
 }
 
+/** The data points drawn once into a transparent layer, redrawn only when the points, the
+ * test-point toggle, the task or the theme change (not per frame: ~1000 arcs on a software
+ * canvas cost more than the rest of the plane). */
+const layers = new WeakMap<PlaygroundView, { canvas: HTMLCanvasElement; key: string; points: Points | null }>();
+
+function pointsLayer(view: PlaygroundView, points: Points, pal: RegionPalette): HTMLCanvasElement {
+  const { s, el } = view;
+  const theme = s.theme;
+  const main = el.regions.canvas;
+  const key = [main.width, main.height, s.showTest, theme.bg, theme.fg, pal.task, pal.classes, pal.range.join(","),
+    view.model.get("grid_bounds")?.join(",")].join("|");
+  let layer = layers.get(view);
+  if (layer && layer.key === key && layer.points === points) return layer.canvas;
+  const canvas = layer?.canvas ?? document.createElement("canvas");
+  canvas.width = main.width;
+  canvas.height = main.height;
+  layer = { canvas, key, points };
+  layers.set(view, layer);
+  const ctx = canvas.getContext("2d") as CanvasRenderingContext2D;
+  ctx.setTransform(main.width / el.regions.width, 0, 0, main.height / el.regions.height, 0, 0);
+  ctx.clearRect(0, 0, el.regions.width, el.regions.height);
+  ctx.beginPath();
+  ctx.rect(PLOT.left, PLOT.top, PLOT.size, PLOT.size);
+  ctx.clip();
+  // training points first, test points on top
+  for (let pass = 0; pass < 2; pass++) {
+    for (let p = 0; p < points.n; p++) {
+      const test = points.isTest[p] === 1;
+      if ((pass === 0) === test) continue;
+      if (test && !s.showTest) continue;
+      const [px, py] = toPixel(view, points.xy[2 * p], points.xy[2 * p + 1]);
+      const colour = pointColour(pal, points.labels[p]);
+      ctx.beginPath();
+      ctx.arc(px, py, test ? 3 : 3.4, 0, 2 * Math.PI);
+      // training points: filled, a thin ring in the text colour; test points: a thick ring of
+      // their class colour around a background centre
+      ctx.fillStyle = test ? theme.bg : colour;
+      ctx.fill();
+      ctx.lineWidth = test ? 2 : 0.9;
+      ctx.strokeStyle = test ? colour : theme.fg;
+      ctx.stroke();
+    }
+  }
+  return canvas;
+}
+
 /** Paint regions, contour, points and axes for the current frame. */
 export function drawRegions(view: PlaygroundView, points: Points): void {
   const { s, el } = view;
@@ -158,30 +204,7 @@ export function drawRegions(view: PlaygroundView, points: Points): void {
       ctx.restore();
     }
   }
-  // points: training points first, test points on top
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(PLOT.left, PLOT.top, PLOT.size, PLOT.size);
-  ctx.clip();
-  for (let pass = 0; pass < 2; pass++) {
-    for (let p = 0; p < points.n; p++) {
-      const test = points.isTest[p] === 1;
-      if ((pass === 0) === test) continue;
-      if (test && !s.showTest) continue;
-      const [px, py] = toPixel(view, points.xy[2 * p], points.xy[2 * p + 1]);
-      const colour = pointColour(pal, points.labels[p]);
-      ctx.beginPath();
-      ctx.arc(px, py, test ? 3 : 3.4, 0, 2 * Math.PI);
-      // training points: filled, a thin ring in the text colour; test points: a thick ring of
-      // their class colour around a background centre
-      ctx.fillStyle = test ? theme.bg : colour;
-      ctx.fill();
-      ctx.lineWidth = test ? 2 : 0.9;
-      ctx.strokeStyle = test ? colour : theme.fg;
-      ctx.stroke();
-    }
-  }
-  ctx.restore();
+  ctx.drawImage(pointsLayer(view, points, pal), 0, 0, el.regions.width, el.regions.height);
   ctx.strokeStyle = theme.axis;
   ctx.lineWidth = 1;
   ctx.strokeRect(PLOT.left + 0.5, PLOT.top + 0.5, PLOT.size - 1, PLOT.size - 1);
