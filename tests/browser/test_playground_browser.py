@@ -300,3 +300,33 @@ def test_playground_multiclass_and_regression_on_exported_pages(
         np.testing.assert_allclose(grid.reshape(ref.shape), ref, atol=1e-5, rtol=0)
         harness.screenshot(root, f"playground_{name}", docs=False)
     harness.assert_no_console_errors(console)
+
+
+def test_playground_fallback_grids_on_an_exported_page(
+        offline_page: tuple[Any, harness.ConsoleLog], tmp_path: pathlib.Path) -> None:
+    """A model the browser cannot run (residual blocks) is drawn from Python's quantised grids:
+    the decoded grid equals ``.boundary(50)`` within one quantisation step, the unit maps show,
+    and the replay steps through the recorded grids."""
+    import dlwidgets
+
+    page, console = offline_page
+    w = dlwidgets.Playground(data="circles", hidden=[6, 6], activation="tanh", residual=True,
+                             noise=0.1)
+    w.train(epochs=12)
+    assert not w.network["browser"]
+    open_export(page, dlwidgets.export_html(w, tmp_path / "playground_residual.html"))
+    root = page.locator(WIDGET)
+    root.wait_for()
+    _check_drawn(root)
+    grid, side, source = _browser_grid(page)
+    assert source == "grid" and side == 50
+    lo, hi = w.grid_range
+    np.testing.assert_allclose(grid, w.boundary(50), atol=(hi - lo) / 255 + 1e-6, rtol=0)
+    _hover_unit(page, root)  # the last frame shows the unit maps Python sent
+    regions = root.locator("canvas.dlw-pg-regions")
+    last = harness.canvas_signature(regions)
+    root.locator(".dlw-scrub").fill("0")
+    page.wait_for_function("(el) => el.textContent.includes('replay 1 /')",
+                           arg=root.locator(".dlw-frame-label").element_handle())
+    assert harness.canvas_signature(regions) != last, "the first recorded grid looks like the last"
+    harness.assert_no_console_errors(console)

@@ -16,7 +16,7 @@ import { binaryView, buildMLP, Evaluator, frameFromGrids } from "./evaluate";
 import { buildLayout } from "./layout";
 import { bindNetwork, drawNetwork } from "./network";
 import { bindRegions, drawRegions, palette, readPoints, type Points } from "./regions";
-import { recordedWeights, setupReplay } from "./replay";
+import { recordedWeights, recordingFrames, setupReplay } from "./replay";
 import { createViewState, hasArray, type Frame, type PlaygroundRenderProps, type PlaygroundView } from "./state";
 
 /** Per-view data that is not drawn state: the evaluator and the decoded points. */
@@ -69,10 +69,12 @@ function compute(view: PlaygroundView, work: Work): Frame | null {
     return shown(work.evaluator.evaluate(s.mlp, net));
   }
   if (grid) {
+    // unit maps are not recorded: live, and on a replay's last frame (the state they show)
     const ng = model.get("neuron_grids");
     const nr = model.get("neuron_ranges");
-    return shown(frameFromGrids(grid, gridRange, hasArray(ng) && s.replayFrame < 0 ? ng : null,
-      hasArray(nr) && s.replayFrame < 0 ? nr : null, hiddenUnits(view)));
+    const current = s.replayFrame < 0 || s.replayFrame === recordingFrames(view) - 1;
+    return shown(frameFromGrids(grid, gridRange, hasArray(ng) && current ? ng : null,
+      hasArray(nr) && current ? nr : null, hiddenUnits(view)));
   }
   return null;
 }
