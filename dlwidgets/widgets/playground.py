@@ -29,6 +29,7 @@ import torch
 import traitlets as t
 from torch import nn
 
+from ..dsl.modules import DLSequential
 from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
@@ -458,6 +459,7 @@ class Playground(DLWidget):
         self._desc = desc
         self._loss, self._target = loss, target
         self._loss_fn = resolve_loss(loss, "classification")[0]
+        self._mode_free = all(type(m) in _MODE_FREE for m in net.modules())
         self._shadow: nn.Module | None = None
         self._optimizer = self._make_optimizer()
         self._step = 0
@@ -612,6 +614,9 @@ class Playground(DLWidget):
         """The loss in eval mode (worker thread, between two steps: eval-mode BatchNorm and
         dropout draw no random numbers and change no state; each module's flag comes back)."""
         model = self._model
+        if self._mode_free:  # no module acts differently in eval mode: no switching needed
+            with torch.no_grad():
+                return float(self._loss_fn(model(x.to(self._device)), y.to(self._device)))
         flags = [(m, m.training) for m in model.modules()]
         model.eval()
         try:
@@ -941,6 +946,13 @@ class _Observer:
         publisher = lab._publisher
         if publisher is not None:
             publisher.stop()
+
+
+#: Module types whose forward is the same in train and eval mode (exact types: a subclass may
+#: read ``self.training``), for the epoch-end loss.
+_MODE_FREE = frozenset((PM.PlaygroundNet, PM.Block, nn.Sequential, DLSequential, nn.Linear,
+                        nn.Identity, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU,
+                        nn.GELU, nn.SiLU, nn.Softplus, nn.Softmax, nn.LogSoftmax, nn.Flatten))
 
 
 def _quantise(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
