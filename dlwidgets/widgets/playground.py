@@ -864,6 +864,11 @@ class Playground(DLWidget):
             self.error = str(exc)
             self.controls = dict(self._controls)  # the panel re-renders the accepted values
 
+    def close(self) -> None:
+        """Stop a run first: a closed lab trains nothing in the background."""
+        self._stop_run()
+        super().close()
+
     # -- export ------------------------------------------------------------------------------
     def before_export(self) -> None:
         with self._lock:
