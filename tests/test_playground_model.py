@@ -291,18 +291,6 @@ def test_a_residual_multiclass_grid_holds_class_probabilities() -> None:
     assert np.abs(pg.grid.astype(int) - expected.astype(int)).max() <= 1
 
 
-def test_looking_leaves_a_given_model_unchanged() -> None:
-    from tests.test_probes_leave_model_unchanged import in_train_mode, mlp_model, unchanged
-
-    model = in_train_mode(mlp_model())
-    with unchanged(model):
-        pg = Playground("circles", model=model, features=["x1", "x2", "x1^2", "x2^2"])
-        pg.boundary(resolution=9)
-        pg.neuron_maps(resolution=5)
-        pg.accuracy()
-    assert pg.task == "binary" and pg.network["output_activation"] == "softmax"
-
-
 def test_a_module_of_its_own_is_evaluated_by_torch() -> None:
     pg = Playground("circles", model=Wrapped())
     assert pg.network["browser"] is False and pg.network["mlp"] == []
