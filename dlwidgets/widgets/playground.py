@@ -124,6 +124,8 @@ class Playground(DLWidget):
         self._publisher: ThrottledPublisher | None = None
         self._device = pick_device(device)
         self._n_points = _args.integer(n_points, "n_points", 4, 1_000_000)
+        if task is not None and task not in ("classification", "regression"):
+            raise ValueError(unknown_name("task", task, ["classification", "regression"]))
         self._task_arg = task
         self._custom: D.PlaygroundData | None = None
         self._optimizer: torch.optim.Optimizer
