@@ -776,9 +776,13 @@ class Playground(DLWidget):
             names = {id(m): n for n, m in self._model.named_modules()}
             mods = dict(net.named_modules())
             probes = [mods[names[id(p)]] for p in probes]
-        seen: dict[int, torch.Tensor] = {}
+        # a module reused in several places (one ReLU object between every two layers) is
+        # called once per place: the k-th probe of a module reads its k-th call
+        calls: dict[int, list[torch.Tensor]] = {}
+        unique = list({id(p): p for p in probes}.values())
         hooks = [p.register_forward_hook(
-            lambda mod, _i, out: seen.setdefault(id(mod), out.detach())) for p in probes]
+            lambda mod, _i, out: calls.setdefault(id(mod), []).append(out.detach()))
+            for p in unique]
         try:
             x = transform(torch.from_numpy(np.ascontiguousarray(points, np.float32)),
                           self._controls["features"])
@@ -786,8 +790,14 @@ class Playground(DLWidget):
         finally:
             for h in hooks:
                 h.remove()
-        return [seen[id(p)].reshape(len(points), -1).cpu().numpy() for p in probes
-                if id(p) in seen]
+        out: list[np.ndarray] = []
+        used: dict[int, int] = {}
+        for p in probes:
+            k = used.get(id(p), 0)
+            used[id(p)] = k + 1
+            if k < len(calls.get(id(p), [])):
+                out.append(calls[id(p)][k].reshape(len(points), -1).cpu().numpy())
+        return out
 
     # -- controls --------------------------------------------------------------------------
     def _validated(self, key: str, value: Any) -> Any:
