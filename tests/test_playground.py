@@ -407,3 +407,19 @@ def test_close_stops_a_run_and_an_export_mid_run_carries_the_recording(tmp_path:
     history = pg.history
     pg.close()
     assert not history.running
+
+
+def test_a_dl_cell_model_trains_in_the_lab() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "dlwidgets")
+    shell.run_cell_magic("dl", "net --quiet", "input 3\ndense 6 relu\ndense 1 sigmoid\n")
+    net = shell.user_ns["net"]
+    pg = Playground("circles", model=net, features=["x1", "x2", "x1*x2"], optimizer="adam",
+                    lr=0.03)
+    assert pg.model is net and pg.network["browser"] is True
+    assert pg.network["output_activation"] == "sigmoid"
+    pg.train(epochs=5)
+    assert pg.curves["train_loss"][-1] < pg.curves["train_loss"][0]
+    assert pg.history.info["loss"] == "bce"
