@@ -12,8 +12,9 @@ BCE-with-logits, backward, step, ``loss.item()`` to log it. Both start from the 
 Runs alternate (bare, lab, bare, lab, ...) in one process; the figures are lab / bare ratios of
 steps per second, median and best, by wall clock and by process CPU time (all threads). The
 lab builds SGD with torch's fastest step (``fused=True`` on CPU); a third contender, the bare
-loop with ``SGD(..., fused=True)``, separates the lab's own overhead from that choice. Target:
-lab / bare >= 0.9.
+loop with ``SGD(..., fused=True)``, separates the lab's own overhead from that choice; a
+fourth, "bare_curves", also computes the train and test loss in eval mode once per epoch, as the
+lab does for its curves (and as a student who plots them would). Target: lab / bare >= 0.9.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from dlwidgets.engine.datasets import epoch_permutation
 
 
 def bare_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
-              batch_size: int, lr: float, fused: bool | None) -> int:
+              batch_size: int, lr: float, fused: bool | None,
+              test: tuple[torch.Tensor, torch.Tensor] | None = None) -> int:
     opt = torch.optim.SGD(model.parameters(), lr=lr, fused=fused)
     losses = []
+    curves = []
     model.train()
     for epoch in range(epochs):
         order = epoch_permutation(len(x), 0, epoch)
@@ -44,6 +47,13 @@ def bare_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int
             loss.backward()
             opt.step()
             losses.append(loss.item())
+        if test is not None:  # the curves a student plots: both losses after each epoch
+            model.eval()
+            with torch.no_grad():
+                curves.append((F.binary_cross_entropy_with_logits(model(x), y).item(),
+                               F.binary_cross_entropy_with_logits(model(test[0]),
+                                                                  test[1]).item()))
+            model.train()
     return len(losses)
 
 
@@ -63,7 +73,8 @@ def main() -> None:
     spe = pg.steps_per_epoch
     steps = spe * args.epochs
     model = pg.model
-    results: dict[str, list[tuple[float, float]]] = {"bare": [], "bare_fused": [], "lab": []}
+    results: dict[str, list[tuple[float, float]]] = {"bare": [], "bare_fused": [],
+                                                      "bare_curves": [], "lab": []}
     for _ in range(args.repeats):
         for name in results:
             if name == "lab":
@@ -76,7 +87,8 @@ def main() -> None:
                 model.load_state_dict(start_state)
                 t0, c0 = time.perf_counter(), time.process_time()
                 done = bare_loop(model, x, y, epochs=args.epochs, batch_size=10, lr=0.03,
-                                 fused=True if name == "bare_fused" else None)
+                                 fused=True if name == "bare_fused" else None,
+                                 test=pg._test_xy if name == "bare_curves" else None)
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 assert done == steps
             results[name].append((steps / wall, steps / cpu))
@@ -88,7 +100,7 @@ def main() -> None:
         print(f"  {name:10s} steps/s wall median {statistics.median(walls):7.0f} best "
               f"{max(walls):7.0f} | cpu median {statistics.median(cpus):7.0f} best "
               f"{max(cpus):7.0f}")
-    for base in ("bare", "bare_fused"):
+    for base in ("bare", "bare_fused", "bare_curves"):
         ratios = []
         for col, what in ((0, "wall"), (1, "cpu")):
             lab = [r[col] for r in results["lab"]]

@@ -394,3 +394,32 @@ def test_a_seeded_run_with_dropout_repeats_and_leaves_the_global_rng() -> None:
     other = Playground("moons", hidden=[6, 6], dropout=0.4, seed=8)
     other.train(epochs=3)
     assert not np.array_equal(other.weights, runs[0])
+
+
+def test_close_stops_a_run_and_an_export_mid_run_carries_the_recording(tmp_path: Any) -> None:
+    pg = Playground("xor", hidden=[4], speed=0)
+    pg.play()
+    wait_until(lambda: pg.step > 0)
+    page = tmp_path / "lab.html"
+    dlwidgets.export_html(pg, str(page))
+    assert page.is_file() and "Exported while training" in (pg.export_note() or "")
+    assert len(pg.recording["steps"]) >= 1
+    history = pg.history
+    pg.close()
+    assert not history.running
+
+
+def test_a_dl_cell_model_trains_in_the_lab() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "dlwidgets")
+    shell.run_cell_magic("dl", "net --quiet", "input 3\ndense 6 relu\ndense 1 sigmoid\n")
+    net = shell.user_ns["net"]
+    pg = Playground("circles", model=net, features=["x1", "x2", "x1*x2"], optimizer="adam",
+                    lr=0.03)
+    assert pg.model is net and pg.network["browser"] is True
+    assert pg.network["output_activation"] == "sigmoid"
+    pg.train(epochs=5)
+    assert pg.curves["train_loss"][-1] < pg.curves["train_loss"][0]
+    assert pg.history.info["loss"] == "bce"

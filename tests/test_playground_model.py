@@ -291,18 +291,6 @@ def test_a_residual_multiclass_grid_holds_class_probabilities() -> None:
     assert np.abs(pg.grid.astype(int) - expected.astype(int)).max() <= 1
 
 
-def test_looking_leaves_a_given_model_unchanged() -> None:
-    from tests.test_probes_leave_model_unchanged import in_train_mode, mlp_model, unchanged
-
-    model = in_train_mode(mlp_model())
-    with unchanged(model):
-        pg = Playground("circles", model=model, features=["x1", "x2", "x1^2", "x2^2"])
-        pg.boundary(resolution=9)
-        pg.neuron_maps(resolution=5)
-        pg.accuracy()
-    assert pg.task == "binary" and pg.network["output_activation"] == "softmax"
-
-
 def test_a_module_of_its_own_is_evaluated_by_torch() -> None:
     pg = Playground("circles", model=Wrapped())
     assert pg.network["browser"] is False and pg.network["mlp"] == []
@@ -312,3 +300,18 @@ def test_a_module_of_its_own_is_evaluated_by_torch() -> None:
     assert [layer["units"] for layer in pg.network["layers"]] == [5, 1]
     maps = pg.neuron_maps(resolution=4)
     assert maps[0].shape == (5, 4, 4)
+
+
+def test_one_activation_object_reused_between_layers() -> None:
+    act = nn.Tanh()
+    model = nn.Sequential(nn.Linear(2, 4), act, nn.Linear(4, 3), act, nn.Linear(3, 1))
+    pg = Playground("xor", model=model)
+    maps = pg.neuron_maps(resolution=5)
+    assert [m.shape for m in maps.values()] == [(4, 5, 5), (3, 5, 5)]
+    x = torch.from_numpy(numpy_features(grid(pg, 5), ["x1", "x2"]))
+    with torch.no_grad():
+        h1 = torch.tanh(model[0](x))
+        h2 = torch.tanh(model[2](h1))
+    np.testing.assert_allclose(maps[1], h2.numpy().T.reshape(3, 5, 5), atol=1e-6)
+    out, hidden = browser_forward(pg.network, pg.weights, x.numpy())
+    np.testing.assert_allclose(hidden[1], h2.numpy(), atol=1e-5)

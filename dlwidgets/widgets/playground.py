@@ -29,6 +29,7 @@ import torch
 import traitlets as t
 from torch import nn
 
+from ..dsl.modules import DLSequential
 from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
@@ -123,6 +124,8 @@ class Playground(DLWidget):
         self._publisher: ThrottledPublisher | None = None
         self._device = pick_device(device)
         self._n_points = _args.integer(n_points, "n_points", 4, 1_000_000)
+        if task is not None and task not in ("classification", "regression"):
+            raise ValueError(unknown_name("task", task, ["classification", "regression"]))
         self._task_arg = task
         self._custom: D.PlaygroundData | None = None
         self._optimizer: torch.optim.Optimizer
@@ -458,6 +461,7 @@ class Playground(DLWidget):
         self._desc = desc
         self._loss, self._target = loss, target
         self._loss_fn = resolve_loss(loss, "classification")[0]
+        self._mode_free = all(type(m) in _MODE_FREE for m in net.modules())
         self._shadow: nn.Module | None = None
         self._optimizer = self._make_optimizer()
         self._step = 0
@@ -612,6 +616,9 @@ class Playground(DLWidget):
         """The loss in eval mode (worker thread, between two steps: eval-mode BatchNorm and
         dropout draw no random numbers and change no state; each module's flag comes back)."""
         model = self._model
+        if self._mode_free:  # no module acts differently in eval mode: no switching needed
+            with torch.no_grad():
+                return float(self._loss_fn(model(x.to(self._device)), y.to(self._device)))
         flags = [(m, m.training) for m in model.modules()]
         model.eval()
         try:
@@ -769,9 +776,13 @@ class Playground(DLWidget):
             names = {id(m): n for n, m in self._model.named_modules()}
             mods = dict(net.named_modules())
             probes = [mods[names[id(p)]] for p in probes]
-        seen: dict[int, torch.Tensor] = {}
+        # a module reused in several places (one ReLU object between every two layers) is
+        # called once per place: the k-th probe of a module reads its k-th call
+        calls: dict[int, list[torch.Tensor]] = {}
+        unique = list({id(p): p for p in probes}.values())
         hooks = [p.register_forward_hook(
-            lambda mod, _i, out: seen.setdefault(id(mod), out.detach())) for p in probes]
+            lambda mod, _i, out: calls.setdefault(id(mod), []).append(out.detach()))
+            for p in unique]
         try:
             x = transform(torch.from_numpy(np.ascontiguousarray(points, np.float32)),
                           self._controls["features"])
@@ -779,8 +790,14 @@ class Playground(DLWidget):
         finally:
             for h in hooks:
                 h.remove()
-        return [seen[id(p)].reshape(len(points), -1).cpu().numpy() for p in probes
-                if id(p) in seen]
+        out: list[np.ndarray] = []
+        used: dict[int, int] = {}
+        for p in probes:
+            k = used.get(id(p), 0)
+            used[id(p)] = k + 1
+            if k < len(calls.get(id(p), [])):
+                out.append(calls[id(p)][k].reshape(len(points), -1).cpu().numpy())
+        return out
 
     # -- controls --------------------------------------------------------------------------
     def _validated(self, key: str, value: Any) -> Any:
@@ -858,6 +875,11 @@ class Playground(DLWidget):
         except (ValueError, TypeError, RuntimeError) as exc:
             self.error = str(exc)
             self.controls = dict(self._controls)  # the panel re-renders the accepted values
+
+    def close(self) -> None:
+        """Stop a run first: a closed lab trains nothing in the background."""
+        self._stop_run()
+        super().close()
 
     # -- export ------------------------------------------------------------------------------
     def before_export(self) -> None:
@@ -941,6 +963,13 @@ class _Observer:
         publisher = lab._publisher
         if publisher is not None:
             publisher.stop()
+
+
+#: Module types whose forward is the same in train and eval mode (exact types: a subclass may
+#: read ``self.training``), for the epoch-end loss.
+_MODE_FREE = frozenset((PM.PlaygroundNet, PM.Block, nn.Sequential, DLSequential, nn.Linear,
+                        nn.Identity, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU,
+                        nn.GELU, nn.SiLU, nn.Softplus, nn.Softmax, nn.LogSoftmax, nn.Flatten))
 
 
 def _quantise(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
