@@ -11,6 +11,7 @@ import pathlib
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.browser import harness
 from tests.browser.conftest import open_export
@@ -92,10 +93,11 @@ def _hover_unit(page: Any, root: Any) -> None:
     zoom.wait_for(state="hidden")
 
 
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
 def test_playground_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                  jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "playground_lab.ipynb", CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+                                  jupyter: harness.Server, frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"playground_{frontend}.ipynb", CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     root = page.locator(WIDGET)
     root.wait_for()
     _check_drawn(root)
@@ -143,7 +145,7 @@ def test_playground_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     harness.wait_kernel_value(page, "w.status", "paused")
     page.mouse.move(0, 0)
     page.add_style_tag(content=".Toastify { display: none !important; }")
-    harness.screenshot(root, "playground")
+    harness.screenshot(root, f"playground{harness.frontend_suffix(frontend)}", docs=frontend == "lab")
     harness.assert_no_console_errors(console)
 
 

@@ -229,8 +229,6 @@ function displayFields(view: PlaygroundView, c: Controls): HTMLElement {
   ]);
 }
 
-let lastRendered = new WeakMap<PlaygroundView, string>();
-
 /** Rebuild the panel when controls, options or editability changed. */
 export function syncPanel(view: PlaygroundView): void {
   const { model, el, s } = view;
@@ -240,8 +238,8 @@ export function syncPanel(view: PlaygroundView): void {
   const editable = model.get("editable") !== false;
   const hint = model.get("hint") || "";
   const signature = JSON.stringify([c, o, editable, hint, model.get("classes"), model.get("task")]);
-  if (lastRendered.get(view) === signature) return;
-  lastRendered.set(view, signature);
+  if (s.panelSignature === signature) return;
+  s.panelSignature = signature;
   s.showTest = c.show_test !== false;
   s.discretize = Boolean(c.discretize);
   const all = fields(view, c, o);
@@ -256,9 +254,4 @@ export function syncPanel(view: PlaygroundView): void {
   }
   el.hint.textContent = !editable && hint ? hint : "";
   el.controls.replaceChildren(...all.map((f) => f.node), displayFields(view, c));
-}
-
-/** Forget what was rendered (a re-render of the same view). */
-export function resetPanel(): void {
-  lastRendered = new WeakMap();
 }

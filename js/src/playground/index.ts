@@ -10,7 +10,7 @@
 import { decodeArray, type WireArray } from "../lib/arrays";
 import { isStandalone, listen } from "../lib/dom";
 import { onThemeChange, readTheme } from "../lib/theme";
-import { buildToolbar, resetPanel, syncPanel, syncToolbar } from "./controls";
+import { buildToolbar, syncPanel, syncToolbar } from "./controls";
 import { drawCurves } from "./curves";
 import { binaryView, buildMLP, Evaluator, frameFromGrids } from "./evaluate";
 import { buildLayout } from "./layout";
@@ -100,7 +100,6 @@ export interface PlaygroundHook {
 }
 
 function render({ model, el }: PlaygroundRenderProps) {
-  resetPanel();
   const elements = buildLayout(el);
   const work: Work = { evaluator: null, points: null, step: 0 };
   const view: PlaygroundView = {

@@ -215,11 +215,11 @@ export function drawNetwork(view: PlaygroundView, pal: RegionPalette, inputs: Fl
     const title = k === 0 ? "input" : k === cols.length - 1 ? "output" : `${units} · ${net?.layers[k - 1]?.activation ?? ""}`;
     ctx.fillText(title, PAD.left + k * COLUMN + nodeSize(Math.max(...cols)).size / 2, PAD.top - 10);
   });
-  if (s.hover) drawZoom(view, pal, inputs);
+  if (s.hover) drawZoom(view);
 }
 
 /** The hovered unit's map, enlarged, in the zoom box next to it. */
-function drawZoom(view: PlaygroundView, pal: RegionPalette, inputs: Float32Array | null): void {
+function drawZoom(view: PlaygroundView): void {
   const { s, el } = view;
   const node = s.hover;
   const atlas = atlases.get(view);
@@ -233,8 +233,6 @@ function drawZoom(view: PlaygroundView, pal: RegionPalette, inputs: Float32Array
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(atlas.canvas, 0, index * THUMB, THUMB, THUMB, 0, 0, ZOOM, ZOOM);
   ctx.restore();
-  void pal;
-  void inputs;
 }
 
 function hitNode(view: PlaygroundView, x: number, y: number): NodeBox | null {

@@ -85,8 +85,9 @@ export function pointColour(pal: RegionPalette, label: number): string {
 /** Reused offscreen canvas and pixel buffer of the region image. */
 interface RegionCache {
   canvas: HTMLCanvasElement | null;
-  pixels: Uint8ClampedArray | null;
   image: ImageData | null;
+  /** One channel of the grid, for d3-contour. */
+  field: Float64Array | undefined;
 }
 const caches = new WeakMap<PlaygroundView, RegionCache>();
 
@@ -170,7 +171,7 @@ export function drawRegions(view: PlaygroundView, points: Points): void {
     const side = frame.side;
     let cache = caches.get(view);
     if (!cache) {
-      cache = { canvas: null, pixels: null, image: null };
+      cache = { canvas: null, image: null, field: undefined };
       caches.set(view, cache);
     }
     if (!cache.canvas || cache.canvas.width !== side) {
@@ -192,7 +193,8 @@ export function drawRegions(view: PlaygroundView, points: Points): void {
       const channels = pal.task === "multiclass" ? pal.classes : 1;
       ctx.beginPath();
       for (let c = 0; c < channels; c++) {
-        for (const line of contourLines(frame.grid, side, b, level, c, channels)) {
+        if (!cache.field || cache.field.length !== side * side) cache.field = new Float64Array(side * side);
+        for (const line of contourLines(frame.grid, side, b, level, c, channels, cache.field)) {
           line.forEach(([x, y], k) => {
             const [px, py] = toPixel(view, x, y);
             if (k === 0) ctx.moveTo(px, py);

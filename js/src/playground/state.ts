@@ -190,6 +190,8 @@ export interface ViewState {
   replayFrame: number;
   framesDrawn: number;
   lastDrawMs: number;
+  /** What the control panel was last built from (rebuilt only when it differs). */
+  panelSignature: string;
 }
 
 export function createViewState(): ViewState {
@@ -210,6 +212,7 @@ export function createViewState(): ViewState {
     replayFrame: -1,
     framesDrawn: 0,
     lastDrawMs: 0,
+    panelSignature: "",
   };
 }
 
