@@ -124,6 +124,14 @@ def test_playground_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     last = harness.kernel_value(page, "w.points[-1].tolist()")
     assert abs(last[0] - 2.5) < 0.1 and abs(last[1] + 3.0) < 0.1, last
     assert harness.kernel_value(page, "int(w.is_test[-1])") == 0
+    # erase mode: a click removes the points near it (radius 6 % of the width: 0.72 here), the
+    # one just added among them; the radius is checked a pixel's width inside its edge
+    root.locator(".dlw-pg-erase").click()
+    page.mouse.click(*_plane_point(root, 2.5, -3.0, bounds))
+    harness.wait_kernel_value(page, "len(w.points) <= " + str(n), True)
+    left = harness.kernel_value(page, "int((((w.points - [2.5, -3.0]) ** 2).sum(1) < 0.68 ** 2).sum())")
+    assert left == 0, f"{left} points left inside the erased circle"
+    root.locator(".dlw-pg-erase").click()  # back to adding points
     # a control reaches Python: the first hidden layer's activation
     root.locator("select.dlw-pg-activation-0").select_option("relu")
     harness.wait_kernel_value(page, "w.controls['activations']", ["relu", "tanh"])
