@@ -42,23 +42,30 @@ export function buildToolbar(view: PlaygroundView): void {
   el.toolbar.replaceChildren(play, step, reset, regen, h("label", {}, ["speed ", speed]), el.epoch, el.status);
 }
 
+/** Write text only when it changed: a DOM write per frame makes the host page lay out again. */
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** Toolbar text that follows every step (cheap; called per frame). */
 export function syncToolbar(view: PlaygroundView): void {
   const { el, model } = view;
   const status = model.get("status") || "idle";
   const play = el.toolbar.querySelector<HTMLButtonElement>(".dlw-pg-play");
-  if (play) play.textContent = status === "running" ? "❚❚ Pause" : "▶ Train";
+  if (play) setText(play, status === "running" ? "❚❚ Pause" : "▶ Train");
   const spe = Math.max(1, Number(model.get("steps_per_epoch")) || 1);
   const stepNo = Number(model.get("step")) || 0;
-  const epoch = view.s.replayFrame >= 0 ? replayEpoch(view) : Number(model.get("epoch")) || stepNo / spe;
-  el.epoch.textContent = `epoch ${epoch.toFixed(view.s.replayFrame >= 0 ? 2 : 0)} · step ${view.s.replayFrame >= 0 ? replayStep(view) : stepNo}`;
-  el.status.textContent = status;
-  el.status.className = `dlw-pg-status dlw-pg-status-${status}`;
-  el.error.textContent = model.get("error") || "";
-  el.warning.textContent = model.get("warning") || "";
+  const replay = view.s.replayFrame >= 0;
+  const epoch = replay ? replayEpoch(view) : Number(model.get("epoch")) || stepNo / spe;
+  setText(el.epoch, `epoch ${epoch.toFixed(replay ? 2 : 0)} · step ${replay ? replayStep(view) : stepNo}`);
+  setText(el.status, status);
+  const cls = `dlw-pg-status dlw-pg-status-${status}`;
+  if (el.status.className !== cls) el.status.className = cls;
+  setText(el.error, model.get("error") || view.s.evalError);
+  setText(el.warning, model.get("warning") || "");
   const speed = el.toolbar.querySelector<HTMLSelectElement>(".dlw-pg-speed");
   const c = model.get("controls");
-  if (speed && c && document.activeElement !== speed) speed.value = String(c.speed ?? 1);
+  if (speed && c && document.activeElement !== speed && speed.value !== String(c.speed ?? 6)) speed.value = String(c.speed ?? 6);
 }
 
 function recordingValue(view: PlaygroundView, key: "epochs" | "steps"): number {

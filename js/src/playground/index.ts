@@ -136,9 +136,10 @@ function render({ model, el }: PlaygroundRenderProps) {
       const e0 = performance.now();
       try {
         s.frame = compute(view, work);
+        s.evalError = "";
       } catch (err) {
         s.frame = null;
-        elements.error.textContent = `cannot evaluate the network in the browser: ${(err as Error).message}`;
+        s.evalError = `cannot evaluate the network in the browser: ${(err as Error).message}`;
       }
       s.framesDrawn++;
       evalMs = performance.now() - e0;

@@ -192,6 +192,8 @@ export interface ViewState {
   lastDrawMs: number;
   /** What the control panel was last built from (rebuilt only when it differs). */
   panelSignature: string;
+  /** Why the browser could not evaluate the last frame ("" when it could). */
+  evalError: string;
 }
 
 export function createViewState(): ViewState {
@@ -213,6 +215,7 @@ export function createViewState(): ViewState {
     framesDrawn: 0,
     lastDrawMs: 0,
     panelSignature: "",
+    evalError: "",
   };
 }
 
