@@ -651,12 +651,14 @@ class Playground(DLWidget):
                 self.neuron_grids = frame["neuron_grids"]
                 self.neuron_ranges = frame["neuron_ranges"]
             self.step = int(frame["step"])
-            self.epoch = int(self._epoch)
+            # a trait set costs even when the value is the same: only what changed
             if len(rows) != self._rows_sent or not rows:
+                self.epoch = int(self._epoch)
                 self.curves = _curves(rows)
                 self._rows_sent = len(rows)
-            self.status = status
-            if error:
+            if status != self.status:
+                self.status = status
+            if error and error != self.error:
                 self.error = error
             if recording is not None:
                 self.recording = recording
