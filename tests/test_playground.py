@@ -423,3 +423,17 @@ def test_a_dl_cell_model_trains_in_the_lab() -> None:
     pg.train(epochs=5)
     assert pg.curves["train_loss"][-1] < pg.curves["train_loss"][0]
     assert pg.history.info["loss"] == "bce"
+
+
+def test_queries_while_training_read_a_copy_taken_between_steps() -> None:
+    pg = Playground("moons", hidden=[6], batch_norm=True, dropout=0.2, speed=0)
+    pg.play()
+    wait_until(lambda: pg.step > 0)
+    b = pg.boundary(resolution=6)
+    maps = pg.neuron_maps(resolution=4)
+    acc = pg.accuracy()
+    assert pg.history.running  # the run went on meanwhile
+    assert b.shape == (6, 6) and maps[0].shape == (6, 4, 4) and 0.0 <= acc <= 1.0
+    assert pg.model.training  # the training model was never switched to eval mode by a query
+    pg.pause()
+    np.testing.assert_allclose(pg.boundary(resolution=6).shape, (6, 6))

@@ -463,6 +463,7 @@ class Playground(DLWidget):
         self._loss_fn = resolve_loss(loss, "classification")[0]
         self._mode_free = all(type(m) in _MODE_FREE for m in net.modules())
         self._shadow: nn.Module | None = None
+        self._state_wanted: list[tuple[threading.Event, dict[str, Any]]] = []
         self._optimizer = self._make_optimizer()
         self._step = 0
         self._epoch = 0
@@ -470,6 +471,7 @@ class Playground(DLWidget):
         self._frames: list[dict[str, Any]] = []
         self._frame_every = 1
         self._frames_seen = 0
+        self._rows_sent = -1
         self._last_frame: dict[str, Any] | None = None
         self._latest: dict[str, Any] = self._snapshot(0)
         self._status = "idle"
@@ -543,8 +545,7 @@ class Playground(DLWidget):
     # -- frames (worker thread) -----------------------------------------------------------
     def _snapshot(self, step: int) -> dict[str, Any]:
         """The model now, as the browser needs it: flat weights, or grids from torch."""
-        frame: dict[str, Any] = {"step": step, "state": {
-            k: v.detach().clone() for k, v in self._model.state_dict().items()}}
+        frame: dict[str, Any] = {"step": step}
         if self._desc.browser:
             frame["weights"] = self._desc.weights()
         else:
@@ -650,10 +651,14 @@ class Playground(DLWidget):
                 self.neuron_grids = frame["neuron_grids"]
                 self.neuron_ranges = frame["neuron_ranges"]
             self.step = int(frame["step"])
-            self.epoch = int(self._epoch)
-            self.curves = _curves(rows)
-            self.status = status
-            if error:
+            # a trait set costs even when the value is the same: only what changed
+            if len(rows) != self._rows_sent or not rows:
+                self.epoch = int(self._epoch)
+                self.curves = _curves(rows)
+                self._rows_sent = len(rows)
+            if status != self.status:
+                self.status = status
+            if error and error != self.error:
                 self.error = error
             if recording is not None:
                 self.recording = recording
@@ -750,16 +755,34 @@ class Playground(DLWidget):
         return np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
 
     def _net_for_query(self) -> nn.Module:
-        """The model, or while a run trains it a copy at the latest frame (a query must not
-        switch the training model to eval mode between two of its steps)."""
+        """The model, or while a run trains it a copy taken between two of its steps (a query
+        must not switch the training model to eval mode mid-step). The copy is made on request
+        by the run's observer, so frames carry no state copy."""
         if not self._running():
             return self._model
+        served = threading.Event()
+        box: dict[str, Any] = {}
         with self._lock:
-            state = self._latest["state"]
+            self._state_wanted.append((served, box))
+        while not served.wait(0.05):
+            if not self._running():  # the run ended first: the model is free now
+                return self._model
         if self._shadow is None:
             self._shadow = copy.deepcopy(self._model)
-        self._shadow.load_state_dict(state)
+        self._shadow.load_state_dict(box["state"])
         return self._shadow
+
+    def _serve_state(self) -> None:
+        """Worker thread, between two steps: hand a copy of the model's state to each query
+        waiting for one."""
+        with self._lock:
+            wanted, self._state_wanted = self._state_wanted, []
+        if not wanted:
+            return
+        state = {k: v.detach().clone() for k, v in self._model.state_dict().items()}
+        for served, box in wanted:
+            box["state"] = state
+            served.set()
 
     def _evaluate(self, points: np.ndarray, net: nn.Module | None = None) -> np.ndarray:
         net = self._net_for_query() if net is None else net
@@ -918,6 +941,8 @@ class _Observer:
         lab = self.lab
         if kind == "step":
             self.steps = int(record["step"])
+            if lab._state_wanted:
+                lab._serve_state()
             now = time.perf_counter()
             if self.rate is not None:  # play: no faster than the speed control says
                 ahead = self.t0 + self.steps / self.rate - now
