@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported on first use (below), so ``import dlwidgets`` skip
     from .widgets.lstm_inspector import LSTMInspector
     from .widgets.model_summary import ModelSummaryWidget
     from .widgets.optimizer_race import LossLandscape, OptimizerRace, loss_landscape
+    from .widgets.playground import Playground
     from .widgets.training_monitor import TrainingMonitor, fit
 
 # The widgets and the exporter need the ipywidgets stack (IPython, comm, anywidget: about a
@@ -45,6 +46,7 @@ _LAZY: dict[str, str] = {
     "LossLandscape": ".widgets.optimizer_race",
     "OptimizerRace": ".widgets.optimizer_race",
     "loss_landscape": ".widgets.optimizer_race",
+    "Playground": ".widgets.playground",
     "TrainingMonitor": ".widgets.training_monitor",
     "fit": ".widgets.training_monitor",
 }
@@ -80,6 +82,7 @@ __all__ = [
     "LSTMInspector",
     "LossLandscape",
     "OptimizerRace",
+    "Playground",
     "TrainingMonitor",
     "ModelSummary",
     "ModelSummaryWidget",

@@ -40,6 +40,16 @@ SGD crawls, momentum overshoots and comes back, Adam adapts its step to each coo
 play; change a learning rate and the race re-runs."""),
     code("""dlwidgets.OptimizerRace(surface="rosenbrock", optimizers=["sgd", "momentum", "adam"],
                         start=(-1.5, 2.0), steps=200)"""),
+    md("""### What hidden layers do: the Playground
+
+A network with hidden layers bends the boundary between classes. Each small map on the diagram
+is one hidden neuron's output over the plane; the big map is the network's answer (the line is
+where it says 50/50). Press ▶ to train on; try fewer neurons, another activation, the spiral
+data set, or extra input features such as x1² and x2²."""),
+    code("""playground = dlwidgets.Playground(data="circles", hidden=[4, 2], activation="tanh",
+                                  lr=0.03, noise=0.1, seed=0)
+playground.train(epochs=30, block=True)
+playground"""),
     md("""## 3. A convolutional network
 
 Declared in four lines, shapes checked as it is declared, trained on scikit-learn's 8×8 digits."""),

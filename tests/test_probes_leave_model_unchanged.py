@@ -167,6 +167,17 @@ def test_loss_landscape() -> None:
         dlwidgets.loss_landscape(model, (x, y), resolution=5, device="cpu")
 
 
+def test_playground_lab_and_its_views() -> None:
+    model = in_train_mode(mlp_model())
+    with unchanged(model):
+        pg = dlwidgets.Playground("circles", model=model, features=["x1", "x2", "x1^2", "x2^2"])
+        pg.boundary(resolution=9)
+        pg.neuron_maps(resolution=5)
+        pg.accuracy()
+        pg.reset()  # restores the weights it was given, which are these
+    assert pg.task == "binary" and pg.network["output_activation"] == "softmax"
+
+
 def test_unchanged_detects_a_training_mode_forward() -> None:
     """The check itself bites: one training-mode forward changes BatchNorm's statistics."""
     model = in_train_mode(conv_model())

@@ -24,6 +24,14 @@ def _monitor_after_fit() -> DLWidget:
     return monitor
 
 
+def _playground_after_training() -> DLWidget:
+    pg = dlwidgets.Playground("xor", hidden=[3], residual=False)
+    pg.train(epochs=2)
+    pg.play()
+    pg.pause()
+    return pg
+
+
 def _landscape() -> DLWidget:
     x, y = torch.rand(20, 2), torch.rand(20, 1)
     return dlwidgets.loss_landscape(nn.Linear(2, 1), (x, y), resolution=5, device="cpu")
@@ -50,10 +58,12 @@ MAKERS: dict[str, Callable[[], DLWidget]] = {
     "BackpropStepper": lambda: dlwidgets.BackpropStepper.demo("2-2-1"),
     "ExpressionStepper": lambda: dlwidgets.BackpropStepper.expression(
         lambda a, b: a * b + a, a=2.0, b=3.0),
+    "Playground": lambda: dlwidgets.Playground("xor", hidden=[3]),
 }
 AFTER_WORK: dict[str, Callable[[], DLWidget]] = {
     "TrainingMonitor after a fit": _monitor_after_fit,
     "LatentExplorer demo after training": _latent_after_training,
+    "Playground after training": _playground_after_training,
 }
 
 

@@ -58,6 +58,11 @@ ENTRIES: dict[str, tuple[Callable[..., Any], list[str]]] = {
         steps=k.pop("steps", 10), resolution=k.pop("resolution", 16), **k),
         ["surface", "optimizers", "start", "steps", "swarm", "noise", "seed", "resolution",
          "domain", "log_scale", "tol", "bound", "surface_params", "explainer"]),
+    "Playground": (lambda **k: dlwidgets.Playground(**k),
+                   ["data", "features", "hidden", "activation", "init", "lr", "optimizer",
+                    "batch_size", "noise", "train_fraction", "l1", "l2", "dropout",
+                    "batch_norm", "residual", "seed", "n_points", "task", "speed",
+                    "device"]),
     "TrainingMonitor": (lambda **k: dlwidgets.TrainingMonitor(**k),
                         ["title", "max_rate", "history_every"]),
     "fit": (lambda **k: dlwidgets.fit(
