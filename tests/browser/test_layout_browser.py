@@ -46,6 +46,7 @@ WIDGETS: dict[str, str] = {
     "expression-stepper": ("dlwidgets.BackpropStepper.expression("
                            "lambda a, b, c: (a * b + c).tanh(), a=2.0, b=-3.0, c=10.0)"),
     "attention-inspector": "dlwidgets.AttentionInspector.demo()",
+    "playground": "dlwidgets.Playground(data='spiral', seed=0)",
 }
 
 WIDTHS = [700, 1000, 1400]
