@@ -745,9 +745,13 @@ def _train_loop(run: _Run) -> None:
 
     batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
 
+    inspector = run.inspector
+
     def flush() -> None:
         nonlocal last_flush
         if not pending:
+            if inspector is not None:
+                emit_layers(inspector.flush())
             return
         for name, fn in batched_items:
             for rec, value in zip(pending, fn.batched(pending_out, pending_y)):
@@ -760,6 +764,15 @@ def _train_loop(run: _Run) -> None:
         pending_out.clear()
         pending_y.clear()
         last_flush = time.perf_counter()
+        if inspector is not None:
+            emit_layers(inspector.flush())
+
+    def emit_layers(rows: list[Record]) -> None:
+        for row in rows:
+            _emit(run, row)
+            if inspector is not None:
+                for warning in inspector.check(row):
+                    _emit(run, {"kind": "warning", **warning})
 
     penalize = bool(opts.l1 or opts.l2)
     clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None
@@ -767,7 +780,6 @@ def _train_loop(run: _Run) -> None:
     step_schedule = schedule is not None and schedule.every == "step"
     step = 0
     final_status, final_message = "completed", ""
-    inspector = run.inspector
     blowup = BlowUpDetector()
     warned_blowup = False
     run.model.train()
@@ -862,7 +874,7 @@ def _train_loop(run: _Run) -> None:
                     if norm is not None:
                         record["grad_norm"] = norm
                 optimizer.step()
-                layer_row = inspector.after_update() if inspector is not None else None
+                layer_rows = inspector.after_update() if inspector is not None else []
                 if step_schedule:
                     schedule.step()
                 step += 1
@@ -885,10 +897,8 @@ def _train_loop(run: _Run) -> None:
                         flush()
                 else:
                     _emit(run, record)
-                if layer_row is not None and inspector is not None:
-                    _emit(run, layer_row)
-                    for warning in inspector.check(layer_row):
-                        _emit(run, {"kind": "warning", **warning})
+                if layer_rows:
+                    emit_layers(layer_rows)
             flush()
             if stop:
                 break

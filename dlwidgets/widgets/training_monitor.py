@@ -101,17 +101,23 @@ LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio")
 ACTIVATION_STATS = ("dead_fraction", "saturated_fraction")
 
 
-def flat_layer_row(row: Record, layers: Sequence[str], activations: Sequence[str]) -> Record:
-    """A ``layers`` record (arrays over layers) as flat columns ``"<stat>:<layer>"``, so layer
-    statistics travel and are stored like the step columns (one matrix per delta)."""
-    flat: Record = {"step": int(row["step"])}
-    for stats, names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
+def layer_matrix(rows: Sequence[Record], layers: Sequence[str], activations: Sequence[str]
+                 ) -> tuple[list[str], np.ndarray]:
+    """``layers`` records (arrays over layers) as flat columns ``"step"`` and
+    ``"<stat>:<layer>"``, so layer statistics travel and are stored like the step columns (one
+    matrix per delta); built with numpy, one block per statistic."""
+    names = ["step"]
+    blocks = [np.array([float(r["step"]) for r in rows]).reshape(len(rows), 1)]
+    for stats, layer_names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
+        count = len(layer_names)
         for stat in stats:
-            values = row.get(stat)
-            if values is not None:
-                for name, value in zip(names, values):
-                    flat[f"{stat}:{name}"] = float(value)
-    return flat
+            if not count or all(r.get(stat) is None for r in rows):
+                continue
+            missing = np.full(count, math.nan)
+            blocks.append(np.array([missing if r.get(stat) is None else r[stat][:count]
+                                    for r in rows], dtype=np.float64).reshape(len(rows), count))
+            names += [f"{stat}:{name}" for name in layer_names]
+    return names, np.concatenate(blocks, axis=1)
 
 
 def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
@@ -126,7 +132,7 @@ def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
     layer_rows = [r for r in batch if r.get("kind") == "layers"]
     if layer_rows and info is not None:
         names, acts = info.get("layers") or [], info.get("activation_layers") or []
-        out["layers"] = records_matrix([flat_layer_row(r, names, acts) for r in layer_rows])
+        out["layers"] = layer_matrix(layer_rows, names, acts)
     return out
 
 
