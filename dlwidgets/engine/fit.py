@@ -286,6 +286,7 @@ class History:
         self._stop = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
+        self._inspect_request: bool | None = None  # applied by the loop between two steps
         self._stop_reason_requested = "stopped"
         self._thread: threading.Thread | None = None
         self._displayed_in: int | None = None
@@ -410,6 +411,16 @@ class History:
         """Ask the training to stop after the step it is in; harmless when repeated or done."""
         self._stop.set()
         self._resume.set()
+
+    def inspect(self, on: bool = True) -> None:
+        """Turn per-layer recording (``fit(..., inspect=True)``) on or off from the next step
+        of a running training; the monitor's "inspect layers" box calls this."""
+        self._inspect_request = bool(on)
+
+    @property
+    def inspecting(self) -> bool:
+        """Whether layer statistics are being recorded now."""
+        return bool(self.info.get("inspect"))
 
     def pause(self) -> None:
         """Pause between two steps (the model stays at a finished step)."""
@@ -745,13 +756,11 @@ def _train_loop(run: _Run) -> None:
 
     batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
 
-    inspector = run.inspector
-
     def flush() -> None:
         nonlocal last_flush
         if not pending:
-            if inspector is not None:
-                emit_layers(inspector.flush())
+            if run.inspector is not None:
+                emit_layers(run.inspector.flush())
             return
         for name, fn in batched_items:
             for rec, value in zip(pending, fn.batched(pending_out, pending_y)):
@@ -764,14 +773,14 @@ def _train_loop(run: _Run) -> None:
         pending_out.clear()
         pending_y.clear()
         last_flush = time.perf_counter()
-        if inspector is not None:
-            emit_layers(inspector.flush())
+        if run.inspector is not None:
+            emit_layers(run.inspector.flush())
 
     def emit_layers(rows: list[Record]) -> None:
         for row in rows:
             _emit(run, row)
-            if inspector is not None:
-                for warning in inspector.check(row):
+            if run.inspector is not None:
+                for warning in run.inspector.check(row):
                     _emit(run, {"kind": "warning", **warning})
 
     penalize = bool(opts.l1 or opts.l2)
@@ -780,6 +789,7 @@ def _train_loop(run: _Run) -> None:
     step_schedule = schedule is not None and schedule.every == "step"
     step = 0
     final_status, final_message = "completed", ""
+    inspector = run.inspector
     blowup = BlowUpDetector()
     warned_blowup = False
     run.model.train()
@@ -805,6 +815,10 @@ def _train_loop(run: _Run) -> None:
                 if xb.device != dev:
                     xb = xb.to(dev, non_blocking=True)
                     yb = yb.to(dev, non_blocking=True)
+                if history._inspect_request is not None:  # toggled between two steps
+                    request, history._inspect_request = history._inspect_request, None
+                    emit_layers(_apply_inspect_request(run, request))
+                    inspector = run.inspector
                 lr = optimizer.param_groups[0]["lr"]
                 optimizer.zero_grad(set_to_none=True)
                 if inspector is not None:
@@ -932,8 +946,8 @@ def _train_loop(run: _Run) -> None:
             pass
         raise
     finally:
-        if inspector is not None:
-            inspector.close()  # no hook stays on the user's model
+        if run.inspector is not None:
+            run.inspector.close()  # no hook stays on the user's model
     if final_status == "completed" and history._stop.is_set():
         final_status = history._stop_reason_requested
         final_message = {
@@ -944,6 +958,39 @@ def _train_loop(run: _Run) -> None:
     elif final_status == "completed":
         final_message = f"completed {opts.epochs} epochs ({step} steps)"
     _set_status(run, final_status, final_message)
+
+
+def _make_inspector(model: nn.Module, opts: FitOptions, info: dict[str, Any]) -> LayerInspector:
+    """A LayerInspector for ``model``; its layers go into ``info`` (what History.layers and the
+    monitor read)."""
+    inspector = LayerInspector(model, every=opts.inspect_every,
+                               histograms=opts.inspect_histograms)
+    info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
+                frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order,
+                inspect_note=inspector.spec.note, inspect_every=opts.inspect_every)
+    return inspector
+
+
+def _apply_inspect_request(run: _Run, on: bool) -> list[Record]:
+    """Turn layer recording on or off between two steps (the monitor's "inspect layers" box,
+    ``History.inspect``): the inspector is made on first use, its hooks come off when it is
+    off. Returns the layer rows still pending when it goes off."""
+    history, inspector = run.history, run.inspector
+    rows: list[Record] = []
+    if on and inspector is None:
+        run.inspector = _make_inspector(run.model, run.options, history.info)
+    elif inspector is not None:
+        if not on:
+            rows = inspector.close()  # hooks off, pending rows out
+        inspector.enabled = on
+    if bool(history.info.get("inspect")) == on:
+        return rows
+    history.info["inspect"] = on
+    keys = ("layers", "activation_layers", "frozen_layers", "layer_order", "inspect_note",
+            "inspect_every")
+    _emit(run, {"kind": "inspect", "on": on, "step": history.step_count,
+                "info": {k: history.info[k] for k in keys if k in history.info}})
+    return rows
 
 
 def _worker(run: _Run) -> None:
@@ -1061,12 +1108,9 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
         "grad_norm": opts.clip_grad_norm is not None,
     }
     inspector: LayerInspector | None = None
+    info["inspect"] = bool(opts.inspect)
     if opts.inspect:
-        inspector = LayerInspector(model, every=opts.inspect_every,
-                                   histograms=opts.inspect_histograms)
-        info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
-                    frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order, inspect_note=inspector.spec.note,
-                    inspect_every=opts.inspect_every)
+        inspector = _make_inspector(model, opts, info)
     history = History(model, info)
     run_observers = list(observers) if rank == 0 else []
     all_keys = [f"model:{id(model)}", *keys]
