@@ -777,11 +777,14 @@ def _train_loop(run: _Run) -> None:
             emit_layers(run.inspector.flush())
 
     def emit_layers(rows: list[Record]) -> None:
+        if not rows or run.inspector is None:
+            return
+        t0 = time.perf_counter()
         for row in rows:
             _emit(run, row)
-            if run.inspector is not None:
-                for warning in run.inspector.check(row):
-                    _emit(run, {"kind": "warning", **warning})
+            for warning in run.inspector.check(row):
+                _emit(run, {"kind": "warning", **warning})
+        run.inspector.charge(t0)  # part of what inspecting costs (the adaptive interval)
 
     penalize = bool(opts.l1 or opts.l2)
     clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None

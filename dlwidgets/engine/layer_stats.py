@@ -111,7 +111,7 @@ def _norm_list(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
 class _Pending:
     """One recorded step waiting for the host: its statistics still on the device."""
     step: int
-    values: torch.Tensor  # [grad norms, weight norms, update norms per parameter, counts per call]
+    values: list[torch.Tensor]  # 0-d: grad, weight, update norm per parameter; count per call
     units: list[int]  # units (ReLU) or outputs (sigmoid/tanh) of each activation call
     calls: list[int]  # activation calls per module
     hist: dict[tuple[str, str], torch.Tensor]
@@ -146,6 +146,9 @@ class LayerInspector:
                 index.append(i)
         self._dev = self._params[0].device if self._params else torch.device("cpu")
         self._detached = [p.detach() for p in self._params]  # views that follow the updates
+        # only embeddings with sparse=True make sparse gradients: the dense path otherwise
+        self._norms_of = _norm_list if any(getattr(m, "sparse", False) is True
+                                           for m in self.model.modules()) else torch._foreach_norm
         n, count = len(self.spec.names), len(self._params)
         # squared per-parameter norms [grads, weights, updates] @ this 0/1 matrix = squared
         # per-layer norms [grads, weights, updates] (3·params × 3·layers)
@@ -199,7 +202,7 @@ class LayerInspector:
                 self._hooks.append(m.register_forward_hook(self._activation_hook(i)))
         elif not self.recording and self._hooks:
             self._remove_hooks()
-        self._charge(now)
+        self.charge(now)
         return self.recording
 
     def after_backward(self) -> None:
@@ -209,7 +212,7 @@ class LayerInspector:
         t0 = time.perf_counter()
         if self._params:  # (no autograd here: parameters detached, gradients plain tensors)
             grads = [p.grad if p.grad is not None else self._zero for p in self._params]
-            self._norms = _norm_list(grads + self._detached)
+            self._norms = list(self._norms_of(grads + self._detached))
             if self.histograms:
                 with torch.no_grad():
                     self._histogram_layers()
@@ -217,7 +220,7 @@ class LayerInspector:
             if not self._before:
                 self._before = [torch.empty_like(p) for p in self._detached]
             torch._foreach_copy_(self._before, self._detached)
-        self._charge(t0)
+        self.charge(t0)
 
     def after_update(self) -> list[dict[str, Any]]:
         """Rows of recorded steps ready on the host (numpy arrays; usually none: they wait on
@@ -229,7 +232,7 @@ class LayerInspector:
         values: list[torch.Tensor] = []
         if self._params and self._norms:
             torch._foreach_sub_(self._before, self._detached)  # now w_before − w_after
-            values = self._norms + _norm_list(self._before)
+            values = self._norms + list(self._norms_of(self._before))
         units: list[int] = []
         calls: list[int] = []
         for i, outputs in enumerate(self._act_out):
@@ -239,15 +242,14 @@ class LayerInspector:
                 units.append(size)
             calls.append(len(outputs))
             outputs.clear()
-        if values:  # one tensor per recorded step, still on the device
-            self._pending.append(_Pending(self.step, torch.stack(values), units, calls,
-                                          self._hist))
+        if values:  # still on the device; stacked with the other pending steps' at a flush
+            self._pending.append(_Pending(self.step, values, units, calls, self._hist))
         self._hist = {}
         self._norms = []
         self.recording = False
         self._recorded = self.step
         self._next = self.step + self._k
-        self._charge(t0)
+        self.charge(t0)
         due = (len(self._pending) >= self.flush_rows
                or time.perf_counter() - self._last_flush > self.flush_seconds)
         return self.flush() if due else []
@@ -260,25 +262,25 @@ class LayerInspector:
         t0 = time.perf_counter()
         pending, self._pending = self._pending, []
         rows: list[dict[str, Any]] = []
-        # records of one length (the usual case: all) go over in one copy
+        # records of one layout (the usual case: all) go over in one stack and one copy
         start = 0
         while start < len(pending):
             end = start + 1
-            size = pending[start].values.numel()
-            while end < len(pending) and pending[end].values.numel() == size and (
+            size = len(pending[start].values)
+            while end < len(pending) and len(pending[end].values) == size and (
                     pending[end].calls == pending[start].calls):
                 end += 1
             group = pending[start:end]
-            tensors = [p.values for p in group]
-            tensors += [t for p in group for t in p.hist.values()]
-            host = torch.cat([t.reshape(-1).to(tensors[0].dtype) for t in tensors]) \
-                if len(tensors) > 1 else tensors[0]
-            flat = host.cpu().numpy().astype(np.float64)
+            device = torch.stack([v for p in group for v in p.values])
+            hist = [t for p in group for t in p.hist.values()]
+            if hist:
+                device = torch.cat([device, *(t.to(device.dtype) for t in hist)])
+            flat = device.cpu().numpy().astype(np.float64)
             rows += self._rows(group, flat[:size * len(group)].reshape(len(group), size),
                                flat[size * len(group):])
             start = end
         self._last_flush = time.perf_counter()
-        self._charge(t0)
+        self.charge(t0)
         return rows
 
     def close(self) -> list[dict[str, Any]]:
@@ -293,7 +295,8 @@ class LayerInspector:
         return rows
 
     # -- helpers -------------------------------------------------------------------------
-    def _charge(self, t0: float) -> None:
+    def charge(self, t0: float) -> None:
+        """Count the time since ``t0`` as inspecting (the fit loop adds emitting the rows)."""
         dt = time.perf_counter() - t0
         self._spent += dt
         self._step_cost += dt
