@@ -13,6 +13,14 @@ function table(rows: number[][]): Table {
 }
 
 describe("histogramGrid", () => {
+  it("spreads a bin over the value rows it overlaps", () => {
+    // one step, bins [0,2) 4 and [2,4] 2, onto 8 rows of width 0.5: 1 per row, then 0.5
+    const grid = histogramGrid(table([[10, 1, 0, 0, 0, 4, 4, 2]]), 0, 0, 8)!;
+    const counts = Array.from(grid.values, (v) => 10 ** v - 1);
+    counts.forEach((c, r) => expect(c).toBeCloseTo(r < 4 ? 0.5 : 1));
+    expect(counts.reduce((a, b) => a + b)).toBeCloseTo(6);
+  });
+
   it("re-bins each step's counts onto one value axis, highest values in row 0", () => {
     const t = table([
       [10, 1, 0, 0, 0, 2, 3, 1], // step 1: [0,1) 3, [1,2] 1
@@ -22,15 +30,16 @@ describe("histogramGrid", () => {
     const grid = histogramGrid(t, 0, 0, 4)!;
     expect(grid.steps).toEqual([1, 2]);
     expect([grid.lo, grid.hi]).toEqual([0, 4]);
-    // rows of width 1 over [0, 4], row 0 = [3, 4]; centres 0.5, 1.5 (step 1) and 1, 3 (step 2)
-    const counts = Array.from(grid.values, (v) => Math.round(10 ** v - 1));
-    expect(counts).toEqual([
-      0, 5, // [3,4]
-      0, 0, // [2,3)
+    // rows of width 1 over [0, 4], row 0 = [3, 4]; step 2's bin [2, 4] spreads over two rows
+    const counts = Array.from(grid.values, (v) => 10 ** v - 1);
+    const expected = [
+      0, 2.5, // [3,4]
+      0, 2.5, // [2,3)
       1, 0, // [1,2)
       3, 0, // [0,1)
-    ]);
-    expect(grid.max).toBeCloseTo(Math.log10(6));
+    ];
+    counts.forEach((c, k) => expect(c).toBeCloseTo(expected[k]));
+    expect(grid.max).toBeCloseTo(Math.log10(4));
   });
 
   it("is null without rows of that kind and layer", () => {

@@ -3,7 +3,8 @@
 // count — of one layer's weights, gradients or activations, picked with two selectors. Rows come
 // in the "histograms" table (keyed by "key"): step, kind, layer, lo, hi and the counts c0 … of
 // equal bins over [lo, hi], each step with its own range; they are re-binned here onto one value
-// axis spanning every step's range (each bin's count goes to the row of its centre).
+// axis spanning every step's range (each bin's count spread over the value rows it overlaps, in
+// proportion to the overlap).
 
 import { drawAxis, linearTicks, thinEvery } from "../lib/axes";
 import { createSurface, type Surface } from "../lib/canvas";
@@ -80,8 +81,9 @@ export interface HeatmapGrid {
 }
 
 /**
- * The rows of one (kind, layer) re-binned onto a common value axis: each bin's count goes to the
- * value row of its centre. Null when there is no such row or the value range is not finite.
+ * The rows of one (kind, layer) re-binned onto a common value axis: each bin's count is spread
+ * over the value rows it overlaps, in proportion to the overlap (so no row is left empty between
+ * two bins). Null when there is no such row or the value range is not finite.
  */
 export function histogramGrid(table: Table, kind: number, layer: number, rows = VALUE_ROWS): HeatmapGrid | null {
   const kinds = table.get("kind");
@@ -109,14 +111,26 @@ export function histogramGrid(table: Table, kind: number, layer: number, rows = 
   const cols = picked.length;
   const values = new Float64Array(rows * cols);
   const bins = counts.length;
+  const rowH = (hi - lo) / rows;
+  const rowOf = (v: number) => Math.min(rows - 1, Math.max(0, Math.floor((v - lo) / rowH)));
   picked.forEach((i, c) => {
     const width = (his[i] - los[i]) / bins;
     for (let b = 0; b < bins; b++) {
       const count = counts[b][i];
       if (!(count > 0)) continue;
-      const centre = los[i] + (b + 0.5) * width;
-      const r = Math.min(rows - 1, Math.max(0, Math.floor(((centre - lo) / (hi - lo)) * rows)));
-      values[(rows - 1 - r) * cols + c] += count;
+      const a = los[i] + b * width;
+      const z = a + width;
+      const first = rowOf(a);
+      const last = rowOf(z);
+      if (!(width > 0) || first === last) {
+        values[(rows - 1 - rowOf((a + z) / 2)) * cols + c] += count;
+        continue;
+      }
+      // spread over the value rows the bin overlaps, in proportion to the overlap
+      for (let r = first; r <= last; r++) {
+        const overlap = Math.min(z, lo + (r + 1) * rowH) - Math.max(a, lo + r * rowH);
+        if (overlap > 0) values[(rows - 1 - r) * cols + c] += (count * overlap) / width;
+      }
     }
   });
   let max = 0;

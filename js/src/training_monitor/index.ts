@@ -102,6 +102,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     runId: Number(model.get("run_id") ?? 0),
     hoverStep: null,
     pending: "",
+    inspectPending: null,
     frame: 0,
   };
   const p = buildPanel(root, model);
@@ -170,7 +171,9 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
   });
   p.inspectBox.addEventListener("change", () => {
     // Python applies it between two steps and answers with the `inspecting` trait
-    if (!standalone) model.send({ type: "inspect", on: p.inspectBox.checked });
+    if (standalone) return;
+    view.inspectPending = p.inspectBox.checked;
+    model.send({ type: "inspect", on: p.inspectBox.checked });
   });
   p.smooth.addEventListener("input", () => {
     model.set("smoothing", Number(p.smooth.value));
@@ -193,6 +196,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     "change:run_id": () => {
       view.runId = Number(model.get("run_id") ?? 0);
       view.pending = "";
+      view.inspectPending = null;
       loadState();
       schedule();
     },
@@ -217,14 +221,20 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
       const status = model.get("status");
       if (view.pending === "pause" && status === "paused") view.pending = "";
       if (view.pending === "resume" && status !== "paused") view.pending = "";
-      if (!ACTIVE.has(status)) view.pending = "";
+      if (!ACTIVE.has(status)) {
+        view.pending = "";
+        view.inspectPending = null;
+      }
       schedule();
     },
     "change:message": schedule,
     "change:info": schedule,
     "change:diverged_step": schedule,
     "change:log_scale": schedule,
-    "change:inspecting": schedule,
+    "change:inspecting": () => {
+      if (view.inspectPending === Boolean(model.get("inspecting"))) view.inspectPending = null;
+      schedule();
+    },
     "change:smoothing": schedule,
     "change:title": schedule,
   });

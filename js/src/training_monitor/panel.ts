@@ -176,6 +176,6 @@ export function updatePanel(p: Panel, view: MonitorView, model: AnyModel<Trainin
   p.smooth.value = String(smoothing);
   p.smoothValue.textContent = formatNumber(smoothing, 2);
   p.logBox.checked = Boolean(model.get("log_scale"));
-  p.inspectBox.checked = Boolean(model.get("inspecting"));
+  p.inspectBox.checked = view.inspectPending ?? Boolean(model.get("inspecting"));
   if (!standalone) p.inspectBox.disabled = !ACTIVE.has(status);
 }

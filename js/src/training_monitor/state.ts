@@ -96,6 +96,8 @@ export interface MonitorView {
   /** Step under the pointer, or null. */
   hoverStep: number | null;
   pending: Pending;
+  /** The "inspect layers" state asked for and not yet confirmed by `inspecting`, or null. */
+  inspectPending: boolean | null;
   /** requestAnimationFrame id of the scheduled draw, 0 when none. */
   frame: number;
 }
