@@ -502,21 +502,25 @@ def _execution_count() -> int | None:
 
 # -- registry of running trainings (re-running a cell stops the old one) ----------------------
 
-_REGISTRY: dict[str, History] = {}
+# slot -> [(batch, history)]: a key "slot@batch" claims the slot; trainings claimed with the same
+# batch (several fits started by one run of one notebook cell) run side by side, any other
+# running training in the slot is stopped
+_REGISTRY: dict[str, list[tuple[str, History]]] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
 def running_trainings() -> list[History]:
     """Trainings started by ``train``/``fit`` in this process that have not ended."""
     with _REGISTRY_LOCK:
-        unique = {id(h): h for h in _REGISTRY.values() if h.running}
+        unique = {id(h): h for entries in _REGISTRY.values() for _, h in entries if h.running}
     return list(unique.values())
 
 
 def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None:
-    keys = list(keys)
+    keys = [k.partition("@") for k in keys]
     with _REGISTRY_LOCK:
-        previous = {id(h): h for k in keys if (h := _REGISTRY.get(k)) is not None and h.running}
+        previous = {id(h): h for slot, _, batch in keys for other, h in _REGISTRY.get(slot, [])
+                    if h.running and not (batch and other == batch)}
     for old in previous.values():
         old._request_stop("replaced")
         old.wait(timeout, raise_error=False)
@@ -524,15 +528,21 @@ def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None
             raise RuntimeError("the previous training of this model did not stop within "
                                f"{timeout:.0f} s; stop it first (history.stop())")
     with _REGISTRY_LOCK:
-        for k in keys:
-            _REGISTRY[k] = history
+        for slot, _, batch in keys:
+            kept = [(b, h) for b, h in _REGISTRY.get(slot, [])
+                    if h.running and batch and b == batch]
+            _REGISTRY[slot] = [*kept, (batch, history)]
 
 
 def _release(keys: Iterable[str], history: History) -> None:
     with _REGISTRY_LOCK:
         for k in keys:
-            if _REGISTRY.get(k) is history:
-                del _REGISTRY[k]
+            slot = k.partition("@")[0]
+            entries = [(b, h) for b, h in _REGISTRY.get(slot, []) if h is not history]
+            if entries:
+                _REGISTRY[slot] = entries
+            else:
+                _REGISTRY.pop(slot, None)
 
 
 # -- checks before training ---------------------------------------------------------------------

@@ -449,8 +449,9 @@ def _execution_count() -> int | None:
 
 
 def _cell_key() -> str | None:
-    """The running notebook cell's id (JupyterLab/Notebook 7 send it), to stop a re-run cell's
-    previous training even when the cell built a new model."""
+    """The running notebook cell's id (JupyterLab/Notebook 7 send it) and the request that runs
+    it, to stop a re-run cell's previous trainings even when the cell built new models, while
+    several fits of one run of the cell go side by side."""
     shell = _shell()
     kernel = getattr(shell, "kernel", None)
     if kernel is None:
@@ -462,7 +463,9 @@ def _cell_key() -> str | None:
     except Exception:  # noqa: BLE001 - no parent header outside a request
         return None
     cell = ((parent or {}).get("metadata") or {}).get("cellId")
-    return f"cell:{cell}" if cell else None
+    # "@request": fits started by the same run of the cell train side by side; a re-run stops them
+    request = ((parent or {}).get("header") or {}).get("msg_id") or _execution_count()
+    return f"cell:{cell}@{request}" if cell else None
 
 
 def _rank() -> int:
