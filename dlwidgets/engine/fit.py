@@ -517,9 +517,9 @@ def running_trainings() -> list[History]:
 
 
 def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None:
-    keys = [k.partition("@") for k in keys]
+    slots = [k.partition("@") for k in keys]
     with _REGISTRY_LOCK:
-        previous = {id(h): h for slot, _, batch in keys for other, h in _REGISTRY.get(slot, [])
+        previous = {id(h): h for slot, _, batch in slots for other, h in _REGISTRY.get(slot, [])
                     if h.running and not (batch and other == batch)}
     for old in previous.values():
         old._request_stop("replaced")
@@ -528,7 +528,7 @@ def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None
             raise RuntimeError("the previous training of this model did not stop within "
                                f"{timeout:.0f} s; stop it first (history.stop())")
     with _REGISTRY_LOCK:
-        for slot, _, batch in keys:
+        for slot, _, batch in slots:
             kept = [(b, h) for b, h in _REGISTRY.get(slot, [])
                     if h.running and batch and b == batch]
             _REGISTRY[slot] = [*kept, (batch, history)]
