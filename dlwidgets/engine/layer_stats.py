@@ -20,8 +20,9 @@ one device tensor, and the pending steps go to the host together (one copy per
 ``flush_rows`` records or ``flush_seconds``), where numpy reduces them to layers for all of them
 at once: no ``.item()``, no per-parameter sync. Histograms (``histograms=True``) are binned at
 the same recorded steps. Recording every ``k`` steps: a fixed ``k``, or adaptive: a controller
-measures what a recorded step costs here against the step time without it and picks the ``k``
-that keeps the share within ``budget``.
+measures what a recorded step costs (the inspector's own time, or recorded steps' wall time over
+plain steps' when larger) against a plain step's time and picks the ``k`` that keeps the share
+within ``budget``.
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ class LayerInspector:
         self._step_started = 0.0
         self._step_cost = 0.0  # seconds spent here since the current step began
         self._step_time = 0.0  # moving average of a step's wall time without inspecting
+        self._wall = [0.0, 0.0]  # moving averages of the wall time of [plain, recorded] steps
         self._fired: set[tuple[str, str]] = set()
         self.step = 0
         self._recorded = 0  # the last recorded step
@@ -188,9 +190,15 @@ class LayerInspector:
         """Whether step ``step`` (1-based) is recorded; if so, hooks are in place for it."""
         now = time.perf_counter()
         if self._step_started:  # the previous step, less what inspecting it cost
-            dt = max(now - self._step_started - self._step_cost, 1e-9)
+            wall = now - self._step_started
+            dt = max(wall - self._step_cost, 1e-9)
             self._step_time = dt if not self._step_time else 0.9 * self._step_time + 0.1 * dt
-            if self._recorded == self.step:
+            recorded = self._recorded == self.step
+            # whole steps, recorded or not: their difference is what recording costs all told
+            # (hooks' dispatch, cache effects), which the inspector's own clock does not see
+            self._wall[recorded] = wall if not self._wall[recorded] else (
+                0.8 * self._wall[recorded] + 0.2 * wall)
+            if recorded:
                 self._schedule()
         self._step_started = now
         self._step_cost = 0.0
@@ -388,14 +396,18 @@ class LayerInspector:
         return rows
 
     def _schedule(self) -> None:
-        """Adaptive recording (``every`` None): from what the last recorded step cost here (its
-        statistics, hooks, copies), the interval that keeps that cost within ``budget`` of the
-        training time; the next recorded step follows the last one by it."""
+        """Adaptive recording (``every`` None): from what a recorded step costs — the inspector's
+        own time (statistics, copies, flushes, emitting rows), or the wall time of recorded
+        steps over plain ones when that is larger — the interval that keeps that cost within
+        ``budget`` of a plain step's time; the next recorded step follows the last one by it."""
         if self.every is not None:
             return
         cost = self._step_cost
         self._cost = cost if not self._cost else 0.7 * self._cost + 0.3 * cost
-        need = self._cost / (self.budget * max(self._step_time, 1e-9))
+        plain, recorded = self._wall
+        # the inspector's own time, or more when whole recorded steps show more
+        estimate = max(self._cost, recorded - plain) if plain else self._cost
+        need = estimate / (self.budget * max(plain or self._step_time, 1e-9))
         self._k = max(1, min(self.max_every, math.ceil(need)))
         self._next = self._recorded + self._k
 
