@@ -766,11 +766,13 @@ def _train_loop(run: _Run) -> None:
 
     batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
 
-    def flush() -> None:
+    def flush(layers: bool = True) -> None:
+        """Pending step records out; with ``layers`` also the inspector's pending rows (at an
+        epoch end, a pause, a stop; the inspector flushes itself while steps go)."""
         nonlocal last_flush
+        if layers and run.inspector is not None:
+            emit_layers(run.inspector.flush())
         if not pending:
-            if run.inspector is not None:
-                emit_layers(run.inspector.flush())
             return
         for name, fn in batched_items:
             for rec, value in zip(pending, fn.batched(pending_out, pending_y)):
@@ -783,8 +785,6 @@ def _train_loop(run: _Run) -> None:
         pending_out.clear()
         pending_y.clear()
         last_flush = time.perf_counter()
-        if run.inspector is not None:
-            emit_layers(run.inspector.flush())
 
     def emit_layers(rows: list[Record]) -> None:
         if not rows or run.inspector is None:
@@ -921,7 +921,7 @@ def _train_loop(run: _Run) -> None:
                     pending_out.append(out.detach())
                     pending_y.append(yb)
                     if len(pending) >= 16 or time.perf_counter() - last_flush > 0.03:
-                        flush()
+                        flush(layers=False)
                 else:
                     _emit(run, record)
                 if layer_rows:
