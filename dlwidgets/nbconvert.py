@@ -2,8 +2,8 @@
 
 nbconvert's stock HTML loads the widget manager and each widget's code from a CDN, so saved widgets
 go blank offline. This exporter is nbconvert's HTML exporter plus one step: every output that shows
-a dlwidgets widget (found in the widget state saved in the notebook's metadata) becomes a
-placeholder, and the standalone runtime of ``dlwidgets.export`` mounts the widget there from the
+a dlwidgets widget (found in the widget state saved in the notebook's metadata), or an ipywidgets
+HBox / VBox / GridBox of them, becomes a placeholder (a flex row / column of them), and the standalone runtime of ``dlwidgets.export`` mounts the widget there from the
 saved state. No CDN, no kernel; MathJax is left out unless a URL is given.
 """
 
@@ -41,11 +41,36 @@ def _saved_buffers(model: dict[str, Any]) -> tuple[list[list[str | int]], list[s
     return paths, data
 
 
+# ipywidgets boxes whose children are all dlwidgets become a flex row / column of placeholders
+BOXES = {"HBoxModel": "row", "GridBoxModel": "row", "VBoxModel": "column"}
+
+
+def _box_children(model: dict[str, Any], saved: dict[str, Any]) -> list[str] | None:
+    """The model ids inside an HBox / VBox / GridBox of dlwidgets only, else None."""
+    if model.get("model_module") != "@jupyter-widgets/controls" or (
+            model.get("model_name") not in BOXES):
+        return None
+    ids = [str(c).removeprefix("IPY_MODEL_") for c in model.get("state", {}).get("children", [])]
+    if not ids or not all(i in saved and _is_dlwidget(saved[i]) for i in ids):
+        return None
+    return ids
+
+
 def widget_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """Replace dlwidgets outputs of ``nb`` (in place) by placeholders; return their entries."""
     saved = nb.metadata.get("widgets", {}).get(STATE_MIME, {}).get("state", {})
     entries: list[dict[str, Any]] = []
     used: set[str] = set()
+
+    def placeholder(model_id: str) -> str:
+        model = saved[model_id]
+        target = f"dlw-view-{len(entries)}"
+        paths, data = _saved_buffers(model)
+        name = str(model["state"].get("_anywidget_id", "widget")).rsplit(".", 1)[-1]
+        entries.append(make_entry(name, model_id, model["state"], paths, data, target=target))
+        used.add(model_id)
+        return f'<div id="{target}" class="dlw-nb-view"></div>'
+
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(VIEW_MIME) if "data" in output else None
@@ -53,14 +78,17 @@ def widget_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
                 continue
             model_id = view.get("model_id", "")
             model = saved.get(model_id)
-            if model is None or not _is_dlwidget(model):
+            if model is None:
                 continue
-            target = f"dlw-view-{len(entries)}"
-            output["data"] = {"text/html": f'<div id="{target}" class="dlw-nb-view"></div>'}
-            paths, data = _saved_buffers(model)
-            name = str(model["state"].get("_anywidget_id", "widget")).rsplit(".", 1)[-1]
-            entries.append(make_entry(name, model_id, model["state"], paths, data, target=target))
-            used.add(model_id)
+            if _is_dlwidget(model):
+                output["data"] = {"text/html": placeholder(model_id)}
+            elif (children := _box_children(model, saved)) is not None:
+                direction = BOXES[model["model_name"]]
+                inner = "".join(placeholder(child) for child in children)
+                output["data"] = {"text/html": (
+                    f'<div class="dlw-nb-box" style="display:flex;flex-direction:{direction};'
+                    f'gap:8px;overflow-x:auto">{inner}</div>')}
+                used.add(model_id)
     if used and not _other_views(nb):
         # Only dlwidgets were shown: drop the saved state so nbconvert's template does not add
         # its CDN widget manager (the remaining models are our widgets' layouts).

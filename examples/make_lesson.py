@@ -68,13 +68,15 @@ x = torch.as_tensor(digits.x_val[:1], dtype=torch.float32)   # one validation di
 dlwidgets.ConvStepper.from_layer(cnn[0], x, activation="relu")"""),
     md("""### Why deep networks were hard to train: vanishing gradients
 
-The same 8-layer network three ways, each trained for 3 epochs with the same SGD settings and
-`inspect=True`: sigmoid with PyTorch's default initialisation, ReLU with He initialisation, and
-sigmoid with batch norm. Open each monitor's **Layers** view: with plain sigmoids the gradient
-norm falls by orders of magnitude from the output layer (light) to the input layer (dark), so
-the first layers barely learn, and a warning says so; ReLU + He and batch norm keep the layers'
-gradients within a few factors of each other."""),
-    code("""from torch import nn
+The same 8-layer network three ways, trained side by side (three trainings at once, one monitor
+each) for 3 epochs with the same SGD settings and `inspect=True`: sigmoid with PyTorch's default
+initialisation, ReLU with He initialisation, and sigmoid with batch norm. Open each monitor's
+**Layers** view: with plain sigmoids the gradient norm falls by orders of magnitude from the
+output layer (light) to the input layer (dark), so the first layers barely learn, and a warning
+says so; ReLU + He and batch norm keep the layers' gradients within a few factors of each
+other. The "inspect layers" box turns the recording off and on while a run goes."""),
+    code("""import ipywidgets
+from torch import nn
 
 def deep(activation, he=False, batch_norm=False, depth=8, width=32):
     torch.manual_seed(0)
@@ -88,13 +90,17 @@ def deep(activation, he=False, batch_norm=False, depth=8, width=32):
         n = width
     return nn.Sequential(*layers, nn.Linear(n, 10))
 
-runs = {}
-for name, net in [("sigmoid, default init", deep(nn.Sigmoid)),
-                  ("ReLU, He init", deep(nn.ReLU, he=True)),
-                  ("sigmoid + batch norm", deep(nn.Sigmoid, batch_norm=True))]:
-    runs[name] = dlwidgets.fit(net, "digits", optimizer="sgd", lr=0.05, epochs=3,
-                               inspect=True, inspect_every=5, block=True, title=name)"""),
+nets = {"sigmoid, default init": deep(nn.Sigmoid),
+        "ReLU, He init": deep(nn.ReLU, he=True),
+        "sigmoid + batch norm": deep(nn.Sigmoid, batch_norm=True)}
+monitors = {name: dlwidgets.TrainingMonitor(name) for name in nets}
+display(ipywidgets.HBox(list(monitors.values())))
+# block=False: the three train at once, each in its own thread, each feeding its own monitor
+runs = {name: dlwidgets.fit(net, "digits", optimizer="sgd", lr=0.05, epochs=3, inspect=True,
+                            inspect_every=5, monitor=monitors[name], block=False)
+        for name, net in nets.items()}"""),
     code("""for name, h in runs.items():
+    h.wait()   # the three run side by side; this waits for all of them
     first, last = h.info["layers"][0], h.info["layers"][-1]
     ratio = h.layers[first]["grad_norm"].mean() / h.layers[last]["grad_norm"].mean()
     print(f"{name:22s} first/last layer gradient norm {ratio:8.1e}   "

@@ -48,6 +48,20 @@ def main(out: pathlib.Path) -> None:
             "params": [p.detach().clone() for p in model.parameters()],
             "status": h.stop_reason, "steps": h.step_count, "model": h.info["model"],
         }
+        # inspect=True on a Fabric-wrapped model: every rank records its local replica's
+        # statistics (the all-reduced gradients), only rank 0 feeds a monitor with them
+        model = ddp_model()
+        wrapped = fabric.setup_module(model)
+        h = dlwidgets.fit(wrapped, (x, y), optimizer="sgd", lr=DDP_LR, epochs=DDP_EPOCHS,
+                          batch_size=DDP_BATCH, monitor=True, device=fabric.device,
+                          inspect=True, inspect_every=1)
+        result["inspect"] = {
+            "status": h.stop_reason, "steps": h.step_count,
+            "layers": {name: {k: v.tolist() for k, v in cols.items()}
+                       for name, cols in h.layers.items()},
+            "monitor": None if h.monitor is None else sorted(h.monitor.layers),
+            "params": [p.detach().clone() for p in model.parameters()],
+        }
     except BaseException as exc:  # report the error to the test
         result["error"] = repr(exc)
         raise

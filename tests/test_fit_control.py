@@ -117,6 +117,23 @@ def test_a_shared_key_replaces_a_training_of_another_model() -> None:
     assert second.stop_reason == "completed"
 
 
+def test_fits_of_one_run_of_a_cell_go_side_by_side_and_a_rerun_replaces_them() -> None:
+    from dlwidgets.engine.fit import running_trainings
+
+    x, y = tiny_data()
+    # one run of the cell (request r1) starts three trainings: none stops another
+    runs = [train(tiny_model(i), (x, y), FitOptions(epochs=100000), keys=["cell:abc@r1"],
+                  block=False) for i in range(3)]
+    wait_until(lambda: all(h.step_count >= 1 for h in runs), "three trainings")
+    assert all(h.running for h in runs)
+    assert {id(h) for h in runs} <= {id(h) for h in running_trainings()}
+    # the cell runs again (request r2): all three are replaced
+    again = train(tiny_model(5), (x, y), FitOptions(epochs=1), keys=["cell:abc@r2"], block=False)
+    assert [h.stop_reason for h in runs] == ["replaced"] * 3
+    again.wait(WAIT)
+    assert again.stop_reason == "completed"
+
+
 def test_nan_in_the_data_stops_at_the_step_that_diverged() -> None:
     x, y = tiny_data()
     x[20, 1] = float("nan")

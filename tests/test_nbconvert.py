@@ -68,3 +68,33 @@ def test_exporter_is_registered_for_the_cli() -> None:
     from nbconvert.exporters import get_exporter
 
     assert get_exporter("dlwidgets") is DLWidgetsHTMLExporter
+
+
+def test_a_box_of_dlwidgets_becomes_a_row_of_mounted_widgets() -> None:
+    import ipywidgets
+
+    a, b = dlwidgets.ActivationExplorer("elu"), dlwidgets.ActivationExplorer("tanh")
+    box = ipywidgets.HBox([a, b])
+    nb = _notebook_with(a)
+    saved = nb.metadata["widgets"][STATE_MIME]["state"]
+    for w in (b,):
+        state, paths, buffers = _remove_buffers(w.get_state())
+        saved[w.model_id] = {"model_name": "AnyModel", "model_module": "anywidget",
+                             "state": state, "buffers": [
+                                 {"encoding": "base64", "path": p,
+                                  "data": base64.b64encode(bytes(x)).decode()}
+                                 for p, x in zip(paths, buffers, strict=True)]}
+    saved[box.model_id] = {"model_name": "HBoxModel", "model_module": "@jupyter-widgets/controls",
+                           "state": {"children": [f"IPY_MODEL_{a.model_id}",
+                                                  f"IPY_MODEL_{b.model_id}"]}}
+    nb.cells[1].outputs[0].data[VIEW_MIME]["model_id"] = box.model_id
+    body, _ = DLWidgetsHTMLExporter().from_notebook_node(nb)
+    row = re.search(r'<div class="dlw-nb-box" style="display:flex;flex-direction:row[^"]*">'
+                    r'((?:<div [^>]*></div>)+)</div>', body)
+    assert row is not None
+    assert re.findall(r'id="(dlw-view-\d)"', row.group(1)) == ["dlw-view-0", "dlw-view-1"]
+    payload = re.search(r'id="dlw-state">(.*?)</script>', body, re.S)
+    assert payload is not None
+    entries = json.loads(payload.group(1).replace("<\\/", "</"))
+    assert [e["state"]["activation"] for e in entries] == ["elu", "tanh"]
+    assert "require.min.js" not in body  # no ipywidgets manager needed for the box

@@ -286,6 +286,7 @@ class History:
         self._stop = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
+        self._inspect_request: bool | None = None  # applied by the loop between two steps
         self._stop_reason_requested = "stopped"
         self._thread: threading.Thread | None = None
         self._displayed_in: int | None = None
@@ -411,6 +412,16 @@ class History:
         self._stop.set()
         self._resume.set()
 
+    def inspect(self, on: bool = True) -> None:
+        """Turn per-layer recording (``fit(..., inspect=True)``) on or off from the next step
+        of a running training; the monitor's "inspect layers" box calls this."""
+        self._inspect_request = bool(on)
+
+    @property
+    def inspecting(self) -> bool:
+        """Whether layer statistics are being recorded now."""
+        return bool(self.info.get("inspect"))
+
     def pause(self) -> None:
         """Pause between two steps (the model stays at a finished step)."""
         if self.running and not self._stop.is_set():
@@ -491,21 +502,25 @@ def _execution_count() -> int | None:
 
 # -- registry of running trainings (re-running a cell stops the old one) ----------------------
 
-_REGISTRY: dict[str, History] = {}
+# slot -> [(batch, history)]: a key "slot@batch" claims the slot; trainings claimed with the same
+# batch (several fits started by one run of one notebook cell) run side by side, any other
+# running training in the slot is stopped
+_REGISTRY: dict[str, list[tuple[str, History]]] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
 def running_trainings() -> list[History]:
     """Trainings started by ``train``/``fit`` in this process that have not ended."""
     with _REGISTRY_LOCK:
-        unique = {id(h): h for h in _REGISTRY.values() if h.running}
+        unique = {id(h): h for entries in _REGISTRY.values() for _, h in entries if h.running}
     return list(unique.values())
 
 
 def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None:
-    keys = list(keys)
+    slots = [k.partition("@") for k in keys]
     with _REGISTRY_LOCK:
-        previous = {id(h): h for k in keys if (h := _REGISTRY.get(k)) is not None and h.running}
+        previous = {id(h): h for slot, _, batch in slots for other, h in _REGISTRY.get(slot, [])
+                    if h.running and not (batch and other == batch)}
     for old in previous.values():
         old._request_stop("replaced")
         old.wait(timeout, raise_error=False)
@@ -513,15 +528,21 @@ def _claim(keys: Iterable[str], history: History, timeout: float = 60.0) -> None
             raise RuntimeError("the previous training of this model did not stop within "
                                f"{timeout:.0f} s; stop it first (history.stop())")
     with _REGISTRY_LOCK:
-        for k in keys:
-            _REGISTRY[k] = history
+        for slot, _, batch in slots:
+            kept = [(b, h) for b, h in _REGISTRY.get(slot, [])
+                    if h.running and batch and b == batch]
+            _REGISTRY[slot] = [*kept, (batch, history)]
 
 
 def _release(keys: Iterable[str], history: History) -> None:
     with _REGISTRY_LOCK:
         for k in keys:
-            if _REGISTRY.get(k) is history:
-                del _REGISTRY[k]
+            slot = k.partition("@")[0]
+            entries = [(b, h) for b, h in _REGISTRY.get(slot, []) if h is not history]
+            if entries:
+                _REGISTRY[slot] = entries
+            else:
+                _REGISTRY.pop(slot, None)
 
 
 # -- checks before training ---------------------------------------------------------------------
@@ -745,8 +766,12 @@ def _train_loop(run: _Run) -> None:
 
     batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
 
-    def flush() -> None:
+    def flush(layers: bool = True) -> None:
+        """Pending step records out; with ``layers`` also the inspector's pending rows (at an
+        epoch end, a pause, a stop; the inspector flushes itself while steps go)."""
         nonlocal last_flush
+        if layers and run.inspector is not None:
+            emit_layers(run.inspector.flush())
         if not pending:
             return
         for name, fn in batched_items:
@@ -760,6 +785,16 @@ def _train_loop(run: _Run) -> None:
         pending_out.clear()
         pending_y.clear()
         last_flush = time.perf_counter()
+
+    def emit_layers(rows: list[Record]) -> None:
+        if not rows or run.inspector is None:
+            return
+        t0 = time.perf_counter()
+        for row in rows:
+            _emit(run, row)
+            for warning in run.inspector.check(row):
+                _emit(run, {"kind": "warning", **warning})
+        run.inspector.charge(t0)  # part of what inspecting costs (the adaptive interval)
 
     penalize = bool(opts.l1 or opts.l2)
     clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None
@@ -793,6 +828,10 @@ def _train_loop(run: _Run) -> None:
                 if xb.device != dev:
                     xb = xb.to(dev, non_blocking=True)
                     yb = yb.to(dev, non_blocking=True)
+                if history._inspect_request is not None:  # toggled between two steps
+                    request, history._inspect_request = history._inspect_request, None
+                    emit_layers(_apply_inspect_request(run, request))
+                    inspector = run.inspector
                 lr = optimizer.param_groups[0]["lr"]
                 optimizer.zero_grad(set_to_none=True)
                 if inspector is not None:
@@ -862,7 +901,7 @@ def _train_loop(run: _Run) -> None:
                     if norm is not None:
                         record["grad_norm"] = norm
                 optimizer.step()
-                layer_row = inspector.after_update() if inspector is not None else None
+                layer_rows = inspector.after_update() if inspector is not None else []
                 if step_schedule:
                     schedule.step()
                 step += 1
@@ -882,13 +921,11 @@ def _train_loop(run: _Run) -> None:
                     pending_out.append(out.detach())
                     pending_y.append(yb)
                     if len(pending) >= 16 or time.perf_counter() - last_flush > 0.03:
-                        flush()
+                        flush(layers=False)
                 else:
                     _emit(run, record)
-                if layer_row is not None and inspector is not None:
-                    _emit(run, layer_row)
-                    for warning in inspector.check(layer_row):
-                        _emit(run, {"kind": "warning", **warning})
+                if layer_rows:
+                    emit_layers(layer_rows)
             flush()
             if stop:
                 break
@@ -922,8 +959,8 @@ def _train_loop(run: _Run) -> None:
             pass
         raise
     finally:
-        if inspector is not None:
-            inspector.close()  # no hook stays on the user's model
+        if run.inspector is not None:
+            run.inspector.close()  # no hook stays on the user's model
     if final_status == "completed" and history._stop.is_set():
         final_status = history._stop_reason_requested
         final_message = {
@@ -934,6 +971,39 @@ def _train_loop(run: _Run) -> None:
     elif final_status == "completed":
         final_message = f"completed {opts.epochs} epochs ({step} steps)"
     _set_status(run, final_status, final_message)
+
+
+def _make_inspector(model: nn.Module, opts: FitOptions, info: dict[str, Any]) -> LayerInspector:
+    """A LayerInspector for ``model``; its layers go into ``info`` (what History.layers and the
+    monitor read)."""
+    inspector = LayerInspector(model, every=opts.inspect_every,
+                               histograms=opts.inspect_histograms)
+    info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
+                frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order,
+                inspect_note=inspector.spec.note, inspect_every=opts.inspect_every)
+    return inspector
+
+
+def _apply_inspect_request(run: _Run, on: bool) -> list[Record]:
+    """Turn layer recording on or off between two steps (the monitor's "inspect layers" box,
+    ``History.inspect``): the inspector is made on first use, its hooks come off when it is
+    off. Returns the layer rows still pending when it goes off."""
+    history, inspector = run.history, run.inspector
+    rows: list[Record] = []
+    if on and inspector is None:
+        run.inspector = _make_inspector(run.model, run.options, history.info)
+    elif inspector is not None:
+        if not on:
+            rows = inspector.close()  # hooks off, pending rows out
+        inspector.enabled = on
+    if bool(history.info.get("inspect")) == on:
+        return rows
+    history.info["inspect"] = on
+    keys = ("layers", "activation_layers", "frozen_layers", "layer_order", "inspect_note",
+            "inspect_every")
+    _emit(run, {"kind": "inspect", "on": on, "step": history.step_count,
+                "info": {k: history.info[k] for k in keys if k in history.info}})
+    return rows
 
 
 def _worker(run: _Run) -> None:
@@ -1051,12 +1121,9 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
         "grad_norm": opts.clip_grad_norm is not None,
     }
     inspector: LayerInspector | None = None
+    info["inspect"] = bool(opts.inspect)
     if opts.inspect:
-        inspector = LayerInspector(model, every=opts.inspect_every,
-                                   histograms=opts.inspect_histograms)
-        info.update(layers=inspector.spec.names, activation_layers=inspector.spec.activations,
-                    frozen_layers=inspector.spec.frozen, layer_order=inspector.spec.order, inspect_note=inspector.spec.note,
-                    inspect_every=opts.inspect_every)
+        inspector = _make_inspector(model, opts, info)
     history = History(model, info)
     run_observers = list(observers) if rank == 0 else []
     all_keys = [f"model:{id(model)}", *keys]

@@ -3,18 +3,26 @@ saturated activation units, and the warnings they trigger.
 
 ``LayerInspector`` is driven by the fit loop around one optimizer step:
 
-    recording = inspector.begin(step)   # hooks on activation modules, only for this step
-    ... forward, loss, backward ...
+    recording = inspector.begin(step)   # hooks on activation modules while recording
+    ... forward, loss, backward ...     # the hooks only keep a reference to the outputs
     inspector.after_backward()          # gradient and weight norms (before clipping / update)
     ... clip, optimizer.step() ...
-    row = inspector.after_update()      # update norms; hooks removed; one device → host copy
+    rows = inspector.after_update()     # update norms, activation counts: one tensor, kept
+                                        # on the device; rows of earlier steps when due
+    rows = inspector.flush()            # the rest (end of epoch, pause, stop)
 
 A "layer" is a module with its own parameters (``named_modules()`` name, registration order,
 which is input → output for sequential models); an "activation layer" is an ``nn.ReLU``,
-``nn.Sigmoid`` or ``nn.Tanh`` module. Everything is computed under ``torch.no_grad`` on the
-device with ``torch._foreach_norm`` (one kernel per list), and one small tensor is copied to the
-host per recorded step. Recording every ``k`` steps: a fixed ``k``, or adaptive so that the time
-spent here stays within ``budget`` of the training time.
+``nn.Sigmoid`` or ``nn.Tanh`` module. Everything is computed on detached tensors on the device
+with ``torch._foreach_norm`` / ``_foreach_copy_`` / ``_foreach_sub_`` (one kernel per list) and
+one ``amax`` + ``count_nonzero`` per activation call; a recorded step's figures are stacked into
+one device tensor, and the pending steps go to the host together (one copy per
+``flush_rows`` records or ``flush_seconds``), where numpy reduces them to layers for all of them
+at once: no ``.item()``, no per-parameter sync. Histograms (``histograms=True``) are binned at
+the same recorded steps. Recording every ``k`` steps: a fixed ``k``, or adaptive: a controller
+measures what a recorded step costs (the inspector's own time, or recorded steps' wall time over
+plain steps' when larger) against a plain step's time and picks the ``k`` that keeps the share
+within ``budget``.
 """
 
 from __future__ import annotations
@@ -101,6 +109,16 @@ def _norm_list(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
 
 
 @dataclass
+class _Pending:
+    """One recorded step waiting for the host: its statistics still on the device."""
+    step: int
+    values: list[torch.Tensor]  # 0-d: grad, weight, update norm per parameter; count per call
+    units: list[int]  # units (ReLU) or outputs (sigmoid/tanh) of each activation call
+    calls: list[int]  # activation calls per module
+    hist: dict[tuple[str, str], torch.Tensor]
+
+
+@dataclass
 class LayerInspector:
     model: nn.Module
     every: int | None = None  # None: adaptive
@@ -108,6 +126,8 @@ class LayerInspector:
     max_every: int = 1000
     histograms: bool = False  # also binned counts of weights, gradients and activations
     bins: int = 32
+    flush_rows: int = 32  # recorded steps kept on the device before one copy to the host
+    flush_seconds: float = 0.25  # ... or this long since the last copy (warnings wait that long)
     spec: LayerSpec = field(init=False)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -127,12 +147,20 @@ class LayerInspector:
                 index.append(i)
         self._dev = self._params[0].device if self._params else torch.device("cpu")
         self._detached = [p.detach() for p in self._params]  # views that follow the updates
-        n = len(self.spec.names)
-        # norms come as [grads, weights, updates] per parameter: their layer's slot in 3 × n
-        self._index3 = np.array([i + k * n for k in range(3) for i in index], dtype=np.int64)
+        # only embeddings with sparse=True make sparse gradients: the dense path otherwise
+        self._norms_of = _norm_list if any(getattr(m, "sparse", False) is True
+                                           for m in self.model.modules()) else torch._foreach_norm
+        n, count = len(self.spec.names), len(self._params)
+        # squared per-parameter norms [grads, weights, updates] @ this 0/1 matrix = squared
+        # per-layer norms [grads, weights, updates] (3·params × 3·layers)
+        self._to_layers = np.zeros((3 * count, 3 * n))
+        for k in range(3):
+            for j, i in enumerate(index):
+                self._to_layers[k * count + j, k * n + i] = 1.0
         self._zero = torch.zeros((), device=self._dev)
         self._frozen = [i for i, name in enumerate(self.spec.names) if name in self.spec.frozen]
         self._relu = np.array([isinstance(m, nn.ReLU) for m in self._act_modules], dtype=bool)
+        self._sigmoid = [isinstance(m, nn.Sigmoid) for m in self._act_modules]
         self._layer_params = [list(modules[name].parameters(recurse=False))
                               for name in self.spec.names]
         # (kind, layer) -> [lo, hi, counts…] on the device, for the recorded step
@@ -140,32 +168,49 @@ class LayerInspector:
         self._k = 1 if self.every is None else self.every
         self._next = 1
         self._hooks: list[Any] = []
-        self._act_values: list[list[tuple[torch.Tensor, int]]] = []
+        self._act_out: list[list[torch.Tensor]] = [[] for _ in self._act_modules]
         self._norms: list[torch.Tensor] = []
         self._before: list[torch.Tensor] = []
-        self._spent = 0.0  # seconds inside the inspector
+        self._pending: list[_Pending] = []
+        self._last_flush = time.perf_counter()
+        self._spent = 0.0  # seconds inside the inspector, all told
+        self._cost = 0.0  # moving average of the seconds one recorded step costs here
         self._step_started = 0.0
-        self._step_time = 0.0  # moving average of a step's wall time
+        self._step_cost = 0.0  # seconds spent here since the current step began
+        self._step_time = 0.0  # moving average of a step's wall time without inspecting
+        self._wall = [0.0, 0.0]  # moving averages of the wall time of [plain, recorded] steps
         self._fired: set[tuple[str, str]] = set()
         self.step = 0
+        self._recorded = 0  # the last recorded step
         self.recording = False
+        self.enabled = True
 
     # -- the three calls around a step --------------------------------------------------
     def begin(self, step: int) -> bool:
         """Whether step ``step`` (1-based) is recorded; if so, hooks are in place for it."""
         now = time.perf_counter()
-        if self._step_started:
-            dt = now - self._step_started
+        if self._step_started:  # the previous step, less what inspecting it cost
+            wall = now - self._step_started
+            dt = max(wall - self._step_cost, 1e-9)
             self._step_time = dt if not self._step_time else 0.9 * self._step_time + 0.1 * dt
+            recorded = self._recorded == self.step
+            # whole steps, recorded or not: their difference is what recording costs all told
+            # (hooks' dispatch, cache effects), which the inspector's own clock does not see
+            self._wall[recorded] = wall if not self._wall[recorded] else (
+                0.8 * self._wall[recorded] + 0.2 * wall)
+            if recorded:
+                self._schedule()
         self._step_started = now
+        self._step_cost = 0.0
         self.step = step
-        self.recording = step >= self._next and bool(self._params or self._act_modules)
-        if self.recording:
-            t0 = time.perf_counter()
-            self._act_values = [[] for _ in self._act_modules]
+        self.recording = (self.enabled and step >= self._next
+                          and bool(self._params or self._act_modules))
+        if self.recording and not self._hooks and self._act_modules:
             for i, m in enumerate(self._act_modules):
                 self._hooks.append(m.register_forward_hook(self._activation_hook(i)))
-            self._spent += time.perf_counter() - t0
+        elif not self.recording and self._hooks:
+            self._remove_hooks()
+        self.charge(now)
         return self.recording
 
     def after_backward(self) -> None:
@@ -173,108 +218,128 @@ class LayerInspector:
         if not self.recording:
             return
         t0 = time.perf_counter()
-        with torch.no_grad():
-            if self._params:
-                grads = [p.grad if p.grad is not None else self._zero for p in self._params]
-                self._norms = _norm_list(grads + self._detached)
-                if self.histograms:
+        if self._params:  # (no autograd here: parameters detached, gradients plain tensors)
+            grads = [p.grad if p.grad is not None else self._zero for p in self._params]
+            self._norms = list(self._norms_of(grads + self._detached))
+            if self.histograms:
+                with torch.no_grad():
                     self._histogram_layers()
-                # w_before into buffers kept for the run (no allocation per recorded step)
-                if not self._before:
-                    self._before = [torch.empty_like(p) for p in self._detached]
-                torch._foreach_copy_(self._before, self._detached)
-        self._spent += time.perf_counter() - t0
+            # w_before into buffers kept for the run (no allocation per recorded step)
+            if not self._before:
+                self._before = [torch.empty_like(p) for p in self._detached]
+            torch._foreach_copy_(self._before, self._detached)
+        self.charge(t0)
 
-    def after_update(self) -> dict[str, Any] | None:
-        """The statistics of the recorded step (numpy arrays), or None when not recording."""
+    def after_update(self) -> list[dict[str, Any]]:
+        """Rows of recorded steps ready on the host (numpy arrays; usually none: they wait on
+        the device and come over together, every ``flush_rows`` records or
+        ``flush_seconds``)."""
         if not self.recording:
-            return None
+            return []
         t0 = time.perf_counter()
-        for handle in self._hooks:
-            handle.remove()
-        self._hooks.clear()
-        n, a = len(self.spec.names), len(self.spec.activations)
-        with torch.no_grad():
-            values: list[torch.Tensor] = []
-            if self._params and self._norms:
-                torch._foreach_sub_(self._before, self._detached)  # now w_before − w_after
-                values = self._norms + _norm_list(self._before)
-            counts: list[int] = []
-            for calls in self._act_values:  # (count, units) of each call of the module
-                values += [c for c, _ in calls]
-                counts.append(len(calls))
-            # one stack and one copy to the host for everything
-            flat = (torch.stack(values).cpu().numpy().astype(np.float64) if values
-                    else np.zeros(0))
-        row: dict[str, Any] = {"kind": "layers", "step": self.step}
-        if self._hist:
-            row["histograms"] = self._histogram_rows()
-        if n:
-            per_param = flat[:len(self._index3)]
-            per_layer = np.sqrt(np.bincount(self._index3, weights=per_param ** 2,
-                                            minlength=3 * n))
-            grad, weight, moved = per_layer[:n], per_layer[n:2 * n], per_layer[2 * n:]
-            grad[self._frozen] = math.nan
-            ratio = np.divide(moved, weight, out=np.full(n, math.nan), where=weight > 0)
-            row.update(grad_norm=grad, weight_norm=weight, update_ratio=ratio)
-        if a:
-            found = flat[len(self._index3) if n else 0:]
-            units = np.full(a, math.nan)
-            k = 0
-            for i, calls in enumerate(self._act_values):
-                if calls:  # fraction over every call of the module on this step
-                    units[i] = found[k:k + len(calls)].sum() / sum(u for _, u in calls)
-                    k += len(calls)
-            row.update(dead_fraction=np.where(self._relu, units, math.nan),
-                       saturated_fraction=np.where(self._relu, math.nan, units))
+        values: list[torch.Tensor] = []
+        if self._params and self._norms:
+            torch._foreach_sub_(self._before, self._detached)  # now w_before − w_after
+            values = self._norms + list(self._norms_of(self._before))
+        units: list[int] = []
+        calls: list[int] = []
+        for i, outputs in enumerate(self._act_out):
+            for y in outputs:
+                count, size = self._activation_count(i, y)
+                values.append(count)
+                units.append(size)
+            calls.append(len(outputs))
+            outputs.clear()
+        if values:  # still on the device; stacked with the other pending steps' at a flush
+            self._pending.append(_Pending(self.step, values, units, calls, self._hist))
+        self._hist = {}
         self._norms = []
-        self._act_values = []
-        self._spent += time.perf_counter() - t0
-        self._schedule()
         self.recording = False
-        return row
+        self._recorded = self.step
+        self._next = self.step + self._k
+        self.charge(t0)
+        due = (len(self._pending) >= self.flush_rows
+               or time.perf_counter() - self._last_flush > self.flush_seconds)
+        return self.flush() if due else []
 
-    def close(self) -> None:
-        """Remove any hook left by a step that did not finish (a stop, a divergence)."""
-        for handle in self._hooks:
-            handle.remove()
-        self._hooks.clear()
+    def flush(self) -> list[dict[str, Any]]:
+        """Rows of every recorded step still on the device: one copy to the host, statistics
+        per layer for all of them at once (``check`` each row for warnings)."""
+        if not self._pending:
+            return []
+        t0 = time.perf_counter()
+        pending, self._pending = self._pending, []
+        rows: list[dict[str, Any]] = []
+        # records of one layout (the usual case: all) go over in one stack and one copy
+        start = 0
+        while start < len(pending):
+            end = start + 1
+            size = len(pending[start].values)
+            while end < len(pending) and len(pending[end].values) == size and (
+                    pending[end].calls == pending[start].calls):
+                end += 1
+            group = pending[start:end]
+            device = torch.stack([v for p in group for v in p.values])
+            hist = [t for p in group for t in p.hist.values()]
+            if hist:
+                device = torch.cat([device, *(t.to(device.dtype) for t in hist)])
+            flat = device.cpu().numpy().astype(np.float64)
+            rows += self._rows(group, flat[:size * len(group)].reshape(len(group), size),
+                               flat[size * len(group):])
+            start = end
+        self._last_flush = time.perf_counter()
+        self.charge(t0)
+        return rows
+
+    def close(self) -> list[dict[str, Any]]:
+        """Remove any hook left by a step that did not finish (a stop, a divergence); the rows
+        still on the device."""
+        self._remove_hooks()
+        rows = self.flush()
         self._before = []
         self._hist = {}
+        self._act_out = [[] for _ in self._act_modules]
         self.recording = False
+        return rows
 
     # -- helpers -------------------------------------------------------------------------
-    def _activation_hook(self, i: int) -> Any:
-        relu = bool(self._relu[i])
-        sigmoid = isinstance(self._act_modules[i], nn.Sigmoid)
+    def charge(self, t0: float) -> None:
+        """Count the time since ``t0`` as inspecting (the fit loop adds emitting the rows)."""
+        dt = time.perf_counter() - t0
+        self._spent += dt
+        self._step_cost += dt
 
+    def _remove_hooks(self) -> None:
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks.clear()
+
+    def _activation_hook(self, i: int) -> Any:
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            if not isinstance(output, torch.Tensor) or output.ndim == 0:
-                return
-            with torch.no_grad():
-                y = output.detach()
-                if y.ndim == 1:
-                    y = y.unsqueeze(1)
-                if relu:
-                    # units (feature, or channel × position) never positive on the batch
-                    units = y[0].numel()
-                    count = (y.flatten(1).amax(0) <= 0).sum(dtype=torch.float32)
-                else:
-                    # outputs whose derivative s(1−s) or 1−t² is below SATURATION
-                    units = y.numel()
-                    if sigmoid:
-                        count = ((y - 0.5).abs() > _SIGMOID_EDGE).sum(dtype=torch.float32)
-                    else:
-                        count = (y.abs() > _TANH_EDGE).sum(dtype=torch.float32)
-                self._act_values[i].append((count, units))
+            # keep a reference (autograd keeps these outputs for the backward pass anyway);
+            # reduced after the update, all modules together
+            if self.recording and isinstance(output, torch.Tensor) and output.ndim:
+                self._act_out[i].append(output)
                 key = ("activation", self.spec.activations[i])
                 if self.histograms and key not in self._hist:  # the first call of the module
-                    self._hist[key] = self._binned(y)
+                    self._hist[key] = self._binned(output)
         return hook
+
+    def _activation_count(self, i: int, output: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """(a count on the device, units or outputs): for a ReLU the units (feature, or channel
+        × position) positive somewhere on the batch (dead = units − this, on the host); for a
+        sigmoid / tanh the outputs whose derivative s(1−s) or 1−t² is below SATURATION."""
+        y = output.detach()
+        if y.ndim == 1:
+            y = y.unsqueeze(1)
+        if self._relu[i]:
+            return y.flatten(1).amax(0).count_nonzero(), y[0].numel()
+        edge, mid = (_SIGMOID_EDGE, 0.5) if self._sigmoid[i] else (_TANH_EDGE, 0.0)
+        return y.sub(mid).abs_().gt(edge).count_nonzero(), y.numel()
 
     def _binned(self, values: torch.Tensor) -> torch.Tensor:
         """[lo, hi, counts of ``bins`` equal bins over [lo, hi]] on the device (no sync)."""
-        flat = values.detach().reshape(-1).float()
+        flat = values.detach().reshape(-1).float()  # (detached: no autograd)
         lo, hi = torch.aminmax(flat)
         return torch.cat([lo.reshape(1), hi.reshape(1), torch.histc(flat, bins=self.bins)])
 
@@ -287,26 +352,64 @@ class LayerInspector:
                 self._hist[("grad", name)] = self._binned(
                     torch.cat([g.reshape(-1) for g in grads]))
 
-    def _histogram_rows(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-        """(kind, layer) -> (bin edges, counts) of the recorded step; one host copy."""
-        keys = list(self._hist)
-        host = torch.stack([self._hist[k] for k in keys]).cpu().numpy().astype(np.float64)
-        self._hist = {}
-        out = {}
-        for key, row in zip(keys, host):
-            out[key] = (np.linspace(row[0], row[1], self.bins + 1), row[2:])
-        return out
+    def _rows(self, group: list[_Pending], matrix: np.ndarray, hist: np.ndarray
+              ) -> list[dict[str, Any]]:
+        """The rows of recorded steps of one layout (``matrix``: records × values)."""
+        n, a = len(self.spec.names), len(self.spec.activations)
+        count = len(self._params)
+        layer_cols: dict[str, np.ndarray] = {}
+        if n and count:
+            per_layer = np.sqrt((matrix[:, :3 * count] ** 2) @ self._to_layers)
+            grad, weight, moved = per_layer[:, :n], per_layer[:, n:2 * n], per_layer[:, 2 * n:]
+            grad[:, self._frozen] = math.nan
+            ratio = np.divide(moved, weight, out=np.full_like(weight, math.nan),
+                              where=weight > 0)
+            layer_cols = {"grad_norm": grad, "weight_norm": weight, "update_ratio": ratio}
+        if a:
+            found = matrix[:, 3 * count:]
+            units = np.array([p.units for p in group], dtype=np.float64).reshape(found.shape)
+            fractions = np.full((len(group), a), math.nan)
+            k = 0
+            for i, calls in enumerate(group[0].calls):
+                if calls:  # the fraction over every call of the module on the step
+                    count = found[:, k:k + calls].sum(1)
+                    total = units[:, k:k + calls].sum(1)
+                    fractions[:, i] = ((total - count) if self._relu[i] else count) / total
+                    k += calls
+            relu = self._relu[None, :]
+            layer_cols["dead_fraction"] = np.where(relu, fractions, math.nan)
+            layer_cols["saturated_fraction"] = np.where(relu, math.nan, fractions)
+        rows = []
+        offset = 0
+        for j, p in enumerate(group):
+            row: dict[str, Any] = {"kind": "layers", "step": p.step}
+            row.update((k, v[j]) for k, v in layer_cols.items())
+            if p.hist:
+                out = {}
+                for key, tensor in p.hist.items():
+                    size = tensor.numel()
+                    part = hist[offset:offset + size]
+                    offset += size
+                    out[key] = (np.linspace(part[0], part[1], self.bins + 1), part[2:])
+                row["histograms"] = out
+            rows.append(row)
+        return rows
 
     def _schedule(self) -> None:
-        """The next recorded step: every ``every`` steps, or adaptive to stay in budget."""
-        if self.every is None and self.step > 1:
-            elapsed = max(self._step_time, 1e-9) * self.step
-            share = self._spent / elapsed
-            if share > self.budget:
-                self._k = min(self.max_every, self._k * 2)
-            elif share < self.budget / 4 and self._k > 1:
-                self._k = max(1, self._k // 2)
-        self._next = self.step + self._k
+        """Adaptive recording (``every`` None): from what a recorded step costs — the inspector's
+        own time (statistics, copies, flushes, emitting rows), or the wall time of recorded
+        steps over plain ones when that is larger — the interval that keeps that cost within
+        ``budget`` of a plain step's time; the next recorded step follows the last one by it."""
+        if self.every is not None:
+            return
+        cost = self._step_cost
+        self._cost = cost if not self._cost else 0.7 * self._cost + 0.3 * cost
+        plain, recorded = self._wall
+        # the inspector's own time, or more when whole recorded steps show more
+        estimate = max(self._cost, recorded - plain) if plain else self._cost
+        need = estimate / (self.budget * max(plain or self._step_time, 1e-9))
+        self._k = max(1, min(self.max_every, math.ceil(need)))
+        self._next = self._recorded + self._k
 
     @property
     def interval(self) -> int:
@@ -326,8 +429,8 @@ class LayerInspector:
 
         names = self.spec.names
         grad = row.get("grad_norm")
-        if grad is not None:
-            live = [i for i in range(len(names)) if math.isfinite(grad[i])]
+        if grad is not None:  # numpy over the layers; Python only for a rule that fires
+            live = np.flatnonzero(np.isfinite(grad))
             if len(live) >= 3:
                 first, last = grad[live[0]], grad[live[-1]]
                 if last > 0 and first < VANISHING_RATIO * last:
@@ -335,24 +438,26 @@ class LayerInspector:
                          f"step {step}: layer {names[live[0]]}'s gradient norm is "
                          f"{_sci(first / last)} × the last layer's ({names[live[-1]]}): vanishing "
                          "gradients — try ReLU, He initialisation or batch norm")
-            for i, value in enumerate(row["update_ratio"]):
-                if math.isfinite(value) and value > UPDATE_RATIO:
+            ratio = row["update_ratio"]
+            for i in np.flatnonzero(ratio > UPDATE_RATIO):  # (NaN compares False)
+                if math.isfinite(ratio[i]):
                     fire("update_ratio", names[i],
-                         f"step {step}: update/weight ratio {value:.2g} at layer {names[i]} "
+                         f"step {step}: update/weight ratio {ratio[i]:.2g} at layer {names[i]} "
                          "(healthy ≈ 1e-3): learning rate too high")
-        for i, value in enumerate(row.get("dead_fraction", ())):
-            layer = self.spec.activations[i]
-            if isinstance(self._act_modules[i], nn.ReLU) and value >= DEAD_FRACTION:
-                fire("dead_relu", layer, f"step {step}: {value * 100:.0f} % of layer {layer}'s "
-                     "ReLUs are dead (never positive on the batch) — lower the learning rate, "
-                     "check the biases, or try LeakyReLU")
-        for i, value in enumerate(row.get("saturated_fraction", ())):
-            layer = self.spec.activations[i]
-            if not isinstance(self._act_modules[i], nn.ReLU) and value >= SATURATED_FRACTION:
-                fire("saturated", layer, f"step {step}: {value * 100:.0f} % of layer {layer}'s "
-                     f"{type(self._act_modules[i]).__name__.lower()} outputs are saturated "
-                     "(derivative < 1e-2) — smaller initial weights, normalised inputs or batch "
-                     "norm")
+        acts = self.spec.activations
+        dead = row.get("dead_fraction")
+        if dead is not None:
+            for i in np.flatnonzero((dead >= DEAD_FRACTION) & self._relu):
+                fire("dead_relu", acts[i], f"step {step}: {dead[i] * 100:.0f} % of layer "
+                     f"{acts[i]}'s ReLUs are dead (never positive on the batch) — lower the "
+                     "learning rate, check the biases, or try LeakyReLU")
+        saturated = row.get("saturated_fraction")
+        if saturated is not None:
+            for i in np.flatnonzero((saturated >= SATURATED_FRACTION) & ~self._relu):
+                fire("saturated", acts[i], f"step {step}: {saturated[i] * 100:.0f} % of layer "
+                     f"{acts[i]}'s {type(self._act_modules[i]).__name__.lower()} outputs are "
+                     "saturated (derivative < 1e-2) — smaller initial weights, normalised inputs "
+                     "or batch norm")
         self.warnings.extend(out)
         return out
 

@@ -28,7 +28,7 @@ from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
 from ._traits import Array, ArrayDict, array_dict_serialization
 
-_INT_COLUMNS = ("step", "epoch")
+_INT_COLUMNS = ("step", "epoch", "key")
 COLUMN = Array(("int32", "float32"), ndim=1)
 
 
@@ -101,17 +101,54 @@ LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio")
 ACTIVATION_STATS = ("dead_fraction", "saturated_fraction")
 
 
-def flat_layer_row(row: Record, layers: Sequence[str], activations: Sequence[str]) -> Record:
-    """A ``layers`` record (arrays over layers) as flat columns ``"<stat>:<layer>"``, so layer
-    statistics travel and are stored like the step columns (one matrix per delta)."""
-    flat: Record = {"step": int(row["step"])}
-    for stats, names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
+def layer_matrix(rows: Sequence[Record], layers: Sequence[str], activations: Sequence[str]
+                 ) -> tuple[list[str], np.ndarray]:
+    """``layers`` records (arrays over layers) as flat columns ``"step"`` and
+    ``"<stat>:<layer>"``, so layer statistics travel and are stored like the step columns (one
+    matrix per delta); built with numpy, one block per statistic."""
+    names = ["step"]
+    blocks = [np.array([float(r["step"]) for r in rows]).reshape(len(rows), 1)]
+    for stats, layer_names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
+        count = len(layer_names)
         for stat in stats:
-            values = row.get(stat)
-            if values is not None:
-                for name, value in zip(names, values):
-                    flat[f"{stat}:{name}"] = float(value)
-    return flat
+            if not count or all(r.get(stat) is None for r in rows):
+                continue
+            missing = np.full(count, math.nan)
+            blocks.append(np.array([missing if r.get(stat) is None else r[stat][:count]
+                                    for r in rows], dtype=np.float64).reshape(len(rows), count))
+            names += [f"{stat}:{name}" for name in layer_names]
+    return names, np.concatenate(blocks, axis=1)
+
+
+HISTOGRAM_KINDS = ("weight", "grad", "activation")
+
+
+def histogram_matrix(rows: Sequence[Record], order: Sequence[str]
+                     ) -> tuple[list[str], np.ndarray] | None:
+    """The binned counts of ``layers`` records (``inspect_histograms=True``) as one matrix, a
+    row per (recorded step, kind, layer): ``key`` (increasing: step, then kind, then layer),
+    ``step``, ``kind`` (index in HISTOGRAM_KINDS), ``layer`` (index in ``order``), ``lo``,
+    ``hi`` (the step's value range, split into equal bins) and the counts ``c0`` … — numbers
+    that travel as binary columns like the other tables."""
+    index = {name: i for i, name in enumerate(order)}
+    width = 3 * max(1, len(order))
+    out: list[np.ndarray] = []
+    bins = 0
+    for r in rows:
+        for (kind, layer), (edges, counts) in (r.get("histograms") or {}).items():
+            if layer not in index or kind not in HISTOGRAM_KINDS:
+                continue
+            k, i = HISTOGRAM_KINDS.index(kind), index[layer]
+            bins = bins or len(counts)
+            if len(counts) != bins:
+                continue
+            out.append(np.concatenate([[int(r["step"]) * width + k * len(order) + i,
+                                        r["step"], k, i, edges[0], edges[-1]], counts]))
+    if not out:
+        return None
+    matrix = np.array(sorted(out, key=lambda row: row[0]), dtype=np.float64)
+    names = ["key", "step", "kind", "layer", "lo", "hi", *(f"c{j}" for j in range(bins))]
+    return names, matrix
 
 
 def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
@@ -126,7 +163,10 @@ def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
     layer_rows = [r for r in batch if r.get("kind") == "layers"]
     if layer_rows and info is not None:
         names, acts = info.get("layers") or [], info.get("activation_layers") or []
-        out["layers"] = records_matrix([flat_layer_row(r, names, acts) for r in layer_rows])
+        out["layers"] = layer_matrix(layer_rows, names, acts)
+        hist = histogram_matrix(layer_rows, info.get("layer_order") or [])
+        if hist is not None:
+            out["histograms"] = hist
     return out
 
 
@@ -184,9 +224,15 @@ class TrainingMonitor(DLWidget):
     # fit(inspect=True): one row per recorded step, columns "step" and "<stat>:<layer>" (stat:
     # grad_norm, weight_norm, update_ratio, dead_fraction, saturated_fraction)
     layers = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
+    # fit(inspect=True, inspect_histograms=True): a row per (recorded step, kind, layer) with
+    # columns key, step, kind (0 weight, 1 grad, 2 activation), layer (index in
+    # info["layer_order"]), lo, hi and the counts c0 … of equal bins over [lo, hi]
+    histograms = ArrayDict(values=COLUMN).tag(sync=True, **array_dict_serialization)
     # health warnings so far: {step, layer, rule, message}
     health_warnings = t.List(t.Dict()).tag(sync=True)
     diverged_step = t.Int(-1).tag(sync=True)
+    # per-layer recording on now (the "inspect layers" box; fit(inspect=True) starts it on)
+    inspecting = t.Bool(False).tag(sync=True)
     log_scale = t.Bool(False).tag(sync=True)
     smoothing = t.Float(0.6).tag(sync=True)
 
@@ -205,6 +251,7 @@ class TrainingMonitor(DLWidget):
         self._steps = ColumnStore()
         self._epochs = ColumnStore()
         self._layers = ColumnStore()
+        self._histograms = ColumnStore()
         self.deltas_sent = 0
         self.on_msg(self._on_frontend_msg)
 
@@ -225,6 +272,12 @@ class TrainingMonitor(DLWidget):
         """Same as the Stop button."""
         if self._history is not None:
             self._history.stop()
+
+    def inspect(self, on: bool = True) -> None:
+        """Same as the "inspect layers" box: record per-layer statistics from the next step
+        on (or stop recording them)."""
+        if self._history is not None and self._history.running:
+            self._history.inspect(on)
 
     def pause(self) -> None:
         if self._history is not None:
@@ -268,15 +321,18 @@ class TrainingMonitor(DLWidget):
             self._publisher.stop()
         with self._state_lock:
             self._steps, self._epochs, self._layers = ColumnStore(), ColumnStore(), ColumnStore()
+            self._histograms = ColumnStore()
         with self.hold_sync():
             self.run_id = self.run_id + 1
             self.status = "starting"
             self.message = ""
             self.diverged_step = -1
+            self.inspecting = bool(history.info.get("inspect"))
             self.info = _jsonable(history.info)
             self.steps = {}
             self.epochs = {}
             self.layers = {}
+            self.histograms = {}
             self.health_warnings = []
         self._publisher = ThrottledPublisher(self._send_delta, self._write_history,
                                              max_rate=self._max_rate,
@@ -306,9 +362,14 @@ class TrainingMonitor(DLWidget):
         diverged = [r for r in records if r.get("kind") == "diverged"]
         warnings = [{k: r[k] for k in ("step", "layer", "rule", "message")}
                     for r in records if r.get("kind") == "warning"]
-        if not statuses and not diverged and not warnings:
+        toggles = [r for r in records if r.get("kind") == "inspect"]
+        if not statuses and not diverged and not warnings and not toggles:
             return
         with self.hold_sync():
+            if toggles:
+                self.info = {**self.info, **_jsonable(toggles[-1]["info"]),
+                             "inspect": bool(toggles[-1]["on"])}
+                self.inspecting = bool(toggles[-1]["on"])
             if warnings:
                 self.health_warnings = [*self.health_warnings, *warnings]
             if diverged:
@@ -326,6 +387,8 @@ class TrainingMonitor(DLWidget):
                 self._epochs.append_matrix(*kinds["epochs"])
             if "layers" in kinds:
                 self._layers.append_matrix(*kinds["layers"])
+            if "histograms" in kinds:
+                self._histograms.append_matrix(*kinds["histograms"])
         self._apply_status(batch)
         encoded = encode_delta(self.run_id, start, batch, kinds)
         if encoded is not None:
@@ -338,11 +401,14 @@ class TrainingMonitor(DLWidget):
         with self._state_lock:
             steps, epochs = self._steps.to_state(), self._epochs.to_state()
             layers = self._layers.to_state()
+            histograms = self._histograms.to_state()
             with self.hold_sync():
                 self.steps = steps
                 self.epochs = epochs
                 if layers or self.layers:
                     self.layers = layers
+                if histograms or self.histograms:
+                    self.histograms = histograms
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
@@ -354,6 +420,8 @@ class TrainingMonitor(DLWidget):
             self.pause()
         elif kind == "resume":
             self.resume()
+        elif kind == "inspect":
+            self.inspect(bool(content.get("on")))
         elif kind == "sync" and self._history is not None:
             # a view that appeared after the start asks for everything delivered so far
             self._write_history()
@@ -381,8 +449,9 @@ def _execution_count() -> int | None:
 
 
 def _cell_key() -> str | None:
-    """The running notebook cell's id (JupyterLab/Notebook 7 send it), to stop a re-run cell's
-    previous training even when the cell built a new model."""
+    """The running notebook cell's id (JupyterLab/Notebook 7 send it) and the request that runs
+    it, to stop a re-run cell's previous trainings even when the cell built new models, while
+    several fits of one run of the cell go side by side."""
     shell = _shell()
     kernel = getattr(shell, "kernel", None)
     if kernel is None:
@@ -394,7 +463,9 @@ def _cell_key() -> str | None:
     except Exception:  # noqa: BLE001 - no parent header outside a request
         return None
     cell = ((parent or {}).get("metadata") or {}).get("cellId")
-    return f"cell:{cell}" if cell else None
+    # "@request": fits started by the same run of the cell train side by side; a re-run stops them
+    request = ((parent or {}).get("header") or {}).get("msg_id") or _execution_count()
+    return f"cell:{cell}@{request}" if cell else None
 
 
 def _rank() -> int:

@@ -10,6 +10,7 @@ import { h, isStandalone, listen, widgetRoot } from "../lib/dom";
 import { formatNumber } from "../lib/format";
 import { onThemeChange, readTheme, type Theme } from "../lib/theme";
 import { drawChart, stepScale, type Line } from "./chart";
+import { buildHistogramPanel, drawHistograms } from "./histograms";
 import { buildLayersPanel, drawLayers, layersHoverText } from "./layers";
 import { buildPanel, HOVER_HINT, metricName, updatePanel, type Panel } from "./panel";
 import { stepAxisEnd } from "./progress";
@@ -97,19 +98,25 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     steps: new Table("step"),
     epochs: new Table("epoch"),
     layers: new Table("step"),
+    histograms: new Table("key"),
     runId: Number(model.get("run_id") ?? 0),
     hoverStep: null,
     pending: "",
+    inspectPending: null,
     frame: 0,
   };
   const p = buildPanel(root, model);
   const layersPanel = buildLayersPanel();
   p.message.before(layersPanel.root);
+  const histogramPanel = buildHistogramPanel(() => schedule());
+  layersPanel.warnings.before(histogramPanel.root);
 
   function loadState() {
     view.steps.clear();
     view.epochs.clear();
     view.layers.clear();
+    view.histograms.clear();
+    view.histograms.append(decodeColumns(model.get("histograms")));
     view.steps.append(decodeColumns(model.get("steps")));
     view.epochs.append(decodeColumns(model.get("epochs")));
     view.layers.append(decodeColumns(model.get("layers")));
@@ -124,6 +131,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     const info = model.get("info") ?? {};
     drawLayers(layersPanel, { table: view.layers, info, warnings: model.get("health_warnings") ?? [],
       xMax: axisEnd(model, view), hoverStep: view.hoverStep, theme });
+    drawHistograms(histogramPanel, view.histograms, info, theme);
     const text = hoverText(view, metricName(info, view.steps));
     const layerText = layersHoverText(view.layers, info, view.hoverStep);
     if (text !== null) p.hover.textContent = layerText ? `${text}  ·  ${layerText}` : text;
@@ -161,6 +169,12 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     model.set("log_scale", p.logBox.checked);
     model.save_changes();
   });
+  p.inspectBox.addEventListener("change", () => {
+    // Python applies it between two steps and answers with the `inspecting` trait
+    if (standalone) return;
+    view.inspectPending = p.inspectBox.checked;
+    model.send({ type: "inspect", on: p.inspectBox.checked });
+  });
   p.smooth.addEventListener("input", () => {
     model.set("smoothing", Number(p.smooth.value));
     model.save_changes();
@@ -173,6 +187,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     view.steps.append(matrixColumns(content.steps));
     view.epochs.append(matrixColumns(content.epochs));
     view.layers.append(matrixColumns(content.layers));
+    view.histograms.append(matrixColumns(content.histograms));
     schedule();
   };
   model.on("msg:custom", onCustom);
@@ -181,6 +196,7 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
     "change:run_id": () => {
       view.runId = Number(model.get("run_id") ?? 0);
       view.pending = "";
+      view.inspectPending = null;
       loadState();
       schedule();
     },
@@ -196,18 +212,29 @@ function render({ model, el }: Pick<RenderProps<TrainingMonitorModel>, "model" |
       view.layers.append(decodeColumns(model.get("layers")));
       schedule();
     },
+    "change:histograms": () => {
+      view.histograms.append(decodeColumns(model.get("histograms")));
+      schedule();
+    },
     "change:health_warnings": schedule,
     "change:status": () => {
       const status = model.get("status");
       if (view.pending === "pause" && status === "paused") view.pending = "";
       if (view.pending === "resume" && status !== "paused") view.pending = "";
-      if (!ACTIVE.has(status)) view.pending = "";
+      if (!ACTIVE.has(status)) {
+        view.pending = "";
+        view.inspectPending = null;
+      }
       schedule();
     },
     "change:message": schedule,
     "change:info": schedule,
     "change:diverged_step": schedule,
     "change:log_scale": schedule,
+    "change:inspecting": () => {
+      if (view.inspectPending === Boolean(model.get("inspecting"))) view.inspectPending = null;
+      schedule();
+    },
     "change:smoothing": schedule,
     "change:title": schedule,
   });

@@ -76,6 +76,7 @@ function note(info: TrainingInfo): string {
   const parts: string[] = [];
   const every = info.inspect_every;
   parts.push(every ? `recorded every ${every} step${every === 1 ? "" : "s"}` : "recorded every k steps (adaptive, within a few % of the training time)");
+  if (info.inspect === false) parts.push("recording off (tick “inspect layers” to record again)");
   if (info.frozen_layers?.length) parts.push(`frozen (no gradient): ${info.frozen_layers.join(", ")}`);
   if (info.inspect_note) parts.push(info.inspect_note);
   if ((info.world_size ?? 1) > 1) parts.push("statistics of rank 0's replica");

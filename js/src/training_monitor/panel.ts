@@ -24,6 +24,8 @@ export interface Panel {
   metric: Surface;
   lr: Surface;
   logBox: HTMLInputElement;
+  /** "inspect layers": per-layer recording on/off during a run (fit(inspect=...)). */
+  inspectBox: HTMLInputElement;
   smooth: HTMLInputElement;
   smoothValue: HTMLSpanElement;
   legend: HTMLDivElement;
@@ -57,6 +59,7 @@ export function buildPanel(root: HTMLElement, model: AnyModel<TrainingMonitorMod
     metric: surface(360, 230, "dlw-monitor-metric"),
     lr: surface(520, 90, "dlw-monitor-lr"),
     logBox: h("input", { type: "checkbox", class: "dlw-monitor-log" }),
+    inspectBox: needsKernel(model, h("input", { type: "checkbox", class: "dlw-monitor-inspect" })),
     smooth: h("input", { type: "range", min: 0, max: 0.99, step: 0.01, class: "dlw-monitor-smoothing", "aria-label": "smoothing" }),
     smoothValue: h("span", { class: "dlw-readout", style: "margin-top:0" }),
     legend: h("div", { class: "dlw-legend" }),
@@ -68,6 +71,8 @@ export function buildPanel(root: HTMLElement, model: AnyModel<TrainingMonitorMod
   const charts = h("div", { class: "dlw-row" }, [p.loss.canvas, p.metric.canvas]);
   const options = h("div", { class: "dlw-toolbar", style: "margin-top:6px" }, [
     h("label", {}, [p.logBox, "log-scale loss"]),
+    h("label", { title: "Record per-layer gradient, weight and update norms from the next step (the Layers view)" },
+      [p.inspectBox, "inspect layers"]),
     h("label", {}, ["smoothing", p.smooth, p.smoothValue]),
     p.legend,
   ]);
@@ -171,4 +176,6 @@ export function updatePanel(p: Panel, view: MonitorView, model: AnyModel<Trainin
   p.smooth.value = String(smoothing);
   p.smoothValue.textContent = formatNumber(smoothing, 2);
   p.logBox.checked = Boolean(model.get("log_scale"));
+  p.inspectBox.checked = view.inspectPending ?? Boolean(model.get("inspecting"));
+  if (!standalone) p.inspectBox.disabled = !ACTIVE.has(status);
 }

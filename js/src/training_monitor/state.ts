@@ -31,6 +31,8 @@ export interface TrainingInfo {
   frozen_layers?: string[];
   inspect_note?: string;
   inspect_every?: number | null;
+  /** Per-layer recording on now (fit(inspect=True), or the "inspect layers" box). */
+  inspect?: boolean;
 }
 
 /** A health warning of fit(inspect=True), in words. */
@@ -66,8 +68,12 @@ export interface TrainingMonitorModel {
   epochs: Record<string, WireArray>;
   /** fit(inspect=True): one row per recorded step, columns "step" and "<stat>:<layer>". */
   layers: Record<string, WireArray>;
+  /** inspect_histograms=True: a row per (recorded step, kind, layer): key, step, kind, layer, lo, hi, c0 …. */
+  histograms: Record<string, WireArray>;
   health_warnings: HealthWarning[];
   diverged_step: number;
+  /** Per-layer recording on now; the "inspect layers" box shows it and asks to change it. */
+  inspecting: boolean;
   log_scale: boolean;
   smoothing: number;
   /** Set by the static export: no kernel behind the page. */
@@ -83,11 +89,15 @@ export interface MonitorView {
   epochs: Table;
   /** Layer statistics by recorded step (fit(inspect=True)). */
   layers: Table;
+  /** Binned counts per (recorded step, kind, layer), keyed by "key". */
+  histograms: Table;
   /** Deltas of other runs (an older fit still flushing) are ignored. */
   runId: number;
   /** Step under the pointer, or null. */
   hoverStep: number | null;
   pending: Pending;
+  /** The "inspect layers" state asked for and not yet confirmed by `inspecting`, or null. */
+  inspectPending: boolean | null;
   /** requestAnimationFrame id of the scheduled draw, 0 when none. */
   frame: number;
 }

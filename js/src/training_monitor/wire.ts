@@ -37,6 +37,7 @@ export interface DeltaMessage {
   steps?: MatrixWire;
   epochs?: MatrixWire;
   layers?: MatrixWire;
+  histograms?: MatrixWire;
   buffer_paths?: Array<Array<string | number>>;
 }
 
