@@ -281,3 +281,37 @@ def test_histograms_equal_torch_histc_of_the_same_weights_gradients_and_activati
     # without inspect_histograms: empty, not an error
     h = train(_model(), (x, y), FitOptions(epochs=1, batch_size=BATCH, inspect=True))
     assert h.histograms("0")[0].size == 0
+
+
+def test_rows_skipped_by_may_warn_are_exactly_the_rows_that_cannot_warn() -> None:
+    """The numpy pre-check over a group of rows marks every row on which ``check`` fires, so
+    skipping the unmarked rows gives the same warnings, in the same order, as checking all."""
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.Sigmoid(),
+                          nn.Linear(4, 4), nn.Linear(4, 1))
+    rng = np.random.default_rng(0)
+    rows = []
+    for step in range(1, 201):
+        grad = rng.uniform(1e-3, 1.0, 4)
+        if step % 37 == 0:
+            grad[0] = 1e-9  # vanishing against the last layer
+        if step % 53 == 0:
+            grad[1] = math.nan  # a frozen or non-finite layer among them
+        ratio = rng.uniform(1e-4, 1e-2, 4)
+        if step % 41 == 0:
+            ratio[2] = 0.5  # learning rate too high
+        dead = np.array([rng.uniform(0, 0.7), math.nan])
+        saturated = np.array([math.nan, rng.uniform(0, 0.7)])
+        rows.append({"kind": "layers", "step": step, "grad_norm": grad,
+                     "weight_norm": np.ones(4), "update_ratio": ratio,
+                     "dead_fraction": dead, "saturated_fraction": saturated})
+    every, skipping = LayerInspector(model, every=1), LayerInspector(model, every=1)
+    expected = [w for row in rows for w in every.check(row)]
+    maybe = skipping.may_warn(rows)
+    got = [w for row, m in zip(rows, maybe) if m for w in skipping.check(row)]
+    assert got == expected and {w["rule"] for w in got} == {
+        "vanishing", "update_ratio", "dead_relu", "saturated"}
+    assert 0 < maybe.sum() < len(rows)  # it does skip rows
+    # no row that would warn (with a fresh inspector, nothing fired yet) is skipped
+    for row, m in zip(rows, maybe):
+        if not m:
+            assert LayerInspector(model, every=1).check(row) == []

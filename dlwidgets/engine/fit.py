@@ -790,10 +790,12 @@ def _train_loop(run: _Run) -> None:
         if not rows or run.inspector is None:
             return
         t0 = time.perf_counter()
-        for row in rows:
+        maybe = run.inspector.may_warn(rows)
+        for row, check in zip(rows, maybe):
             _emit(run, row)
-            for warning in run.inspector.check(row):
-                _emit(run, {"kind": "warning", **warning})
+            if check:
+                for warning in run.inspector.check(row):
+                    _emit(run, {"kind": "warning", **warning})
         run.inspector.charge(t0)  # part of what inspecting costs (the adaptive interval)
 
     penalize = bool(opts.l1 or opts.l2)

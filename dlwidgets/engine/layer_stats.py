@@ -417,6 +417,38 @@ class LayerInspector:
         return self._k
 
     # -- warnings --------------------------------------------------------------------------
+    def may_warn(self, rows: list[dict[str, Any]]) -> np.ndarray:
+        """For each row, whether ``check`` could fire on it: the rules' conditions in numpy over
+        all rows at once, so a healthy run's rows skip the per-row check (a row marked False
+        gives no warning; one marked True is checked in full, with the once-per-layer rule)."""
+        maybe = np.zeros(len(rows), dtype=bool)
+        if not rows:
+            return maybe
+        keys = ("grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
+        for key in keys:
+            cols = [row.get(key) for row in rows]
+            if all(c is None for c in cols):
+                continue
+            if any(c is None for c in cols) or len({np.shape(c) for c in cols}) > 1:
+                return np.ones(len(rows), dtype=bool)  # mixed layouts: check every row
+            m = np.asarray(np.stack(cols), dtype=np.float64)
+            if not m.shape[1]:
+                continue
+            with np.errstate(invalid="ignore"):
+                if key == "grad_norm":
+                    live = np.isfinite(m)
+                    first = np.take_along_axis(m, live.argmax(1)[:, None], 1)[:, 0]
+                    last = np.take_along_axis(
+                        m, (m.shape[1] - 1 - live[:, ::-1].argmax(1))[:, None], 1)[:, 0]
+                    maybe |= (live.sum(1) >= 3) & (last > 0) & (first < VANISHING_RATIO * last)
+                elif key == "update_ratio":
+                    maybe |= ((m > UPDATE_RATIO) & np.isfinite(m)).any(1)
+                elif key == "dead_fraction":
+                    maybe |= ((m >= DEAD_FRACTION) & self._relu).any(1)
+                else:
+                    maybe |= ((m >= SATURATED_FRACTION) & ~self._relu).any(1)
+        return maybe
+
     def check(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         """Warnings for one recorded step (each rule fires once per layer and run)."""
         step = int(row["step"])
