@@ -426,12 +426,13 @@ class LayerInspector:
             return maybe
         keys = ("grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
         for key in keys:
-            cols = [row.get(key) for row in rows]
-            if all(c is None for c in cols):
+            found = [row.get(key) for row in rows]
+            cols = [np.asarray(c, dtype=np.float64) for c in found if c is not None]
+            if not cols:
                 continue
-            if any(c is None for c in cols) or len({np.shape(c) for c in cols}) > 1:
+            if len(cols) < len(rows) or len({c.shape for c in cols}) > 1:
                 return np.ones(len(rows), dtype=bool)  # mixed layouts: check every row
-            m = np.asarray(np.stack(cols), dtype=np.float64)
+            m = np.stack(cols)
             if not m.shape[1]:
                 continue
             with np.errstate(invalid="ignore"):
