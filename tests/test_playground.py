@@ -277,7 +277,7 @@ def test_a_long_run_keeps_at_most_300_frames() -> None:
     assert gaps.max() <= 2 * gaps.min() + 2  # evenly spread over the run
 
 
-def test_frames_are_published_at_most_30_times_a_second() -> None:
+def test_frames_are_published_at_most_max_fps_times_a_second() -> None:
     pg = Playground("xor", hidden=[4])
     sent: list[float] = []
     pg.observe(lambda change: sent.append(time.perf_counter()), names=["weights"])
@@ -285,7 +285,7 @@ def test_frames_are_published_at_most_30_times_a_second() -> None:
     gaps = np.diff(sent[:-1])  # the final frame comes right after the run ends
     assert len(sent) >= 2
     if len(gaps):
-        assert gaps.min() >= 1 / 30.0 * 0.5
+        assert gaps.min() >= 1 / playground_module.MAX_FPS * 0.5
 
 
 # -- learning --------------------------------------------------------------------------------
