@@ -9,7 +9,7 @@ Model: 6 hidden layers × 8 tanh units on 500 spiral points (250 train), 100×10
 
 1. Live, in a real JupyterLab while the lab trains (speed 0: as fast as the CPU goes): animation
    frames per second of the page (requestAnimationFrame ticks), frames drawn per second (each a
-   new set of weights from Python, at most 30 Hz by design) and the milliseconds of one full
+   new set of weights from Python, at most 40 Hz by design) and the milliseconds of one full
    redraw (grid + maps + painting), plus the CPU seconds Chromium and the kernel used.
 2. Capacity, on an exported page (no kernel): a full frame (evaluate 100×100 + 48 maps, paint
    regions, contour, diagram and curves) repeated from replay frames: ms per frame → frames/s.
