@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The tour's calls that show a widget (fit shows its training monitor; export_html writes a file).
-SHOWS_WIDGET = re.compile(r"\bdlwidgets\.(fit|OptimizerRace|ConvStepper|LSTMInspector|"
+SHOWS_WIDGET = re.compile(r"\bdlwidgets\.(fit|Playground|OptimizerRace|ConvStepper|LSTMInspector|"
                           r"LatentExplorer|ActivationExplorer)\b")
 
 
@@ -33,7 +33,7 @@ def test_readme_has_the_tour_and_the_set_up() -> None:
     assert "docs/index.md" in text
     cells = readme_cells()
     assert cells[0].startswith("%load_ext dlwidgets")
-    assert sum(bool(SHOWS_WIDGET.search(c)) for c in cells) == 6, "one widget per cell"
+    assert sum(bool(SHOWS_WIDGET.search(c)) for c in cells) == 7, "one widget per cell"
 
 
 @pytest.mark.slow
