@@ -14,7 +14,8 @@ cell that shows it (cells share one kernel; SETUP runs first).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -155,58 +156,51 @@ def tall_screenshot(page: Any, root: Any, name: str) -> None:
         _settle(page)
 
 
-@pytest.fixture(scope="module")
-def lab_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
-    """One JupyterLab page with every widget of WIDGETS shown, shared by this module's tests."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def _all_widgets_page(browser: Any, server: harness.Server, name: str, width: int,
+                      open_page: Callable[..., None]) -> Iterator[tuple[Any, harness.ConsoleLog]]:
+    """A page of ``width`` px showing every widget of WIDGETS (one notebook ``name`` served by
+    ``server``, opened by ``open_page``), with its console log."""
+    ctx = browser.new_context(viewport={"width": width, "height": 1000})
     ctx.set_default_timeout(60_000)
     page = ctx.new_page()
     log = harness.ConsoleLog()
     log.attach(page)
-    cells = [SETUP] + [f"# {name}\n{code}" for name, code in WIDGETS.items()]
-    nb = harness.write_notebook(jupyter.root, "layout_all_widgets.ipynb", cells)
+    cells = [SETUP] + [f"# {key}\n{code}" for key, code in WIDGETS.items()]
+    nb = harness.write_notebook(server.root, name, cells)
     try:
-        harness.open_in_lab(page, jupyter, nb, timeout=300)
-        page.evaluate(_COLLAPSE_SIDEBARS)
+        open_page(page, server, nb, timeout=300)
         yield page, log
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
+    """One JupyterLab page with every widget of WIDGETS shown, shared by this module's tests."""
+    with _all_widgets_page(browser, jupyter, "layout_all_widgets.ipynb", 1400,
+                           harness.open_in_lab) as (page, log):
+        page.evaluate(_COLLAPSE_SIDEBARS)
+        yield page, log
 
 
 @pytest.fixture(scope="module")
 def notebook7_page(browser: Any, jupyter: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
     """The same widgets in Notebook 7 (whose notebook column is narrower than the window)."""
-    ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
-    ctx.set_default_timeout(60_000)
-    page = ctx.new_page()
-    log = harness.ConsoleLog()
-    log.attach(page)
-    cells = [SETUP] + [f"# {name}\n{code}" for name, code in WIDGETS.items()]
-    nb = harness.write_notebook(jupyter.root, "layout_all_widgets_nb7.ipynb", cells)
-    try:
-        harness.open_in_notebook7(page, jupyter, nb, timeout=300)
-        yield page, log
-    finally:
-        ctx.close()
+    with _all_widgets_page(browser, jupyter, "layout_all_widgets_nb7.ipynb", 1000,
+                           harness.open_in_notebook7) as shown:
+        yield shown
 
 
 @pytest.fixture(scope="module")
 def voila_page(browser: Any, voila: harness.Server) -> Iterator[tuple[Any, harness.ConsoleLog]]:
     """The same widgets as a Voilà dashboard (its output areas are as wide as the page)."""
-    ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
-    ctx.set_default_timeout(60_000)
-    page = ctx.new_page()
-    log = harness.ConsoleLog()
-    log.attach(page)
-    cells = [SETUP] + [f"# {name}\n{code}" for name, code in WIDGETS.items()]
-    nb = harness.write_notebook(voila.root, "layout_all_widgets_voila.ipynb", cells)
-    try:
-        harness.open_in_voila(page, voila, nb, timeout=300)
-        page.wait_for_function(f"() => document.querySelectorAll('[data-dlw-widget]').length >= {len(WIDGETS)}",
-                               timeout=300_000)
+    with _all_widgets_page(browser, voila, "layout_all_widgets_voila.ipynb", 1000,
+                           harness.open_in_voila) as (page, log):
+        page.wait_for_function(
+            f"() => document.querySelectorAll('[data-dlw-widget]').length >= {len(WIDGETS)}",
+            timeout=300_000)
         yield page, log
-    finally:
-        ctx.close()
 
 
 def _roots(page: Any) -> dict[str, Any]:
