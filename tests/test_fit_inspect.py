@@ -14,7 +14,12 @@ from torch import nn
 
 from dlwidgets.engine.datasets import epoch_permutation
 from dlwidgets.engine.fit import FitOptions, train
-from dlwidgets.engine.layer_stats import BlowUpDetector, LayerInspector
+from dlwidgets.engine.layer_stats import (
+    HOST_UNITS,
+    BlowUpDetector,
+    LayerInspector,
+    merge_layer_records,
+)
 
 N, BATCH, LR = 48, 16, 0.3
 
@@ -306,7 +311,7 @@ def test_rows_skipped_by_may_warn_are_exactly_the_rows_that_cannot_warn() -> Non
                      "dead_fraction": dead, "saturated_fraction": saturated})
     every, skipping = LayerInspector(model, every=1), LayerInspector(model, every=1)
     expected = [w for row in rows for w in every.check(row)]
-    maybe = skipping.may_warn(rows)
+    maybe = skipping.may_warn(merge_layer_records(rows))
     got = [w for row, m in zip(rows, maybe) if m for w in skipping.check(row)]
     assert got == expected and {w["rule"] for w in got} == {
         "vanishing", "update_ratio", "dead_relu", "saturated"}
@@ -315,3 +320,75 @@ def test_rows_skipped_by_may_warn_are_exactly_the_rows_that_cannot_warn() -> Non
     for row, m in zip(rows, maybe):
         if not m:
             assert LayerInspector(model, every=1).check(row) == []
+
+
+class _Awkward(nn.Module):
+    """A ReLU module called twice per step, a conv ReLU (units = channel × position), a ReLU
+    wider than HOST_UNITS (counted on the device) and a layer that never gets a gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.act = nn.ReLU()
+        self.wide = nn.Linear(144, HOST_UNITS + 10)
+        self.wide_act = nn.ReLU()
+        self.unused = nn.Linear(3, 3)
+        self.out = nn.Linear(HOST_UNITS + 10, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.act(self.conv(x)).flatten(1)
+        return self.out(self.act(self.wide_act(self.wide(h))))
+
+
+def test_awkward_layouts_equal_a_recomputation_with_torch() -> None:
+    """Shared and wide activation modules, a conv ReLU and a layer without gradients: every
+    figure equals torch's on the same weights and batch."""
+    torch.manual_seed(0)
+    model = _Awkward()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(16, 1, 8, 8, generator=g)
+    y = torch.randint(0, 3, (16,), generator=g)
+    ref = copy.deepcopy(model)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.05)
+    layers = ["conv", "wide", "unused", "out"]
+    expected: dict[str, list[float]] = {}
+    for epoch in range(2):
+        order = epoch_permutation(len(x), 0, epoch)
+        for start in range(0, len(x), 8):
+            idx = order[start:start + 8]
+            seen: dict[str, list[torch.Tensor]] = {"act": [], "wide_act": []}
+            hooks = [getattr(ref, name).register_forward_hook(
+                lambda _m, _i, out, kept=seen[name]: kept.append(out.detach()))
+                for name in seen]
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(ref(x[idx]), y[idx]).backward()
+            for hook in hooks:
+                hook.remove()
+            before = {n: [p.detach().clone() for p in getattr(ref, n).parameters()]
+                      for n in layers}
+            for n in layers:
+                grads = [p.grad.reshape(-1) if p.grad is not None else torch.zeros(1)
+                         for p in getattr(ref, n).parameters()]
+                expected.setdefault(f"{n} grad_norm", []).append(float(torch.cat(grads).norm()))
+                expected.setdefault(f"{n} weight_norm", []).append(
+                    float(torch.cat([b.reshape(-1) for b in before[n]]).norm()))
+            opt.step()
+            for n in layers:
+                moved = torch.cat([(p.detach() - b).reshape(-1)
+                                   for p, b in zip(getattr(ref, n).parameters(), before[n])])
+                expected.setdefault(f"{n} update_ratio", []).append(
+                    float(moved.norm()) / expected[f"{n} weight_norm"][-1])
+            for name, outputs in seen.items():
+                dead = sum(float((o.reshape(len(o), -1) <= 0).all(0).sum()) for o in outputs)
+                units = sum(o[0].numel() for o in outputs)
+                expected.setdefault(f"{name} dead_fraction", []).append(dead / units)
+    h = train(model, (x, y), FitOptions(optimizer="sgd", lr=0.05, epochs=2, batch_size=8,
+                                        inspect=True, inspect_every=1))
+    assert h.status == "completed"
+    got = h.layers
+    assert got["act"]["step"].tolist() == [1, 2, 3, 4]
+    for key, values in expected.items():
+        layer, stat = key.split()
+        np.testing.assert_allclose(got[layer][stat], values, rtol=1e-4, atol=1e-7,
+                                   err_msg=key)
+    assert (got["unused"]["grad_norm"] == 0).all() and (got["unused"]["update_ratio"] == 0).all()

@@ -36,7 +36,14 @@ from .datasets import (
     model_input,
 )
 from .device import device as pick_device
-from .layer_stats import BlowUpDetector, LayerInspector
+from .layer_stats import (
+    ACTIVATION_STATS,
+    LAYER_STATS,
+    BlowUpDetector,
+    LayerInspector,
+    layer_row,
+    merge_layer_records,
+)
 from .probes import probing
 from .training_optim import (
     EarlyStopping,
@@ -329,20 +336,19 @@ class History:
         steps (``fit(..., inspect=True)``): ``step``, ``grad_norm``, ``weight_norm``,
         ``update_ratio`` for layers with parameters; ``step``, ``dead_fraction`` (ReLU) or
         ``saturated_fraction`` (sigmoid/tanh) for activation modules. Empty without inspect."""
-        rows = [r for r in self.records if r["kind"] == "layers"]
+        block = merge_layer_records([r for r in self.records if r["kind"] == "layers"])
         names: list[str] = list(self.info.get("layers") or [])
         acts: list[str] = list(self.info.get("activation_layers") or [])
-        steps = np.array([r["step"] for r in rows], dtype=np.int64)
+        steps = block["step"] if block is not None else np.zeros(0, np.int64)
         order: list[str] = list(self.info.get("layer_order") or [])
         out: dict[str, dict[str, np.ndarray]] = {name: {} for name in order}
-        for i, name in enumerate(names):
-            out[name] = {"step": steps.copy(), **{
-                k: np.array([r[k][i] for r in rows], dtype=np.float64)
-                for k in ("grad_norm", "weight_norm", "update_ratio")}}
-        for i, name in enumerate(acts):
-            out[name] = {"step": steps.copy(), **{
-                k: np.array([r[k][i] for r in rows], dtype=np.float64)
-                for k in ("dead_fraction", "saturated_fraction")}}
+        for stats, layer_names in ((LAYER_STATS, names), (ACTIVATION_STATS, acts)):
+            for i, name in enumerate(layer_names):
+                out[name] = {"step": steps.copy()}
+                for k in stats:
+                    found = block.get(k) if block is not None else None
+                    out[name][k] = (found[:, i].copy() if found is not None
+                                    else np.full(len(steps), math.nan))
         return out
 
     def histograms(self, layer: str, kind: str = "weight"
@@ -360,12 +366,13 @@ class History:
             raise ValueError(f"no inspected layer {layer!r}; the layers are: "
                              f"{', '.join(known) or 'none (fit was not run with inspect=True)'}")
         steps, edges, counts = [], [], []
-        for r in self.records:
-            found = r.get("histograms", {}).get((kind, layer)) if r["kind"] == "layers" else None
-            if found is not None:
-                steps.append(r["step"])
-                edges.append(found[0])
-                counts.append(found[1])
+        block = merge_layer_records([r for r in self.records if r["kind"] == "layers"])
+        if block is not None and "histograms" in block:
+            for step, found in zip(block["step"], block["histograms"]):
+                if (kind, layer) in found:
+                    steps.append(step)
+                    edges.append(found[(kind, layer)][0])
+                    counts.append(found[(kind, layer)][1])
         if not steps:
             return np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros((0, 0))
         return np.array(steps, dtype=np.int64), np.stack(edges), np.stack(counts)
@@ -786,17 +793,18 @@ def _train_loop(run: _Run) -> None:
         pending_y.clear()
         last_flush = time.perf_counter()
 
-    def emit_layers(rows: list[Record]) -> None:
-        if not rows or run.inspector is None:
+    def emit_layers(blocks: list[Record]) -> None:
+        """The inspector's block records out, then the warnings of the steps that may warn."""
+        inspector = run.inspector
+        if not blocks or inspector is None:
             return
         t0 = time.perf_counter()
-        maybe = run.inspector.may_warn(rows)
-        for row, check in zip(rows, maybe):
-            _emit(run, row)
-            if check:
-                for warning in run.inspector.check(row):
+        for block in blocks:
+            _emit(run, block)
+            for j in np.flatnonzero(inspector.may_warn(block)):
+                for warning in inspector.check(layer_row(block, int(j))):
                     _emit(run, {"kind": "warning", **warning})
-        run.inspector.charge(t0)  # part of what inspecting costs (the adaptive interval)
+        inspector.charge(t0)  # part of what inspecting costs (the adaptive interval)
 
     penalize = bool(opts.l1 or opts.l2)
     clip = opts.clip_grad_norm is not None or opts.clip_grad_value is not None

@@ -7,28 +7,34 @@ saturated activation units, and the warnings they trigger.
     ... forward, loss, backward ...     # the hooks only keep a reference to the outputs
     inspector.after_backward()          # gradient and weight norms (before clipping / update)
     ... clip, optimizer.step() ...
-    rows = inspector.after_update()     # update norms, activation counts: one tensor, kept
-                                        # on the device; rows of earlier steps when due
-    rows = inspector.flush()            # the rest (end of epoch, pause, stop)
+    blocks = inspector.after_update()   # update norms, activation counts: kept on the
+                                        # device; a block of earlier steps when due
+    blocks = inspector.flush()          # the rest (end of epoch, pause, stop)
 
 A "layer" is a module with its own parameters (``named_modules()`` name, registration order,
 which is input → output for sequential models); an "activation layer" is an ``nn.ReLU``,
-``nn.Sigmoid`` or ``nn.Tanh`` module. Everything is computed on detached tensors on the device
-with ``torch._foreach_norm`` / ``_foreach_copy_`` / ``_foreach_sub_`` (one kernel per list) and
-one ``amax`` + ``count_nonzero`` per activation call; a recorded step's figures are stacked into
-one device tensor, and the pending steps go to the host together (one copy per
-``flush_rows`` records or ``flush_seconds``), where numpy reduces them to layers for all of them
-at once: no ``.item()``, no per-parameter sync. Histograms (``histograms=True``) are binned at
-the same recorded steps. Recording every ``k`` steps: a fixed ``k``, or adaptive: a controller
-measures what a recorded step costs (the inspector's own time, or recorded steps' wall time over
-plain steps' when larger) against a plain step's time and picks the ``k`` that keeps the share
-within ``budget``.
+``nn.Sigmoid`` or ``nn.Tanh`` module. Everything is computed on detached tensors on the device,
+in as few torch calls as possible (on CPU each costs microseconds whatever its size): the
+gradients and weights are copied into padded row buffers (``_ParamRows``) whose row norms are
+one kernel, the update is one ``_foreach_sub_`` and one more row-norm kernel, and each ReLU call
+keeps its units' maxima over the batch (one ``amax``; sigmoid / tanh: one thresholded count).
+The pending steps go to the host together (one ``cat`` and one copy per ``flush_rows``
+records or ``flush_seconds``), where numpy reduces rows to layers for all of them at once: no
+``.item()``, no per-parameter sync. They leave as one *block* record: arrays over the recorded
+steps (``merge_layer_records`` / ``layer_row`` convert), so history, warnings and the monitor
+handle a flush with a few numpy calls, not a Python row per step. Histograms
+(``histograms=True``) are binned at the same recorded steps. Recording every ``k`` steps: a
+fixed ``k``, or adaptive: a controller measures what a recorded step costs (the inspector's own
+time, or recorded steps' wall time over plain steps' when larger) against a plain step's time
+and picks the ``k`` that keeps the share within ``budget``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +54,9 @@ VANISHING_RATIO = 1e-4  # first layer's grad norm / last layer's
 DEAD_FRACTION = 0.5
 SATURATED_FRACTION = 0.5
 UPDATE_RATIO = 0.1  # ‖Δw‖/‖w‖; ~1e-3 is the usual healthy value
+
+LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio")  # per layer with parameters
+ACTIVATION_STATS = ("dead_fraction", "saturated_fraction")  # per activation module
 
 
 def _sci(x: float) -> str:
@@ -98,21 +107,72 @@ def layer_spec(model: nn.Module, max_layers: int = MAX_LAYERS) -> tuple[LayerSpe
     return LayerSpec(names, acts, frozen, note, list(modules)), modules
 
 
-def _norm_list(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-    """L2 norm of each tensor (0-d tensors on the device); sparse tensors handled too."""
-    if not any(t.is_sparse for t in tensors):
-        return list(torch._foreach_norm(tensors))
-    dense = [t for t in tensors if not t.is_sparse]
-    dense_norms = iter(torch._foreach_norm(dense) if dense else [])
-    return [t.coalesce().values().float().norm() if t.is_sparse else next(dense_norms)
-            for t in tensors]
+CHUNK = 512  # values per row of the inspector's parameter buffers
+HOST_UNITS = 4096  # a ReLU call with at most this many units sends its per-unit maxima
+
+
+class _ParamRows:
+    """The recorded parameters' gradients and weights copied into two padded (rows, CHUNK)
+    buffers, each parameter on whole rows of its own: the norms of all rows of both are one
+    kernel, and a parameter's (or layer's) norm is the root of its rows' summed squares, taken
+    on the host. After the update the weight buffer becomes w_before − w_after, whose row norms
+    are a second kernel. A small model's statistics are thus four calls into torch, not one
+    norm per tensor; the row norms of up to ``slots`` steps wait in one device tensor."""
+
+    def __init__(self, params: list[nn.Parameter], layer_of: list[int], slots: int) -> None:
+        self.params = params
+        self.detached = [p.detach() for p in params]  # views that follow the updates
+        dtype = functools.reduce(torch.promote_types, (p.dtype for p in params), torch.float32)
+        real = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
+        self.rows_of = [max(1, -(-p.numel() // CHUNK)) for p in params]
+        self.rows = rows = sum(self.rows_of)
+        dev = params[0].device
+        self.buf = torch.zeros(2, rows, CHUNK, dtype=dtype, device=dev)
+        self.both = self.buf.view(2 * rows, CHUNK)
+        self.moved = self.buf[1]  # (the weights' rows, w_before − w_after after the update)
+        starts = np.cumsum([0, *self.rows_of])[:-1] * CHUNK
+        self.grads, self.weights = (
+            [self.buf[k].view(-1)[s:s + p.numel()].view(p.shape) for s, p in zip(starts, params)]
+            for k in range(2))
+        # the first column of each layer (its parameters' rows are consecutive) in each third
+        # of a slot [gradient rows, weight rows, update rows]: np.add.reduceat's indices
+        first_rows = np.cumsum([0, *self.rows_of])[:-1][
+            np.r_[0, np.flatnonzero(np.diff(layer_of)) + 1]]
+        self.layer_columns = np.concatenate([first_rows + k * rows for k in range(3)])
+        self.stats = torch.zeros(slots, 3 * rows, dtype=real, device=dev)
+        self._before = [self.stats[r, :2 * rows] for r in range(slots)]
+        self._moved = [self.stats[r, 2 * rows:] for r in range(slots)]
+
+    def before_update(self, slot: int) -> None:
+        """Row norms of the gradients (from this step's loss, before clipping) and weights."""
+        grads = [p.grad for p in self.params]
+        dense = [g for g in grads if g is not None and not g.is_sparse]
+        if len(dense) == len(grads):  # (the usual case: one call for both copies)
+            torch._foreach_copy_(self.grads + self.weights, dense + self.detached)
+        else:  # no gradient: zeros; a sparse one: its norm in its first value, zeros after
+            for view, g in zip(self.grads, grads):
+                if g is None or g.is_sparse:
+                    view.zero_()
+                if g is not None and g.is_sparse:
+                    view.view(-1)[:1].copy_(g.coalesce().values().norm().reshape(1))
+                elif g is not None:
+                    view.copy_(g)
+            torch._foreach_copy_(self.weights, self.detached)
+        torch.linalg.vector_norm(self.both, dim=1, out=self._before[slot])
+
+    def after_update(self, slot: int) -> None:
+        """Row norms of w_before − w_after."""
+        torch._foreach_sub_(self.weights, self.detached)
+        torch.linalg.vector_norm(self.moved, dim=1, out=self._moved[slot])
 
 
 @dataclass
 class _Pending:
-    """One recorded step waiting for the host: its statistics still on the device."""
+    """One recorded step waiting for the host: its statistics still on the device (its
+    parameters' row norms in slot ``slot`` of ``_ParamRows.stats``)."""
     step: int
-    values: list[torch.Tensor]  # 0-d: grad, weight, update norm per parameter; count per call
+    slot: int  # -1: no parameter statistics
+    acts: list[torch.Tensor]  # per activation call, 1-D: a ReLU's per-unit maxima, or a count
     units: list[int]  # units (ReLU) or outputs (sigmoid/tanh) of each activation call
     calls: list[int]  # activation calls per module
     hist: dict[tuple[str, str], torch.Tensor]
@@ -145,22 +205,16 @@ class LayerInspector:
             for p in modules[name].parameters(recurse=False):
                 self._params.append(p)
                 index.append(i)
-        self._dev = self._params[0].device if self._params else torch.device("cpu")
-        self._detached = [p.detach() for p in self._params]  # views that follow the updates
-        # only embeddings with sparse=True make sparse gradients: the dense path otherwise
-        self._norms_of = _norm_list if any(getattr(m, "sparse", False) is True
-                                           for m in self.model.modules()) else torch._foreach_norm
-        n, count = len(self.spec.names), len(self._params)
-        # squared per-parameter norms [grads, weights, updates] @ this 0/1 matrix = squared
-        # per-layer norms [grads, weights, updates] (3·params × 3·layers)
-        self._to_layers = np.zeros((3 * count, 3 * n))
-        for k in range(3):
-            for j, i in enumerate(index):
-                self._to_layers[k * count + j, k * n + i] = 1.0
-        self._zero = torch.zeros((), device=self._dev)
+        self._layer_index = index
+        self._rows: _ParamRows | None = None  # made at the first recorded step
+        self._slot = -1  # this step's slot in the rows' statistics (-1: none yet)
+        self._filled = 0  # slots filled since the last flush
         self._frozen = [i for i, name in enumerate(self.spec.names) if name in self.spec.frozen]
         self._relu = np.array([isinstance(m, nn.ReLU) for m in self._act_modules], dtype=bool)
-        self._sigmoid = [isinstance(m, nn.Sigmoid) for m in self._act_modules]
+        # per activation module: None for a ReLU, else (centre, edge) of the unsaturated band
+        self._band = [None if isinstance(m, nn.ReLU) else (0.5, _SIGMOID_EDGE) if isinstance(
+            m, nn.Sigmoid) else (0.0, _TANH_EDGE) for m in self._act_modules]
+        self._anything = bool(self._params or self._act_modules)
         self._layer_params = [list(modules[name].parameters(recurse=False))
                               for name in self.spec.names]
         # (kind, layer) -> [lo, hi, counts…] on the device, for the recorded step
@@ -169,8 +223,6 @@ class LayerInspector:
         self._next = 1
         self._hooks: list[Any] = []
         self._act_out: list[list[torch.Tensor]] = [[] for _ in self._act_modules]
-        self._norms: list[torch.Tensor] = []
-        self._before: list[torch.Tensor] = []
         self._pending: list[_Pending] = []
         self._last_flush = time.perf_counter()
         self._spent = 0.0  # seconds inside the inspector, all told
@@ -188,8 +240,8 @@ class LayerInspector:
     # -- the three calls around a step --------------------------------------------------
     def begin(self, step: int) -> bool:
         """Whether step ``step`` (1-based) is recorded; if so, hooks are in place for it."""
-        now = time.perf_counter()
-        if self._step_started:  # the previous step, less what inspecting it cost
+        now = time.perf_counter() if self.every is None else 0.0
+        if now and self._step_started:  # adaptive: the previous step, less what inspecting cost
             wall = now - self._step_started
             dt = max(wall - self._step_cost, 1e-9)
             self._step_time = dt if not self._step_time else 0.9 * self._step_time + 0.1 * dt
@@ -203,14 +255,14 @@ class LayerInspector:
         self._step_started = now
         self._step_cost = 0.0
         self.step = step
-        self.recording = (self.enabled and step >= self._next
-                          and bool(self._params or self._act_modules))
+        self.recording = self.enabled and step >= self._next and self._anything
         if self.recording and not self._hooks and self._act_modules:
             for i, m in enumerate(self._act_modules):
                 self._hooks.append(m.register_forward_hook(self._activation_hook(i)))
         elif not self.recording and self._hooks:
             self._remove_hooks()
-        self.charge(now)
+        if now:
+            self.charge(now)
         return self.recording
 
     def after_backward(self) -> None:
@@ -219,41 +271,39 @@ class LayerInspector:
             return
         t0 = time.perf_counter()
         if self._params:  # (no autograd here: parameters detached, gradients plain tensors)
-            grads = [p.grad if p.grad is not None else self._zero for p in self._params]
-            self._norms = list(self._norms_of(grads + self._detached))
+            if self._rows is None:  # buffers kept for the run: no allocation per recorded step
+                self._rows = _ParamRows(self._params, self._layer_index, self.flush_rows)
+            self._slot = self._filled
+            self._rows.before_update(self._slot)
             if self.histograms:
                 with torch.no_grad():
                     self._histogram_layers()
-            # w_before into buffers kept for the run (no allocation per recorded step)
-            if not self._before:
-                self._before = [torch.empty_like(p) for p in self._detached]
-            torch._foreach_copy_(self._before, self._detached)
         self.charge(t0)
 
     def after_update(self) -> list[dict[str, Any]]:
-        """Rows of recorded steps ready on the host (numpy arrays; usually none: they wait on
+        """A block of recorded steps ready on the host, in a list (usually empty: they wait on
         the device and come over together, every ``flush_rows`` records or
         ``flush_seconds``)."""
         if not self.recording:
             return []
         t0 = time.perf_counter()
-        values: list[torch.Tensor] = []
-        if self._params and self._norms:
-            torch._foreach_sub_(self._before, self._detached)  # now w_before − w_after
-            values = self._norms + list(self._norms_of(self._before))
+        slot, self._slot = self._slot, -1
+        if slot >= 0 and self._rows is not None:
+            self._rows.after_update(slot)
+            self._filled += 1
+        acts: list[torch.Tensor] = []
         units: list[int] = []
         calls: list[int] = []
         for i, outputs in enumerate(self._act_out):
             for y in outputs:
-                count, size = self._activation_count(i, y)
-                values.append(count)
+                summary, size = self._activation_summary(i, y)
+                acts.append(summary)
                 units.append(size)
             calls.append(len(outputs))
             outputs.clear()
-        if values:  # still on the device; stacked with the other pending steps' at a flush
-            self._pending.append(_Pending(self.step, values, units, calls, self._hist))
+        if slot >= 0 or acts:  # still on the device; copied with the other pending steps'
+            self._pending.append(_Pending(self.step, slot, acts, units, calls, self._hist))
         self._hist = {}
-        self._norms = []
         self.recording = False
         self._recorded = self.step
         self._next = self.step + self._k
@@ -263,40 +313,33 @@ class LayerInspector:
         return self.flush() if due else []
 
     def flush(self) -> list[dict[str, Any]]:
-        """Rows of every recorded step still on the device: one copy to the host, statistics
-        per layer for all of them at once (``check`` each row for warnings)."""
+        """Every recorded step still on the device, as one block record in a list (empty when
+        none): one copy to the host, statistics per layer for all of them at once (``may_warn``
+        then ``check`` its rows for warnings)."""
         if not self._pending:
             return []
         t0 = time.perf_counter()
         pending, self._pending = self._pending, []
-        rows: list[dict[str, Any]] = []
-        # records of one layout (the usual case: all) go over in one stack and one copy
-        start = 0
-        while start < len(pending):
-            end = start + 1
-            size = len(pending[start].values)
-            while end < len(pending) and len(pending[end].values) == size and (
-                    pending[end].calls == pending[start].calls):
-                end += 1
-            group = pending[start:end]
-            device = torch.stack([v for p in group for v in p.values])
-            hist = [t for p in group for t in p.hist.values()]
-            if hist:
-                device = torch.cat([device, *(t.to(device.dtype) for t in hist)])
-            flat = device.cpu().numpy().astype(np.float64)
-            rows += self._rows(group, flat[:size * len(group)].reshape(len(group), size),
-                               flat[size * len(group):])
-            start = end
+        self._filled = 0
+        parts: list[torch.Tensor] = []
+        with_norms = [p for p in pending if p.slot >= 0]
+        if with_norms and self._rows is not None:  # slots are filled in order from 0
+            parts.append(self._rows.stats[:len(with_norms)].reshape(-1))
+        parts += [t for p in pending for t in p.acts]  # (1-D each; cat promotes dtypes)
+        parts += [t for p in pending for t in p.hist.values()]
+        flat = torch.cat(parts).cpu().numpy().astype(np.float64)  # one copy to the host
+        block = self._block(pending, with_norms, flat)
         self._last_flush = time.perf_counter()
         self.charge(t0)
-        return rows
+        return [block]
 
     def close(self) -> list[dict[str, Any]]:
-        """Remove any hook left by a step that did not finish (a stop, a divergence); the rows
-        still on the device."""
+        """Remove any hook left by a step that did not finish (a stop, a divergence); the steps
+        still on the device (a block, as ``flush``)."""
         self._remove_hooks()
         rows = self.flush()
-        self._before = []
+        self._slot = -1
+        self._filled = 0
         self._hist = {}
         self._act_out = [[] for _ in self._act_modules]
         self.recording = False
@@ -325,17 +368,21 @@ class LayerInspector:
                     self._hist[key] = self._binned(output)
         return hook
 
-    def _activation_count(self, i: int, output: torch.Tensor) -> tuple[torch.Tensor, int]:
-        """(a count on the device, units or outputs): for a ReLU the units (feature, or channel
-        × position) positive somewhere on the batch (dead = units − this, on the host); for a
-        sigmoid / tanh the outputs whose derivative s(1−s) or 1−t² is below SATURATION."""
+    def _activation_summary(self, i: int, output: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """(a 1-D tensor on the device, units or outputs). For a ReLU, each unit's (feature, or
+        channel × position) largest output on the batch — dead units, never positive, are
+        counted on the host — or, above HOST_UNITS units, the count of live units; for a
+        sigmoid / tanh the count of outputs whose derivative s(1−s) or 1−t² is below
+        SATURATION."""
         y = output.detach()
-        if y.ndim == 1:
-            y = y.unsqueeze(1)
-        if self._relu[i]:
-            return y.flatten(1).amax(0).count_nonzero(), y[0].numel()
-        edge, mid = (_SIGMOID_EDGE, 0.5) if self._sigmoid[i] else (_TANH_EDGE, 0.0)
-        return y.sub(mid).abs_().gt(edge).count_nonzero(), y.numel()
+        band = self._band[i]
+        if band is None:
+            if y.ndim != 2:  # (batch, units…) as (batch, units); a 1-D output is one unit
+                y = y.reshape(len(y), -1)
+            if y.shape[1] <= HOST_UNITS:
+                return y.amax(0), y.shape[1]
+            return y.amax(0).count_nonzero().reshape(1), y.shape[1]
+        return y.sub(band[0]).abs_().gt(band[1]).count_nonzero().reshape(1), y.numel()
 
     def _binned(self, values: torch.Tensor) -> torch.Tensor:
         """[lo, hi, counts of ``bins`` equal bins over [lo, hi]] on the device (no sync)."""
@@ -352,48 +399,84 @@ class LayerInspector:
                 self._hist[("grad", name)] = self._binned(
                     torch.cat([g.reshape(-1) for g in grads]))
 
-    def _rows(self, group: list[_Pending], matrix: np.ndarray, hist: np.ndarray
-              ) -> list[dict[str, Any]]:
-        """The rows of recorded steps of one layout (``matrix``: records × values)."""
+    def _block(self, pending: list[_Pending], with_norms: list[_Pending], flat: np.ndarray
+               ) -> dict[str, Any]:
+        """The block record of ``pending`` from ``flat``, the host copy of their statistics:
+        the parameter row norms of ``with_norms`` (slots 0…), then each step's activation
+        summaries, then each step's histograms."""
         n, a = len(self.spec.names), len(self.spec.activations)
-        count = len(self._params)
-        layer_cols: dict[str, np.ndarray] = {}
-        if n and count:
-            per_layer = np.sqrt((matrix[:, :3 * count] ** 2) @ self._to_layers)
-            grad, weight, moved = per_layer[:, :n], per_layer[:, n:2 * n], per_layer[:, 2 * n:]
+        steps = len(pending)
+        block: dict[str, Any] = {"kind": "layers",
+                                 "step": np.array([p.step for p in pending], dtype=np.int64)}
+        offset = 0
+        if n and self._rows is not None and with_norms:
+            width = 3 * self._rows.rows
+            squares = flat[:len(with_norms) * width].reshape(len(with_norms), width) ** 2
+            offset = squares.size
+            per_layer = np.sqrt(np.add.reduceat(squares, self._rows.layer_columns, axis=1))
+            found = np.full((steps, 3 * n), math.nan)
+            found[[p.slot >= 0 for p in pending]] = per_layer
+            grad, weight, moved = found[:, :n], found[:, n:2 * n], found[:, 2 * n:]
             grad[:, self._frozen] = math.nan
             ratio = np.divide(moved, weight, out=np.full_like(weight, math.nan),
                               where=weight > 0)
-            layer_cols = {"grad_norm": grad, "weight_norm": weight, "update_ratio": ratio}
+            block.update(grad_norm=grad, weight_norm=weight, update_ratio=ratio)
         if a:
-            found = matrix[:, 3 * count:]
-            units = np.array([p.units for p in group], dtype=np.float64).reshape(found.shape)
-            fractions = np.full((len(group), a), math.nan)
-            k = 0
-            for i, calls in enumerate(group[0].calls):
-                if calls:  # the fraction over every call of the module on the step
-                    count = found[:, k:k + calls].sum(1)
-                    total = units[:, k:k + calls].sum(1)
-                    fractions[:, i] = ((total - count) if self._relu[i] else count) / total
-                    k += calls
+            hits = np.zeros((steps, a))
+            total = np.zeros((steps, a))
+            start = 0
+            while start < steps:  # steps of one layout (usually all) in one matrix
+                end = start + 1
+                first = pending[start]
+                while end < steps and pending[end].calls == first.calls and (
+                        pending[end].units == first.units):
+                    end += 1
+                offset = self._activation_counts(first, flat, offset, end - start,
+                                                 hits[start:end], total[start:end])
+                start = end
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fractions = np.where(self._relu, total - hits, hits) / total
+            fractions[total == 0] = math.nan  # a module not called on the step
             relu = self._relu[None, :]
-            layer_cols["dead_fraction"] = np.where(relu, fractions, math.nan)
-            layer_cols["saturated_fraction"] = np.where(relu, math.nan, fractions)
-        rows = []
-        offset = 0
-        for j, p in enumerate(group):
-            row: dict[str, Any] = {"kind": "layers", "step": p.step}
-            row.update((k, v[j]) for k, v in layer_cols.items())
-            if p.hist:
+            block["dead_fraction"] = np.where(relu, fractions, math.nan)
+            block["saturated_fraction"] = np.where(relu, math.nan, fractions)
+        if any(p.hist for p in pending):
+            per_step = []
+            for p in pending:
                 out = {}
                 for key, tensor in p.hist.items():
                     size = tensor.numel()
-                    part = hist[offset:offset + size]
+                    part = flat[offset:offset + size]
                     offset += size
                     out[key] = (np.linspace(part[0], part[1], self.bins + 1), part[2:])
-                row["histograms"] = out
-            rows.append(row)
-        return rows
+                per_step.append(out)
+            block["histograms"] = per_step
+        return block
+
+    def _activation_counts(self, layout: _Pending, flat: np.ndarray, offset: int, steps: int,
+                           hits: np.ndarray, total: np.ndarray) -> int:
+        """Add the live ReLU units / saturated outputs (``hits``) and the units / outputs
+        (``total``) of ``steps`` steps laid out as ``layout`` from ``flat[offset:]``, per module;
+        returns the offset after them."""
+        sizes: list[int] = []
+        modules: list[int] = []
+        call = 0
+        for i, calls in enumerate(layout.calls):
+            for _ in range(calls):
+                units = layout.units[call]
+                sizes.append(units if self._band[i] is None and units <= HOST_UNITS else 1)
+                modules.append(i)
+                call += 1
+        width = sum(sizes)
+        matrix = flat[offset:offset + steps * width].reshape(steps, width)
+        column = 0
+        for size, i, units in zip(sizes, modules, layout.units):
+            part = matrix[:, column:column + size]
+            column += size
+            maxima = self._band[i] is None and units <= HOST_UNITS
+            hits[:, i] += (part > 0).sum(1) if maxima else part[:, 0]
+            total[:, i] += units
+        return offset + steps * width
 
     def _schedule(self) -> None:
         """Adaptive recording (``every`` None): from what a recorded step costs — the inspector's
@@ -417,41 +500,34 @@ class LayerInspector:
         return self._k
 
     # -- warnings --------------------------------------------------------------------------
-    def may_warn(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """For each row, whether ``check`` could fire on it: the rules' conditions in numpy over
-        all rows at once, so a healthy run's rows skip the per-row check (a row marked False
-        gives no warning; one marked True is checked in full, with the once-per-layer rule)."""
-        maybe = np.zeros(len(rows), dtype=bool)
-        if not rows:
-            return maybe
-        keys = ("grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
-        for key in keys:
-            found = [row.get(key) for row in rows]
-            cols = [np.asarray(c, dtype=np.float64) for c in found if c is not None]
-            if not cols:
-                continue
-            if len(cols) < len(rows) or len({c.shape for c in cols}) > 1:
-                return np.ones(len(rows), dtype=bool)  # mixed layouts: check every row
-            m = np.stack(cols)
-            if not m.shape[1]:
-                continue
-            with np.errstate(invalid="ignore"):
-                if key == "grad_norm":
-                    live = np.isfinite(m)
-                    first = np.take_along_axis(m, live.argmax(1)[:, None], 1)[:, 0]
-                    last = np.take_along_axis(
-                        m, (m.shape[1] - 1 - live[:, ::-1].argmax(1))[:, None], 1)[:, 0]
-                    maybe |= (live.sum(1) >= 3) & (last > 0) & (first < VANISHING_RATIO * last)
-                elif key == "update_ratio":
-                    maybe |= ((m > UPDATE_RATIO) & np.isfinite(m)).any(1)
-                elif key == "dead_fraction":
-                    maybe |= ((m >= DEAD_FRACTION) & self._relu).any(1)
-                else:
-                    maybe |= ((m >= SATURATED_FRACTION) & ~self._relu).any(1)
+    def may_warn(self, block: dict[str, Any]) -> np.ndarray:
+        """For each recorded step of a block record, whether ``check`` could fire on it: the
+        rules' conditions in numpy over the whole block, so a healthy run's steps skip the
+        per-step check (a step marked False gives no warning; one marked True is checked in
+        full, with the once-per-layer rule)."""
+        maybe = np.zeros(len(block["step"]), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            m = block.get("grad_norm")
+            if m is not None and m.shape[1]:
+                live = np.isfinite(m)
+                first = np.take_along_axis(m, live.argmax(1)[:, None], 1)[:, 0]
+                last = np.take_along_axis(
+                    m, (m.shape[1] - 1 - live[:, ::-1].argmax(1))[:, None], 1)[:, 0]
+                maybe |= (live.sum(1) >= 3) & (last > 0) & (first < VANISHING_RATIO * last)
+            m = block.get("update_ratio")
+            if m is not None and m.shape[1]:
+                maybe |= ((m > UPDATE_RATIO) & np.isfinite(m)).any(1)
+            m = block.get("dead_fraction")
+            if m is not None and m.shape[1]:
+                maybe |= ((m >= DEAD_FRACTION) & self._relu).any(1)
+            m = block.get("saturated_fraction")
+            if m is not None and m.shape[1]:
+                maybe |= ((m >= SATURATED_FRACTION) & ~self._relu).any(1)
         return maybe
 
     def check(self, row: dict[str, Any]) -> list[dict[str, Any]]:
-        """Warnings for one recorded step (each rule fires once per layer and run)."""
+        """Warnings for one recorded step (``layer_row``; each rule fires once per layer and
+        run)."""
         step = int(row["step"])
         out: list[dict[str, Any]] = []
 
@@ -493,6 +569,44 @@ class LayerInspector:
                      "or batch norm")
         self.warnings.extend(out)
         return out
+
+
+def merge_layer_records(records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """One block record from ``layers`` records in order: blocks (arrays over steps, as the
+    inspector emits them) or single rows (``step`` a number, 1-D arrays over layers); a
+    statistic a record lacks is NaN there. None for no records."""
+    if not records:
+        return None
+    steps = [np.atleast_1d(np.asarray(r["step"], dtype=np.int64)) for r in records]
+    out: dict[str, Any] = {"kind": "layers", "step": np.concatenate(steps)}
+    for key in LAYER_STATS + ACTIVATION_STATS:
+        parts = [r.get(key) for r in records]
+        width = max((np.shape(p)[-1] for p in parts if p is not None and np.ndim(p)), default=-1)
+        if width < 0:
+            continue
+        out[key] = np.concatenate([
+            np.full((len(st), width), math.nan) if p is None
+            else np.asarray(p, dtype=np.float64).reshape(len(st), width)
+            for p, st in zip(parts, steps)])
+    if any("histograms" in r for r in records):
+        per_step: list[dict[Any, Any]] = []
+        for r, st in zip(records, steps):
+            found = r.get("histograms")
+            per_step += ([{}] * len(st) if found is None else
+                         [found] if isinstance(found, dict) else list(found))
+        out["histograms"] = per_step
+    return out
+
+
+def layer_row(block: dict[str, Any], j: int) -> dict[str, Any]:
+    """The ``j``-th recorded step of a block record as a single row (what ``check`` reads)."""
+    row: dict[str, Any] = {"kind": "layers", "step": int(block["step"][j])}
+    for key in LAYER_STATS + ACTIVATION_STATS:
+        if key in block:
+            row[key] = block[key][j]
+    if "histograms" in block:
+        row["histograms"] = block["histograms"][j]
+    return row
 
 
 class BlowUpDetector:

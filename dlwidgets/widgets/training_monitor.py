@@ -23,6 +23,7 @@ from torch import nn
 
 from ..engine import args as _args
 from ..engine.fit import FitOptions, History, MetricFn, Record, train
+from ..engine.layer_stats import ACTIVATION_STATS, LAYER_STATS, merge_layer_records
 from ..engine.training_optim import EarlyStopping, OptimizerArg, ScheduleArg
 from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
@@ -97,25 +98,28 @@ def records_matrix(rows: Sequence[Record]) -> tuple[list[str], np.ndarray]:
     return names, matrix.reshape(len(rows), len(names))
 
 
-LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio")
-ACTIVATION_STATS = ("dead_fraction", "saturated_fraction")
 
 
 def layer_matrix(rows: Sequence[Record], layers: Sequence[str], activations: Sequence[str]
                  ) -> tuple[list[str], np.ndarray]:
-    """``layers`` records (arrays over layers) as flat columns ``"step"`` and
+    """``layers`` records (blocks over steps, or single rows) as flat columns ``"step"`` and
     ``"<stat>:<layer>"``, so layer statistics travel and are stored like the step columns (one
     matrix per delta); built with numpy, one block per statistic."""
+    block = merge_layer_records(rows)
+    assert block is not None, "layer_matrix needs at least one record"
+    steps = len(block["step"])
     names = ["step"]
-    blocks = [np.array([float(r["step"]) for r in rows]).reshape(len(rows), 1)]
+    blocks = [block["step"].astype(np.float64).reshape(steps, 1)]
     for stats, layer_names in ((LAYER_STATS, layers), (ACTIVATION_STATS, activations)):
         count = len(layer_names)
         for stat in stats:
-            if not count or all(r.get(stat) is None for r in rows):
+            found = block.get(stat)
+            if not count or found is None:
                 continue
-            missing = np.full(count, math.nan)
-            blocks.append(np.array([missing if r.get(stat) is None else r[stat][:count]
-                                    for r in rows], dtype=np.float64).reshape(len(rows), count))
+            part = np.full((steps, count), math.nan)
+            width = min(count, found.shape[1])
+            part[:, :width] = found[:, :width]
+            blocks.append(part)
             names += [f"{stat}:{name}" for name in layer_names]
     return names, np.concatenate(blocks, axis=1)
 
@@ -130,20 +134,23 @@ def histogram_matrix(rows: Sequence[Record], order: Sequence[str]
     ``step``, ``kind`` (index in HISTOGRAM_KINDS), ``layer`` (index in ``order``), ``lo``,
     ``hi`` (the step's value range, split into equal bins) and the counts ``c0`` … — numbers
     that travel as binary columns like the other tables."""
+    block = merge_layer_records(rows)
+    if block is None or "histograms" not in block:
+        return None
     index = {name: i for i, name in enumerate(order)}
     width = 3 * max(1, len(order))
     out: list[np.ndarray] = []
     bins = 0
-    for r in rows:
-        for (kind, layer), (edges, counts) in (r.get("histograms") or {}).items():
+    for step, found in zip(block["step"].tolist(), block["histograms"]):
+        for (kind, layer), (edges, counts) in found.items():
             if layer not in index or kind not in HISTOGRAM_KINDS:
                 continue
             k, i = HISTOGRAM_KINDS.index(kind), index[layer]
             bins = bins or len(counts)
             if len(counts) != bins:
                 continue
-            out.append(np.concatenate([[int(r["step"]) * width + k * len(order) + i,
-                                        r["step"], k, i, edges[0], edges[-1]], counts]))
+            out.append(np.concatenate([[step * width + k * len(order) + i,
+                                        step, k, i, edges[0], edges[-1]], counts]))
     if not out:
         return None
     matrix = np.array(sorted(out, key=lambda row: row[0]), dtype=np.float64)
