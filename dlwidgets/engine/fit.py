@@ -774,8 +774,8 @@ def _train_loop(run: _Run) -> None:
     batched_sums: dict[str, float] = {name: 0.0 for name, _ in batched_items}  # this epoch
 
     def flush(layers: bool = True) -> None:
-        """Pending step records out; with ``layers`` also the inspector's pending rows (at an
-        epoch end, a pause, a stop; the inspector flushes itself while steps go)."""
+        """Pending step records out; with ``layers`` also the inspector's pending rows (at a
+        pause, a stop, the end; the inspector flushes itself while steps go)."""
         nonlocal last_flush
         if layers and run.inspector is not None:
             emit_layers(run.inspector.flush())
@@ -936,7 +936,7 @@ def _train_loop(run: _Run) -> None:
                     _emit(run, record)
                 if layer_rows:
                     emit_layers(layer_rows)
-            flush()
+            flush(layers=False)  # (the inspector flushes itself every 32 records or 0.25 s)
             if stop:
                 break
             # end of epoch: training means (agreed by all ranks), validation, schedule, early stop
@@ -962,6 +962,7 @@ def _train_loop(run: _Run) -> None:
                                      f"epoch {run.early.best_epoch})"
                                      + ("; the best epoch's weights were restored" if restored else ""))
                     break
+        flush()  # the inspector's last rows
     except BaseException:
         try:  # the steps that did finish stay in the history
             flush()

@@ -140,8 +140,6 @@ class _ParamRows:
             np.r_[0, np.flatnonzero(np.diff(layer_of)) + 1]]
         self.layer_columns = np.concatenate([first_rows + k * rows for k in range(3)])
         self.stats = torch.zeros(slots, 3 * rows, dtype=real, device=dev)
-        self._before = [self.stats[r, :2 * rows] for r in range(slots)]
-        self._moved = [self.stats[r, 2 * rows:] for r in range(slots)]
 
     def before_update(self, slot: int) -> None:
         """Row norms of the gradients (from this step's loss, before clipping) and weights."""
@@ -158,12 +156,12 @@ class _ParamRows:
                 elif g is not None:
                     view.copy_(g)
             torch._foreach_copy_(self.weights, self.detached)
-        torch.linalg.vector_norm(self.both, dim=1, out=self._before[slot])
+        torch.linalg.vector_norm(self.both, dim=1, out=self.stats[slot, :2 * self.rows])
 
     def after_update(self, slot: int) -> None:
         """Row norms of w_before − w_after."""
         torch._foreach_sub_(self.weights, self.detached)
-        torch.linalg.vector_norm(self.moved, dim=1, out=self._moved[slot])
+        torch.linalg.vector_norm(self.moved, dim=1, out=self.stats[slot, 2 * self.rows:])
 
 
 @dataclass
@@ -231,6 +229,8 @@ class LayerInspector:
         self._step_cost = 0.0  # seconds spent here since the current step began
         self._step_time = 0.0  # moving average of a step's wall time without inspecting
         self._wall = [0.0, 0.0]  # moving averages of the wall time of [plain, recorded] steps
+        self._plain_started = 0.0  # when the plain steps after the last recorded one began
+        self._plain_from = 0  # ... the first of them
         self._fired: set[tuple[str, str]] = set()
         self.step = 0
         self._recorded = 0  # the last recorded step
@@ -240,20 +240,8 @@ class LayerInspector:
     # -- the three calls around a step --------------------------------------------------
     def begin(self, step: int) -> bool:
         """Whether step ``step`` (1-based) is recorded; if so, hooks are in place for it."""
-        now = time.perf_counter() if self.every is None else 0.0
-        if now and self._step_started:  # adaptive: the previous step, less what inspecting cost
-            wall = now - self._step_started
-            dt = max(wall - self._step_cost, 1e-9)
-            self._step_time = dt if not self._step_time else 0.9 * self._step_time + 0.1 * dt
-            recorded = self._recorded == self.step
-            # whole steps, recorded or not: their difference is what recording costs all told
-            # (hooks' dispatch, cache effects), which the inspector's own clock does not see
-            self._wall[recorded] = wall if not self._wall[recorded] else (
-                0.8 * self._wall[recorded] + 0.2 * wall)
-            if recorded:
-                self._schedule()
-        self._step_started = now
-        self._step_cost = 0.0
+        if self.every is None and (step >= self._next or self._recorded == self.step):
+            self._clock(step)  # adaptive: clocks read only around recorded steps
         self.step = step
         self.recording = self.enabled and step >= self._next and self._anything
         if self.recording and not self._hooks and self._act_modules:
@@ -261,9 +249,29 @@ class LayerInspector:
                 self._hooks.append(m.register_forward_hook(self._activation_hook(i)))
         elif not self.recording and self._hooks:
             self._remove_hooks()
-        if now:
-            self.charge(now)
         return self.recording
+
+    def _clock(self, step: int) -> None:
+        """Adaptive recording: the wall time of whole steps — the recorded step that just ended,
+        and the mean of the plain steps since the one before — for ``_schedule``. Their
+        difference is what recording costs all told (hooks' dispatch, cache effects), which
+        the inspector's own clock does not see."""
+        now = time.perf_counter()
+        if self._step_started and self._recorded == self.step:  # a recorded step just ended
+            wall = now - self._step_started
+            self._wall[1] = wall if not self._wall[1] else 0.8 * self._wall[1] + 0.2 * wall
+            plain = max(wall - self._step_cost, 1e-9)  # less what inspecting it cost
+            self._step_time = plain if not self._step_time else (
+                0.9 * self._step_time + 0.1 * plain)
+            self._plain_started, self._plain_from = now, step
+            self._schedule()
+        elif self._plain_started and step > self._plain_from:  # plain steps since then
+            mean = (now - self._plain_started) / (step - self._plain_from)
+            self._wall[0] = mean if not self._wall[0] else 0.8 * self._wall[0] + 0.2 * mean
+            self._step_time = mean if not self._step_time else (
+                0.9 * self._step_time + 0.1 * mean)
+        self._step_started = now
+        self._step_cost = 0.0
 
     def after_backward(self) -> None:
         """Gradient norms from this step's loss and weight norms before the update."""
