@@ -464,3 +464,31 @@ def test_typos_are_suggested_by_edit_distance() -> None:
     assert unknown_name("optimizer", "rmsporp", ["rmsprop", "rprop"]).endswith(
         "did you mean 'rmsprop'?")
     assert "did you mean" not in unknown_name("dataset", "zzzzzz", ["digits", "iris"])
+
+
+class _ReadsTraining(nn.Linear):
+    """A subclass of a mode-free type that acts differently in eval mode."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) * (2.0 if self.training else 1.0)
+
+
+@pytest.mark.parametrize("kind", ["mode-free", "dropout", "subclass"])
+def test_validation_loss_is_the_eval_mode_loss_and_modes_come_back(kind: str) -> None:
+    """A mode-free model is evaluated without switching; dropout and any other type (a subclass
+    of a mode-free type too) are switched to eval mode and back."""
+    from dlwidgets.engine.modes import mode_free
+
+    torch.manual_seed(0)
+    last = _ReadsTraining(8, 3) if kind == "subclass" else nn.Linear(8, 3)
+    middle = nn.Dropout(0.9) if kind == "dropout" else nn.Identity()
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), middle, last)
+    assert mode_free(model) == (kind == "mode-free")
+    x, y = _data()
+    xv, yv = _data(seed=1)
+    history = train(model, (x, y), FitOptions(epochs=1, batch_size=8, val_data=(xv, yv)))
+    assert model.training and all(m.training for m in model.modules())
+    model.eval()
+    with torch.no_grad():
+        expected = F.cross_entropy(model(xv), yv).item()
+    assert history.final("val_loss") == pytest.approx(expected, rel=1e-5)

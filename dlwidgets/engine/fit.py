@@ -44,6 +44,7 @@ from .layer_stats import (
     layer_row,
     merge_layer_records,
 )
+from .modes import mode_free
 from .probes import probing
 from .training_optim import (
     EarlyStopping,
@@ -686,6 +687,7 @@ class _Run:
     t0: float = 0.0
     paused_total: float = 0.0
     inspector: LayerInspector | None = None
+    mode_free: bool = False  # the model computes the same in train and eval mode
 
 
 def _now(run: _Run) -> float:
@@ -739,7 +741,8 @@ def _validate(run: _Run) -> dict[str, float]:
         return {}
     model = run.model  # the plain module: no DDP collectives during evaluation
     was_training = model.training
-    model.eval()
+    if not run.mode_free:  # (a mode-free model computes the same either way: no switching)
+        model.eval()
     sums: dict[str, float] = {}
     count = 0
     try:
@@ -755,7 +758,8 @@ def _validate(run: _Run) -> dict[str, float]:
                 for name, fn in run.metrics.items():
                     sums[f"val_{name}"] = sums.get(f"val_{name}", 0.0) + _value(fn(out, yb)) * n
     finally:
-        model.train(was_training)
+        if not run.mode_free:
+            model.train(was_training)
     return {k: v / count for k, v in sums.items()} if count else {}
 
 
@@ -1140,7 +1144,7 @@ def train(model: nn.Module, data: Any, options: FitOptions | None = None, *,
     all_keys = [f"model:{id(model)}", *keys]
     run = _Run(history, model, net, source, loss_fn, metrics, optimizer, schedule, early, opts,
                dev, rank, world, run_observers, all_keys, steps_per_epoch, params,
-               inspector=inspector)
+               inspector=inspector, mode_free=mode_free(model))
     _claim(all_keys, history)
     try:
         for obs in run_observers:

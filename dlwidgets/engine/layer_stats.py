@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -619,31 +620,35 @@ def layer_row(block: dict[str, Any], j: int) -> dict[str, Any]:
 
 class BlowUpDetector:
     """A finite loss that grows far above where it started: > ``factor`` × the mean of the first
-    ``warmup`` steps' losses, or > ``jump`` × the smallest of the last ``window`` losses."""
+    ``warmup`` steps' losses, or > ``jump`` × the smallest of the last ``window`` losses.
+    Called every step: a healthy step costs one comparison against a precomputed limit."""
 
     def __init__(self, factor: float = 1e3, warmup: int = 5, jump: float = 1e4,
                  window: int = 5, floor: float = 1e-2) -> None:
         self.factor, self.warmup, self.jump, self.window, self.floor = (
             factor, warmup, jump, window, floor)
         self._first: list[float] = []
-        self._recent: list[float] = []
+        self._recent: deque[float] = deque(maxlen=window)  # |loss| of the last steps
+        self._limit = math.inf  # |loss| above this fires
 
     def reference(self) -> float:
         return sum(self._first) / len(self._first) if self._first else math.nan
 
     def update(self, loss: float) -> str | None:
         """None while healthy; else a phrase saying how the loss grew."""
+        size = abs(loss)
         verdict = None
-        if self._first:
+        if size > self._limit:
             ref = max(abs(self.reference()), self.floor)
-            low = max(min(abs(v) for v in self._recent), self.floor * ref)
-            if abs(loss) > self.factor * ref:
-                verdict = (f"{_sci(abs(loss) / ref)} × its starting value "
-                           f"{self.reference():.3g}")
-            elif abs(loss) > self.jump * low:
-                verdict = (f"{_sci(abs(loss) / low)} × its value a few steps earlier "
+            low = max(min(self._recent), self.floor * ref)
+            if size > self.factor * ref:
+                verdict = f"{_sci(size / ref)} × its starting value {self.reference():.3g}"
+            else:
+                verdict = (f"{_sci(size / low)} × its value a few steps earlier "
                            f"({min(self._recent):.3g})")
         if len(self._first) < self.warmup:
             self._first.append(loss)
-        self._recent = (self._recent + [loss])[-self.window:]
+        self._recent.append(size)
+        ref = max(abs(self.reference()), self.floor)
+        self._limit = min(self.factor * ref, self.jump * max(min(self._recent), self.floor * ref))
         return verdict

@@ -29,12 +29,12 @@ import torch
 import traitlets as t
 from torch import nn
 
-from ..dsl.modules import DLSequential
 from ..engine import args as _args
 from ..engine import playground_data as D
 from ..engine import playground_model as PM
 from ..engine.device import device as pick_device
 from ..engine.fit import FitOptions, History, TrainingObserver, resolve_loss, train
+from ..engine.modes import mode_free
 from ..engine.playground_features import FEATURE_NAMES, check_features, transform
 from ..engine.training_optim import OPTIMIZERS, make_optimizer
 from ..suggest import unknown_name
@@ -463,7 +463,7 @@ class Playground(DLWidget):
         self._desc = desc
         self._loss, self._target = loss, target
         self._loss_fn = resolve_loss(loss, "classification")[0]
-        self._mode_free = all(type(m) in _MODE_FREE for m in net.modules())
+        self._mode_free = mode_free(net)
         self._shadow: nn.Module | None = None
         self._state_wanted: list[tuple[threading.Event, dict[str, Any]]] = []
         self._optimizer = self._make_optimizer()
@@ -990,13 +990,6 @@ class _Observer:
         publisher = lab._publisher
         if publisher is not None:
             publisher.stop()
-
-
-#: Module types whose forward is the same in train and eval mode (exact types: a subclass may
-#: read ``self.training``), for the epoch-end loss.
-_MODE_FREE = frozenset((PM.PlaygroundNet, PM.Block, nn.Sequential, DLSequential, nn.Linear,
-                        nn.Identity, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU,
-                        nn.GELU, nn.SiLU, nn.Softplus, nn.Softmax, nn.LogSoftmax, nn.Flatten))
 
 
 def _quantise(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
