@@ -4,7 +4,7 @@ saturated activation units, and the warnings they trigger.
 ``LayerInspector`` is driven by the fit loop around one optimizer step:
 
     recording = inspector.begin(step)   # hooks on activation modules while recording
-    ... forward, loss, backward ...     # the hooks only keep a reference to the outputs
+    ... forward, loss, backward ...     # the hooks reduce each activation output at once
     inspector.after_backward()          # gradient and weight norms (before clipping / update)
     ... clip, optimizer.step() ...
     blocks = inspector.after_update()   # update norms, activation counts: kept on the
@@ -173,7 +173,7 @@ class _Pending:
     slot: int  # -1: no parameter statistics
     acts: list[torch.Tensor]  # per activation call, 1-D: a ReLU's per-unit maxima, or a count
     units: list[int]  # units (ReLU) or outputs (sigmoid/tanh) of each activation call
-    calls: list[int]  # activation calls per module
+    modules: list[int]  # the activation module of each call, in the order of the calls
     hist: dict[tuple[str, str], torch.Tensor]
 
 
@@ -221,7 +221,10 @@ class LayerInspector:
         self._k = 1 if self.every is None else self.every
         self._next = 1
         self._hooks: list[Any] = []
-        self._act_out: list[list[torch.Tensor]] = [[] for _ in self._act_modules]
+        # this step's activation calls: summaries on the device, units, modules
+        self._acts: list[torch.Tensor] = []
+        self._units: list[int] = []
+        self._modules: list[int] = []
         self._pending: list[_Pending] = []
         self._last_flush = time.perf_counter()
         self._spent = 0.0  # seconds inside the inspector, all told
@@ -278,7 +281,7 @@ class LayerInspector:
         """Gradient norms from this step's loss and weight norms before the update."""
         if not self.recording:
             return
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() if self.every is None else 0.0  # (adaptive: cost clocked)
         if self._params:  # (no autograd here: parameters detached, gradients plain tensors)
             if self._rows is None:  # buffers kept for the run: no allocation per recorded step
                 self._rows = _ParamRows(self._params, self._layer_index, self.flush_rows)
@@ -287,7 +290,8 @@ class LayerInspector:
             if self.histograms:
                 with torch.no_grad():
                     self._histogram_layers()
-        self.charge(t0)
+        if t0:
+            self.charge(t0)
 
     def after_update(self) -> list[dict[str, Any]]:
         """A block of recorded steps ready on the host, in a list (usually empty: they wait on
@@ -295,30 +299,23 @@ class LayerInspector:
         ``flush_seconds``)."""
         if not self.recording:
             return []
-        t0 = time.perf_counter()
+        now = time.perf_counter()
         slot, self._slot = self._slot, -1
         if slot >= 0 and self._rows is not None:
             self._rows.after_update(slot)
             self._filled += 1
-        acts: list[torch.Tensor] = []
-        units: list[int] = []
-        calls: list[int] = []
-        for i, outputs in enumerate(self._act_out):
-            for y in outputs:
-                summary, size = self._activation_summary(i, y)
-                acts.append(summary)
-                units.append(size)
-            calls.append(len(outputs))
-            outputs.clear()
-        if slot >= 0 or acts:  # still on the device; copied with the other pending steps'
-            self._pending.append(_Pending(self.step, slot, acts, units, calls, self._hist))
+        if slot >= 0 or self._acts:  # still on the device; copied with the other pending steps'
+            self._pending.append(_Pending(self.step, slot, self._acts, self._units,
+                                          self._modules, self._hist))
+            self._acts, self._units, self._modules = [], [], []
         self._hist = {}
         self.recording = False
         self._recorded = self.step
         self._next = self.step + self._k
-        self.charge(t0)
+        if self.every is None:
+            self.charge(now)
         due = (len(self._pending) >= self.flush_rows
-               or time.perf_counter() - self._last_flush > self.flush_seconds)
+               or now - self._last_flush > self.flush_seconds)
         return self.flush() if due else []
 
     def flush(self) -> list[dict[str, Any]]:
@@ -350,7 +347,7 @@ class LayerInspector:
         self._slot = -1
         self._filled = 0
         self._hist = {}
-        self._act_out = [[] for _ in self._act_modules]
+        self._acts, self._units, self._modules = [], [], []
         self.recording = False
         return rows
 
@@ -368,10 +365,12 @@ class LayerInspector:
 
     def _activation_hook(self, i: int) -> Any:
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            # keep a reference (autograd keeps these outputs for the backward pass anyway);
-            # reduced after the update, all modules together
+            # reduced at once, on the device (a later in-place op cannot change what is seen)
             if self.recording and isinstance(output, torch.Tensor) and output.ndim:
-                self._act_out[i].append(output)
+                summary, units = self._activation_summary(i, output)
+                self._acts.append(summary)
+                self._units.append(units)
+                self._modules.append(i)
                 key = ("activation", self.spec.activations[i])
                 if self.histograms and key not in self._hist:  # the first call of the module
                     self._hist[key] = self._binned(output)
@@ -437,7 +436,7 @@ class LayerInspector:
             while start < steps:  # steps of one layout (usually all) in one matrix
                 end = start + 1
                 first = pending[start]
-                while end < steps and pending[end].calls == first.calls and (
+                while end < steps and pending[end].modules == first.modules and (
                         pending[end].units == first.units):
                     end += 1
                 offset = self._activation_counts(first, flat, offset, end - start,
@@ -467,23 +466,16 @@ class LayerInspector:
         """Add the live ReLU units / saturated outputs (``hits``) and the units / outputs
         (``total``) of ``steps`` steps laid out as ``layout`` from ``flat[offset:]``, per module;
         returns the offset after them."""
-        sizes: list[int] = []
-        modules: list[int] = []
-        call = 0
-        for i, calls in enumerate(layout.calls):
-            for _ in range(calls):
-                units = layout.units[call]
-                sizes.append(units if self._band[i] is None and units <= HOST_UNITS else 1)
-                modules.append(i)
-                call += 1
+        maxima = [self._band[i] is None and units <= HOST_UNITS
+                  for i, units in zip(layout.modules, layout.units)]
+        sizes = [units if m else 1 for units, m in zip(layout.units, maxima)]
         width = sum(sizes)
         matrix = flat[offset:offset + steps * width].reshape(steps, width)
         column = 0
-        for size, i, units in zip(sizes, modules, layout.units):
+        for size, i, units, m in zip(sizes, layout.modules, layout.units, maxima):
             part = matrix[:, column:column + size]
             column += size
-            maxima = self._band[i] is None and units <= HOST_UNITS
-            hits[:, i] += (part > 0).sum(1) if maxima else part[:, 0]
+            hits[:, i] += (part > 0).sum(1) if m else part[:, 0]
             total[:, i] += units
         return offset + steps * width
 
