@@ -392,3 +392,36 @@ def test_awkward_layouts_equal_a_recomputation_with_torch() -> None:
         np.testing.assert_allclose(got[layer][stat], values, rtol=1e-4, atol=1e-7,
                                    err_msg=key)
     assert (got["unused"]["grad_norm"] == 0).all() and (got["unused"]["update_ratio"] == 0).all()
+
+
+@pytest.mark.parametrize("every,flush_rows", [(1, 2), (1, 3), (2, 2), (3, 1)])
+def test_statistics_survive_flush_boundaries_and_intervals(every: int, flush_rows: int) -> None:
+    """Flushes every few recorded steps, recording every k steps: each recorded step's norms
+    still equal torch's (a step's update norm is taken at the next recorded step or at the
+    flush, whichever comes first)."""
+    model = _model()
+    inspector = LayerInspector(model, every=every, flush_rows=flush_rows, flush_seconds=1e9)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    x, y = _data()
+    blocks, expected = [], {}
+    for step in range(1, 12):
+        idx = torch.arange(step, step + BATCH) % N
+        opt.zero_grad(set_to_none=True)
+        recording = inspector.begin(step)
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        inspector.after_backward()
+        before = [p.detach().clone() for p in model[2].parameters()]
+        grad = torch.cat([p.grad.reshape(-1) for p in model[2].parameters()]).norm()
+        opt.step()
+        moved = torch.cat([(p.detach() - b).reshape(-1)
+                           for p, b in zip(model[2].parameters(), before)]).norm()
+        weight = torch.cat([b.reshape(-1) for b in before]).norm()
+        if recording:
+            expected[step] = (float(grad), float(weight), float(moved / weight))
+        blocks += inspector.after_update()
+    blocks += inspector.flush()
+    block = merge_layer_records(blocks)
+    assert block is not None and block["step"].tolist() == sorted(expected)
+    got = np.stack([block["grad_norm"][:, 1], block["weight_norm"][:, 1],
+                    block["update_ratio"][:, 1]], axis=1)
+    np.testing.assert_allclose(got, [expected[s] for s in sorted(expected)], rtol=1e-5)

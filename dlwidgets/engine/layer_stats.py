@@ -113,12 +113,17 @@ HOST_UNITS = 4096  # a ReLU call with at most this many units sends its per-unit
 
 
 class _ParamRows:
-    """The recorded parameters' gradients and weights copied into two padded (rows, CHUNK)
-    buffers, each parameter on whole rows of its own: the norms of all rows of both are one
-    kernel, and a parameter's (or layer's) norm is the root of its rows' summed squares, taken
-    on the host. After the update the weight buffer becomes w_before − w_after, whose row norms
-    are a second kernel. A small model's statistics are thus four calls into torch, not one
-    norm per tensor; the row norms of up to ``slots`` steps wait in one device tensor."""
+    """Copies of the recorded parameters in three padded (rows, CHUNK) buffers, each parameter
+    on whole rows of its own: the gradients, and two weight buffers used by turns. A step's
+    gradients and weights (before the update) go into the gradient buffer and its turn's weight
+    buffer; after the update the gradient buffer takes the new weights and the weight buffer
+    becomes w_before − w_after. One norm kernel over all three buffers' rows, at the next
+    recorded step, then gives that step's gradient and weight norms *and* the update norms of
+    the step before (the other buffer); ``last_update`` takes those of the last step at a
+    flush. A parameter's (or layer's) norm is the root of its rows' summed squares, taken on
+    the host. A small model's statistics are thus a few calls into torch a step (on CPU each
+    costs microseconds whatever its size), not a norm per tensor; the row norms of up to
+    ``slots`` steps wait in one device tensor."""
 
     def __init__(self, params: list[nn.Parameter], layer_of: list[int], slots: int) -> None:
         self.params = params
@@ -128,41 +133,50 @@ class _ParamRows:
         self.rows_of = [max(1, -(-p.numel() // CHUNK)) for p in params]
         self.rows = rows = sum(self.rows_of)
         dev = params[0].device
-        self.buf = torch.zeros(2, rows, CHUNK, dtype=dtype, device=dev)
-        self.both = self.buf.view(2 * rows, CHUNK)
-        self.moved = self.buf[1]  # (the weights' rows, w_before − w_after after the update)
+        self.buf = torch.zeros(3, rows, CHUNK, dtype=dtype, device=dev)  # grads, weights × 2
+        self.all_rows = self.buf.view(3 * rows, CHUNK)
         starts = np.cumsum([0, *self.rows_of])[:-1] * CHUNK
-        self.grads, self.weights = (
+        self.views = [
             [self.buf[k].view(-1)[s:s + p.numel()].view(p.shape) for s, p in zip(starts, params)]
-            for k in range(2))
+            for k in range(3)]
+        self.turn = 1  # the weight buffer (1 or 2) of the next recorded step
         # the first column of each layer (its parameters' rows are consecutive) in each third
-        # of a slot [gradient rows, weight rows, update rows]: np.add.reduceat's indices
+        # of a step's norms [gradient rows, weight rows, update rows]: np.add.reduceat's indices
         first_rows = np.cumsum([0, *self.rows_of])[:-1][
             np.r_[0, np.flatnonzero(np.diff(layer_of)) + 1]]
         self.layer_columns = np.concatenate([first_rows + k * rows for k in range(3)])
         self.stats = torch.zeros(slots, 3 * rows, dtype=real, device=dev)
 
-    def before_update(self, slot: int) -> None:
-        """Row norms of the gradients (from this step's loss, before clipping) and weights."""
+    def before_update(self, slot: int) -> int:
+        """Copy this step's gradients (from its loss, before clipping) and weights; row norms of
+        all three buffers into ``stats[slot]``. Returns this step's weight buffer."""
+        turn = self.turn
         grads = [p.grad for p in self.params]
         dense = [g for g in grads if g is not None and not g.is_sparse]
         if len(dense) == len(grads):  # (the usual case: one call for both copies)
-            torch._foreach_copy_(self.grads + self.weights, dense + self.detached)
+            torch._foreach_copy_(self.views[0] + self.views[turn], dense + self.detached)
         else:  # no gradient: zeros; a sparse one: its norm in its first value, zeros after
-            for view, g in zip(self.grads, grads):
+            for view, g in zip(self.views[0], grads):
                 if g is None or g.is_sparse:
                     view.zero_()
                 if g is not None and g.is_sparse:
                     view.view(-1)[:1].copy_(g.coalesce().values().norm().reshape(1))
                 elif g is not None:
                     view.copy_(g)
-            torch._foreach_copy_(self.weights, self.detached)
-        torch.linalg.vector_norm(self.both, dim=1, out=self.stats[slot, :2 * self.rows])
+            torch._foreach_copy_(self.views[turn], self.detached)
+        torch.linalg.vector_norm(self.all_rows, dim=1, out=self.stats[slot])
+        return turn
 
-    def after_update(self, slot: int) -> None:
-        """Row norms of w_before − w_after."""
-        torch._foreach_sub_(self.weights, self.detached)
-        torch.linalg.vector_norm(self.moved, dim=1, out=self.stats[slot, 2 * self.rows:])
+    def after_update(self) -> None:
+        """The weight buffer of this step becomes w_before − w_after; the next step takes the
+        other one."""
+        torch._foreach_copy_(self.views[0], self.detached)  # (the gradients are used: free)
+        self.buf[self.turn].sub_(self.buf[0])
+        self.turn = 3 - self.turn
+
+    def last_update(self) -> torch.Tensor:
+        """Row norms of the last completed step's update (its weight buffer)."""
+        return torch.linalg.vector_norm(self.buf[3 - self.turn], dim=1)
 
 
 @dataclass
@@ -170,7 +184,8 @@ class _Pending:
     """One recorded step waiting for the host: its statistics still on the device (its
     parameters' row norms in slot ``slot`` of ``_ParamRows.stats``)."""
     step: int
-    slot: int  # -1: no parameter statistics
+    slot: int  # its row in ``_ParamRows.stats``; -1: no parameter statistics
+    turn: int  # its weight buffer in ``_ParamRows`` (1 or 2)
     acts: list[torch.Tensor]  # per activation call, 1-D: a ReLU's per-unit maxima, or a count
     units: list[int]  # units (ReLU) or outputs (sigmoid/tanh) of each activation call
     modules: list[int]  # the activation module of each call, in the order of the calls
@@ -286,7 +301,7 @@ class LayerInspector:
             if self._rows is None:  # buffers kept for the run: no allocation per recorded step
                 self._rows = _ParamRows(self._params, self._layer_index, self.flush_rows)
             self._slot = self._filled
-            self._rows.before_update(self._slot)
+            self._turn = self._rows.before_update(self._slot)
             if self.histograms:
                 with torch.no_grad():
                     self._histogram_layers()
@@ -302,10 +317,10 @@ class LayerInspector:
         now = time.perf_counter()
         slot, self._slot = self._slot, -1
         if slot >= 0 and self._rows is not None:
-            self._rows.after_update(slot)
+            self._rows.after_update()
             self._filled += 1
         if slot >= 0 or self._acts:  # still on the device; copied with the other pending steps'
-            self._pending.append(_Pending(self.step, slot, self._acts, self._units,
+            self._pending.append(_Pending(self.step, slot, self._turn, self._acts, self._units,
                                           self._modules, self._hist))
             self._acts, self._units, self._modules = [], [], []
         self._hist = {}
@@ -329,8 +344,9 @@ class LayerInspector:
         self._filled = 0
         parts: list[torch.Tensor] = []
         with_norms = [p for p in pending if p.slot >= 0]
-        if with_norms and self._rows is not None:  # slots are filled in order from 0
-            parts.append(self._rows.stats[:len(with_norms)].reshape(-1))
+        if with_norms and self._rows is not None:  # slots are filled in order from 0; the
+            parts.append(self._rows.stats[:len(with_norms)].reshape(-1))  # last step's update
+            parts.append(self._rows.last_update())  # norms are not among them yet
         parts += [t for p in pending for t in p.acts]  # (1-D each; cat promotes dtypes)
         parts += [t for p in pending for t in p.hist.values()]
         flat = torch.cat(parts).cpu().numpy().astype(np.float64)  # one copy to the host
@@ -418,9 +434,16 @@ class LayerInspector:
                                  "step": np.array([p.step for p in pending], dtype=np.int64)}
         offset = 0
         if n and self._rows is not None and with_norms:
-            width = 3 * self._rows.rows
-            squares = flat[:len(with_norms) * width].reshape(len(with_norms), width) ** 2
-            offset = squares.size
+            r, k = self._rows.rows, len(with_norms)
+            stats = flat[:k * 3 * r].reshape(k, 3, r)  # [gradients, buffer 1, buffer 2] rows
+            offset = k * 3 * r + r
+            turns = np.array([p.turn for p in with_norms])
+            # step j: its gradients, its weight buffer; its update in step j + 1's norms of
+            # that buffer (the last step's: the extra row after them)
+            updates = np.concatenate([stats[np.arange(1, k), turns[:-1]],
+                                      flat[k * 3 * r:offset][None]])
+            squares = np.concatenate([stats[:, 0], stats[np.arange(k), turns], updates],
+                                     axis=1) ** 2
             per_layer = np.sqrt(np.add.reduceat(squares, self._rows.layer_columns, axis=1))
             found = np.full((steps, 3 * n), math.nan)
             found[[p.slot >= 0 for p in pending]] = per_layer
