@@ -940,7 +940,7 @@ def _train_loop(run: _Run) -> None:
                     _emit(run, record)
                 if layer_rows:
                     emit_layers(layer_rows)
-            flush(layers=False)  # (the inspector flushes itself every 32 records or 0.25 s)
+            flush(layers=False)  # (the inspector flushes itself every 64 records or 0.25 s)
             if stop:
                 break
             # end of epoch: training means (agreed by all ranks), validation, schedule, early stop

@@ -200,7 +200,7 @@ class LayerInspector:
     max_every: int = 1000
     histograms: bool = False  # also binned counts of weights, gradients and activations
     bins: int = 32
-    flush_rows: int = 32  # recorded steps kept on the device before one copy to the host
+    flush_rows: int = 64  # recorded steps kept on the device before one copy to the host
     flush_seconds: float = 0.25  # ... or this long since the last copy (warnings wait that long)
     spec: LayerSpec = field(init=False)
     warnings: list[dict[str, Any]] = field(default_factory=list)
