@@ -16,6 +16,7 @@ import dlwidgets
 from dlwidgets import Playground
 from dlwidgets.engine import playground_data as D
 from dlwidgets.widgets import playground as playground_module
+from dlwidgets.widgets import playground_frames
 
 CONTROL_KEYS = {"data", "noise", "train_fraction", "batch_size", "features", "hidden",
                 "activations", "init", "optimizer", "lr", "l1", "l2", "dropout", "batch_norm",
@@ -250,7 +251,7 @@ class EveryStep:
 
 def test_the_recording_holds_the_model_at_each_frames_step(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(playground_module, "MAX_RECORDING", 12)  # so the thinning happens
+    monkeypatch.setattr(playground_frames, "MAX_RECORDING", 12)  # so the thinning happens
     pg = Playground("xor", hidden=[5], seed=3)
     every = EveryStep(pg.model)
     pg.train(epochs=60, observers=[every])

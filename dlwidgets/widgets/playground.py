@@ -38,9 +38,11 @@ from ..engine.modes import mode_free
 from ..engine.playground_features import FEATURE_NAMES, check_features, transform
 from ..engine.training_optim import OPTIMIZERS, make_optimizer
 from ..suggest import unknown_name
+from . import playground_controls as C
 from ._base import DLWidget, bundle
 from ._stream import ThrottledPublisher
 from ._traits import Array, ArrayDict, array_dict_serialization, array_serialization
+from .playground_frames import Recording, curves, quantise
 
 ARRAY = array_serialization
 DICT = array_dict_serialization
@@ -53,8 +55,6 @@ MAX_GRID_FPS = 10.0
 #: Resolution of the grids sent for such models (and their neuron maps).
 FALLBACK_RESOLUTION = 50
 NEURON_RESOLUTION = 25
-#: Frames kept in the recording an exported page replays.
-MAX_RECORDING = 300
 #: Above this estimated work per browser frame (multiply-adds of a forward pass over the
 #: 100x100 boundary and the 25x25 neuron-map grid) a frame is unlikely to take < 1/30 s in
 #: JavaScript: the lab warns (an estimate: about 1 multiply-add per ns).
@@ -63,13 +63,6 @@ MAX_THUMBNAILS = 128
 MAX_POINTS_DRAWN = 5000
 #: Longest run ``play`` starts (epochs); pause stops it sooner.
 PLAY_EPOCHS = 1_000_000
-MODEL_KEYS = ("features", "hidden", "activations", "init", "dropout", "batch_norm", "residual")
-DATA_KEYS = ("data", "noise", "train_fraction", "seed")
-RUN_KEYS = ("optimizer", "batch_size", "l1", "l2")
-
-
-def _curves_empty() -> dict[str, np.ndarray]:
-    return {k: np.zeros(0, np.float32) for k in ("epoch", "train_loss", "test_loss")}
 
 
 class Playground(DLWidget):
@@ -134,23 +127,23 @@ class Playground(DLWidget):
         self._model: nn.Module
         self._desc: PM.Description
         seed = _args.integer(seed, "seed", 0, 2**31 - 1000)
-        hidden_list = self._check_hidden(hidden)
+        hidden_list = C.check_hidden(hidden)
         if isinstance(activation, str):
             acts = [PM.check_activation(activation)] * len(hidden_list)
         else:
-            acts = self._check_activations(activation, len(hidden_list))
+            acts = C.check_activations(activation, len(hidden_list))
         controls: dict[str, Any] = {
             "data": "custom", "noise": D.check_noise(noise),
             "train_fraction": D.check_train_fraction(train_fraction),
             "batch_size": _args.integer(batch_size, "batch_size", 1, 1 << 24),
             "features": check_features(features) if features is not None else ["x1", "x2"],
             "hidden": hidden_list, "activations": acts, "init": PM.check_init(init),
-            "optimizer": self._check_optimizer(optimizer),
+            "optimizer": C.check_optimizer(optimizer),
             "lr": _args.real(lr, "lr", 0.0, 1e6, lo_open=True),
             "l1": _args.real(l1, "l1", 0.0, 1e6), "l2": _args.real(l2, "l2", 0.0, 1e6),
             "dropout": _args.real(dropout, "dropout", 0.0, 0.9),
-            "batch_norm": self._check_bool(batch_norm, "batch_norm"),
-            "residual": self._check_bool(residual, "residual"),
+            "batch_norm": C.check_bool(batch_norm, "batch_norm"),
+            "residual": C.check_bool(residual, "residual"),
             "seed": seed, "speed": _args.integer(speed, "speed", 0, 10), "show_test": False,
             "discretize": False, "point_class": 1}
         # data
@@ -186,40 +179,6 @@ class Playground(DLWidget):
         self._set_model(net if model is not None else None)
         self._sync_all()
         self.on_msg(self._on_msg)
-
-    # -- argument checks -------------------------------------------------------------------
-    @staticmethod
-    def _check_bool(value: Any, name: str) -> bool:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
-        return bool(value)
-
-    @staticmethod
-    def _check_hidden(hidden: Any) -> list[int]:
-        if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
-            hidden = [hidden]
-        if not isinstance(hidden, (list, tuple)):
-            raise TypeError(f"hidden must be a list of units per hidden layer, got {hidden!r}")
-        return [_args.integer(u, f"hidden[{i}]", 1, 100_000) for i, u in enumerate(hidden)]
-
-    @staticmethod
-    def _check_activations(acts: Any, n: int) -> list[str]:
-        if isinstance(acts, str):
-            return [PM.check_activation(acts)] * n
-        if not isinstance(acts, (list, tuple)) or len(acts) != n:
-            raise ValueError(f"activation must be a name or one name per hidden layer ({n}), "
-                             f"got {acts!r}")
-        return [PM.check_activation(a) for a in acts]
-
-    @staticmethod
-    def _check_optimizer(name: Any) -> str:
-        if not isinstance(name, str):
-            raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}), got "
-                            f"{type(name).__name__}")
-        key = name.strip().lower()
-        if key not in OPTIMIZERS:
-            raise ValueError(unknown_name("optimizer", name, list(OPTIMIZERS)))
-        return key
 
     def _features_for(self, net: nn.Module, features: Sequence[str] | None) -> list[str]:
         """The features a given model takes: as asked, checked against its first layer."""
@@ -312,8 +271,9 @@ class Playground(DLWidget):
         with ``controls`` unchanged."""
         if key not in self._controls:
             raise ValueError(unknown_name("control", key, list(self._controls)))
-        value = self._validated(key, value)
-        if key in MODEL_KEYS and not self.editable:
+        value = C.validate(key, value, layers=len(self._controls["hidden"]), data=self._data,
+                           controls=list(self._controls))
+        if key in C.MODEL_KEYS and not self.editable:
             raise ValueError(f"{key} cannot change: {self.hint}")
         old = dict(self._controls)
         if old[key] == value:
@@ -338,10 +298,10 @@ class Playground(DLWidget):
             new["activations"] = (acts + [acts[-1] if acts else "tanh"] * len(value))[:len(value)]
         try:
             self._controls = new
-            if key in DATA_KEYS:
+            if key in C.DATA_KEYS:
                 self._make_data()
                 self._set_model(None if self._source[0] == "controls" else self._model)
-            elif key in MODEL_KEYS:
+            elif key in C.MODEL_KEYS:
                 self._set_model(None)
             elif key == "optimizer":
                 self._optimizer = self._make_optimizer()
@@ -349,7 +309,7 @@ class Playground(DLWidget):
             self._controls = old
             raise
         self._sync_all()
-        if running and key in RUN_KEYS:
+        if running and key in C.RUN_KEYS:
             self.play()
 
     def boundary(self, resolution: int = 100) -> np.ndarray:
@@ -470,11 +430,8 @@ class Playground(DLWidget):
         self._step = 0
         self._epoch = 0
         self._curve_rows: list[tuple[float, float, float]] = []
-        self._frames: list[dict[str, Any]] = []
-        self._frame_every = 1
-        self._frames_seen = 0
+        self._recorded = Recording()
         self._rows_sent = -1
-        self._last_frame: dict[str, Any] | None = None
         self._latest: dict[str, Any] = self._snapshot(0)
         self._status = "idle"
         self._error = ""
@@ -563,13 +520,13 @@ class Playground(DLWidget):
         else:
             lo, hi = (0.0, 1.0) if self._data.task == "binary" else (float(p.min()),
                                                                         float(p.max()))
-            grid = _quantise(p, lo, hi).reshape(r, r)
+            grid = quantise(p, lo, hi).reshape(r, r)
         n = NEURON_RESOLUTION
         maps = self._hidden_values(self._grid_points(n), net)
         if maps:
             values = np.concatenate([m.T for m in maps])  # (U, n*n)
             lows, highs = values.min(1), values.max(1)
-            neuron = np.stack([_quantise(v, a, b) for v, a, b in zip(values, lows, highs)])
+            neuron = np.stack([quantise(v, a, b) for v, a, b in zip(values, lows, highs)])
             neuron = neuron.reshape(-1, n, n)
             ranges = np.stack([lows, highs], 1).astype(np.float32)
         else:
@@ -589,20 +546,11 @@ class Playground(DLWidget):
             publisher.push({"kind": "frame"})
 
     def _record_frame(self, frame: dict[str, Any]) -> None:
-        """Keep ``frame`` for the recording: every ``_frame_every``-th frame, halving the pace
-        (and the frames kept) whenever 2·MAX_RECORDING pile up; the latest frame always."""
+        """Keep ``frame``, with the losses of the last epoch's end, for the recording."""
         last = self._curve_rows[-1] if self._curve_rows else (0.0, math.nan, math.nan)
-        entry = {"step": frame["step"], "train_loss": last[1], "test_loss": last[2],
-                 **{k: v for k, v in frame.items() if k in ("weights", "grid", "grid_range")}}
-        if self._frames and self._frames[-1]["step"] == entry["step"]:
-            self._frames[-1] = entry
-        elif self._frames_seen % self._frame_every == 0:
-            self._frames.append(entry)
-            if len(self._frames) >= 2 * MAX_RECORDING:
-                self._frames = self._frames[::2]
-                self._frame_every *= 2
-        self._frames_seen += 1
-        self._last_frame = entry
+        self._recorded.add({"step": frame["step"], "train_loss": last[1], "test_loss": last[2],
+                            **{k: v for k, v in frame.items()
+                               if k in ("weights", "grid", "grid_range")}})
 
     def _epoch_end(self, record: dict[str, Any], step0: int, epoch0: int, frame: bool) -> None:
         """Worker thread at an epoch's end: eval-mode train loss, the engine's test loss, and a
@@ -656,7 +604,7 @@ class Playground(DLWidget):
             # a trait set costs even when the value is the same: only what changed
             if len(rows) != self._rows_sent or not rows:
                 self.epoch = int(self._epoch)
-                self.curves = _curves(rows)
+                self.curves = curves(rows)
                 self._rows_sent = len(rows)
             if status != self.status:
                 self.status = status
@@ -666,27 +614,7 @@ class Playground(DLWidget):
                 self.recording = recording
 
     def _recording(self) -> dict[str, Any]:
-        frames = list(self._frames)
-        last = self._last_frame
-        if last is not None and (not frames or frames[-1]["step"] != last["step"]):
-            frames.append(last)
-        if not frames:
-            return {}
-        if len(frames) > MAX_RECORDING:  # evenly spaced, the first and the last included
-            index = np.unique(np.linspace(0, len(frames) - 1, MAX_RECORDING).round().astype(int))
-            frames = [frames[i] for i in index]
-        spe = max(1, self.steps_per_epoch)
-        out: dict[str, Any] = {
-            "steps": np.array([f["step"] for f in frames], np.int32),
-            "epochs": np.array([f["step"] / spe for f in frames], np.float32),
-            "train_loss": np.array([f["train_loss"] for f in frames], np.float32),
-            "test_loss": np.array([f["test_loss"] for f in frames], np.float32)}
-        if self._desc.browser:
-            out["weights"] = np.stack([f["weights"] for f in frames]).astype(np.float32)
-        else:
-            out["grids"] = np.stack([f["grid"] for f in frames])
-            out["grid_ranges"] = np.array([f["grid_range"] for f in frames], np.float32)
-        return out
+        return self._recorded.export(max(1, self.steps_per_epoch), self._desc.browser)
 
     def _sync_controls(self) -> None:
         self.controls = dict(self._controls)
@@ -825,51 +753,6 @@ class Playground(DLWidget):
         return out
 
     # -- controls --------------------------------------------------------------------------
-    def _validated(self, key: str, value: Any) -> Any:
-        if key == "data":
-            if value == "custom":
-                return value
-            if not isinstance(value, str):
-                raise TypeError(f"data must be a data set name, got {value!r}")
-            key_name = value.strip().lower()
-            if key_name not in D.DATASETS:
-                raise ValueError(unknown_name("data set", value, D.DATASETS))
-            return key_name
-        if key == "noise":
-            return D.check_noise(value)
-        if key == "train_fraction":
-            return D.check_train_fraction(value)
-        if key == "batch_size":
-            return _args.integer(value, "batch_size", 1, 1 << 24)
-        if key == "features":
-            return check_features(value)
-        if key == "hidden":
-            return self._check_hidden(value)
-        if key == "activations":
-            return self._check_activations(value, len(self._controls["hidden"]))
-        if key == "init":
-            return PM.check_init(value)
-        if key == "optimizer":
-            return self._check_optimizer(value)
-        if key == "lr":
-            return _args.real(value, "lr", 0.0, 1e6, lo_open=True)
-        if key in ("l1", "l2"):
-            return _args.real(value, key, 0.0, 1e6)
-        if key == "dropout":
-            return _args.real(value, "dropout", 0.0, 0.9)
-        if key in ("batch_norm", "residual", "show_test", "discretize"):
-            return self._check_bool(value, key)
-        if key == "seed":
-            return _args.integer(value, "seed", 0, 2**31 - 1000)
-        if key == "speed":
-            return _args.integer(value, "speed", 0, 10)
-        if key == "point_class":
-            hi = max(1, self._data.classes - 1)
-            if self._data.task == "regression":
-                return _args.real(value, "point_class", -1e6, 1e6)
-            return _args.integer(value, "point_class", 0, hi)
-        raise ValueError(unknown_name("control", key, list(self._controls)))
-
     def _on_msg(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
         if not isinstance(content, dict):
             return
@@ -888,11 +771,11 @@ class Playground(DLWidget):
             elif kind == "regenerate":
                 self.regenerate()
             elif kind == "add_point":
-                self.add_point(_number(content, "x"), _number(content, "y"),
-                               _number(content, "label"))
+                self.add_point(C.number(content, "x"), C.number(content, "y"),
+                               C.number(content, "label"))
             elif kind == "erase":
-                self.erase(_number(content, "x"), _number(content, "y"),
-                           _number(content, "radius"))
+                self.erase(C.number(content, "x"), C.number(content, "y"),
+                           C.number(content, "radius"))
             else:
                 return
             if self.error and self._status != "diverged":
@@ -990,26 +873,3 @@ class _Observer:
         publisher = lab._publisher
         if publisher is not None:
             publisher.stop()
-
-
-def _quantise(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    span = hi - lo if hi > lo else 1.0
-    return np.clip(np.rint((values - lo) / span * 255), 0, 255).astype(np.uint8)
-
-
-def _curves(rows: list[tuple[float, float, float]]) -> dict[str, np.ndarray]:
-    if not rows:
-        return _curves_empty()
-    if len(rows) > 2000:  # a long run: evenly spaced rows, the last one always
-        index = np.unique(np.linspace(0, len(rows) - 1, 2000).round().astype(int))
-        rows = [rows[i] for i in index]
-    arr = np.array(rows, np.float32)
-    return {"epoch": arr[:, 0], "train_loss": arr[:, 1], "test_loss": arr[:, 2]}
-
-
-def _number(content: dict[str, Any], key: str) -> float:
-    value = content.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
-            float(value)):
-        raise ValueError(f"{content.get('type')}: {key} must be a finite number, got {value!r}")
-    return float(value)
