@@ -284,6 +284,19 @@ def wait_kernel_value(page: Any, expression: str, expected: Any, tries: int = 60
     raise AssertionError(f"{expression} is {value!r}, expected {expected!r}")
 
 
+@contextlib.contextmanager
+def stopping_training(page: Any, name: str = "h") -> Iterator[None]:
+    """Stop the kernel's training ``name`` on the way out, whatever happened inside: a failed
+    assertion must not leave it running into the next test (a kernel already gone is fine)."""
+    try:
+        yield
+    finally:
+        try:
+            kernel_value(page, f"{name}.stop() or True")
+        except Exception:  # noqa: BLE001 - the kernel may already be gone
+            pass
+
+
 def run_all_cells(page: Any, *, timeout: float = 120) -> None:
     """Run every cell of the open notebook (JupyterLab or Notebook 7) and wait until done."""
     page.wait_for_function(_WAIT_APP, timeout=timeout * 1000, polling=500)

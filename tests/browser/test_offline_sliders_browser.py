@@ -37,6 +37,16 @@ def page_path(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
                                  title="Offline sliders", quiet=True)
 
 
+def _open(offline_page: tuple[Any, harness.ConsoleLog], page_path: pathlib.Path, widget: str,
+          canvas: str) -> tuple[Any, harness.ConsoleLog, Any, Any]:
+    """The exported page open with no kernel: (page, console, the widget's root, its canvas)."""
+    page, console = offline_page
+    open_export(page, page_path)
+    root = page.locator(widget)
+    root.wait_for()
+    return page, console, root, root.locator(canvas)
+
+
 def _text(root: Any, selector: str) -> str:
     return root.locator(selector).first.text_content() or ""
 
@@ -50,13 +60,10 @@ def _ticks(control: Any) -> int:
 
 def test_race_learning_rate_slider_answers_offline(offline_page: tuple[Any, harness.ConsoleLog],
                                                     page_path: pathlib.Path) -> None:
-    page, console = offline_page
-    open_export(page, page_path)
-    root = page.locator(RACE)
-    root.wait_for()
+    page, console, root, canvas = _open(offline_page, page_path, RACE,
+                                        "canvas.dlw-race-surface-canvas")
     root.locator(".dlw-scrub").fill("150")  # the last frame: what is drawn only changes with data
     page.wait_for_timeout(200)
-    canvas = root.locator("canvas.dlw-race-surface-canvas")
     slider = root.locator("[data-optimizer='sgd'] .dlw-race-hyper-lr")
     assert slider.is_enabled() and "offline-exact" in (slider.get_attribute("class") or "")
     assert "precomputed" in (slider.get_attribute("title") or "")
@@ -84,11 +91,7 @@ def test_race_learning_rate_slider_answers_offline(offline_page: tuple[Any, harn
 
 def test_conv_stride_answers_offline(offline_page: tuple[Any, harness.ConsoleLog],
                                      page_path: pathlib.Path) -> None:
-    page, console = offline_page
-    open_export(page, page_path)
-    root = page.locator(CONV)
-    root.wait_for()
-    canvas = root.locator("canvas.dlw-canvas")
+    page, console, root, canvas = _open(offline_page, page_path, CONV, "canvas.dlw-canvas")
     stride = root.locator("input.dlw-stride-h")
     assert stride.is_enabled() and "offline-exact" in (stride.get_attribute("class") or "")
     note = _text(root, ".dlw-offline-note")
@@ -117,11 +120,7 @@ def test_conv_stride_answers_offline(offline_page: tuple[Any, harness.ConsoleLog
 
 def test_activation_parameter_answers_offline(offline_page: tuple[Any, harness.ConsoleLog],
                                               page_path: pathlib.Path) -> None:
-    page, console = offline_page
-    open_export(page, page_path)
-    root = page.locator(ACTIVATION)
-    root.wait_for()
-    canvas = root.locator("canvas")
+    page, console, root, canvas = _open(offline_page, page_path, ACTIVATION, "canvas")
     slope = root.locator("input.dlw-slope")
     assert slope.is_enabled() and _ticks(slope) == 12
     assert _text(root, ".dlw-offline-note").startswith("offline: 12 precomputed values")

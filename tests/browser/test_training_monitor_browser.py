@@ -76,7 +76,7 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog, 
                                         frontend: str) -> None:
     nb = harness.write_notebook(jupyter.root, f"training_monitor_lab_{frontend}.ipynb", CELLS)
     harness.open_in(frontend)(page, jupyter, nb)
-    try:
+    with harness.stopping_training(page):
         monitors = page.locator(WIDGET)
         monitors.first.wait_for()
         root = monitors.first
@@ -147,11 +147,6 @@ def test_training_monitor_in_jupyterlab(page: Any, console: harness.ConsoleLog, 
         assert harness.kernel_value(page, "h_old.running") is False
         assert harness.kernel_value(page, "h.running and h is not h_old") is True
         harness.assert_no_console_errors(console)
-    finally:
-        try:
-            harness.kernel_value(page, "h.stop() or True")
-        except Exception:  # noqa: BLE001 - the kernel may already be gone
-            pass
 
 
 def test_training_monitor_stop_in_voila(page: Any, console: harness.ConsoleLog,

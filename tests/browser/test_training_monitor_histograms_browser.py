@@ -49,7 +49,7 @@ def test_inspect_box_and_histograms_in_jupyterlab(page: Any, console: harness.Co
                                                   jupyter: harness.Server) -> None:
     nb = harness.write_notebook(jupyter.root, "training_monitor_histograms_lab.ipynb", CELLS)
     harness.open_in_lab(page, jupyter, nb)
-    try:
+    with harness.stopping_training(page):
         root = page.locator(WIDGET).first
         root.wait_for()
         box = root.locator("input.dlw-monitor-inspect")
@@ -85,11 +85,6 @@ def test_inspect_box_and_histograms_in_jupyterlab(page: Any, console: harness.Co
         harness.wait_kernel_value(page, "h.inspecting", False)
         assert harness.kernel_value(page, "any(m._forward_hooks for m in net.modules())") is False
         harness.assert_no_console_errors(console)
-    finally:
-        try:
-            harness.kernel_value(page, "h.stop() or True")
-        except Exception:  # noqa: BLE001 - the kernel may already be gone
-            pass
 
 
 def test_histograms_exported(offline_page: tuple[Any, harness.ConsoleLog],

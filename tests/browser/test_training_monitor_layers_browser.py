@@ -36,7 +36,7 @@ def test_layers_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
                                    jupyter: harness.Server) -> None:
     nb = harness.write_notebook(jupyter.root, "training_monitor_layers_lab.ipynb", CELLS)
     harness.open_in_lab(page, jupyter, nb)
-    try:
+    with harness.stopping_training(page):
         root = page.locator(WIDGET).first
         root.wait_for()
         layers = root.locator(".dlw-monitor-layers")
@@ -60,11 +60,6 @@ def test_layers_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
         layers.scroll_into_view_if_needed()
         harness.screenshot(layers, "training_monitor_layers_lab")
         harness.assert_no_console_errors(console)
-    finally:
-        try:
-            harness.kernel_value(page, "h.stop() or True")
-        except Exception:  # noqa: BLE001 - the kernel may already be gone
-            pass
 
 
 def test_layers_view_exported(offline_page: tuple[Any, harness.ConsoleLog],
