@@ -16,6 +16,11 @@ Model: 6 hidden layers × 8 tanh units on 500 spiral points (250 train), 100×10
 3. Anchor, in the same browser: benchmarks/playground_anchor.js, a plain-JS loop doing what
    TensorFlow Playground's code does per frame (one epoch of per-example SGD on its own object
    graph network of the same shape + every node's output on a 100×100 grid + painting).
+
+``--calibrate`` instead measures the exported page's full frame for 6 hidden layers of several
+widths and fits ms per frame against the multiply-adds per frame (``frame_work``, what the
+lab's size warning counts): the work at which a frame takes 1/30 s is what FRAME_BUDGET_MACS
+in widgets/playground.py should be.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import dlwidgets  # noqa: E402
+from dlwidgets.widgets.playground import FRAME_BUDGET_MACS, frame_work  # noqa: E402
 from tests.browser import harness  # noqa: E402
 
 WIDGET = "[data-dlw-widget='playground']"
@@ -129,6 +135,45 @@ def capacity_and_anchor(browser: Any, seconds: float) -> dict[str, Any]:
     return out
 
 
+def frame_ms(browser: Any, hidden: list[int], frames: int = 60) -> float:
+    """Median ms of a full frame on an exported page of a lab with ``hidden`` layers."""
+    w = dlwidgets.Playground(**{**ARGS, "hidden": hidden})
+    w.train(epochs=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = dlwidgets.export_html(w, pathlib.Path(tmp) / "playground.html", quiet=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(path.resolve().as_uri())
+        page.wait_for_selector("body[data-dlw-ready='true']")
+        page.locator(f"{WIDGET} canvas.dlw-pg-regions").wait_for()
+        page.evaluate(CAPACITY, 10)  # warm-up (JIT)
+        result = page.evaluate(CAPACITY, frames)
+        page.close()
+    return float(result["median_ms"])
+
+
+def calibrate(browser: Any) -> None:
+    """ms per frame against multiply-adds per frame, 6 hidden layers of several widths."""
+    rows = []
+    for width in (8, 16, 24, 32, 48):
+        hidden = [width] * 6
+        work = frame_work(dlwidgets.Playground(**{**ARGS, "hidden": hidden})._desc)
+        ms = frame_ms(browser, hidden)
+        rows.append((width, work, ms))
+        print(f"6 x {width:2d}: {work / 1e6:7.1f}M multiply-adds per frame, {ms:7.2f} ms per "
+              f"full frame ({1000 / ms:5.1f} frames/s)")
+    works = [r[1] for r in rows]
+    times = [r[2] for r in rows]
+    n = len(rows)
+    mean_w, mean_t = sum(works) / n, sum(times) / n
+    slope = sum((w - mean_w) * (t - mean_t) for w, t in zip(works, times)) / sum(
+        (w - mean_w) ** 2 for w in works)
+    base = mean_t - slope * mean_w
+    budget = (1000 / 30 - base) / slope
+    print(f"fit: {base:.2f} ms + {slope * 1e6:.3f} ms per million multiply-adds; 1/30 s at "
+          f"{budget / 1e6:.1f}M multiply-adds per frame (FRAME_BUDGET_MACS is "
+          f"{FRAME_BUDGET_MACS / 1e6:.0f}M)")
+
+
 def live(browser: Any, seconds: float) -> dict[str, Any]:
     args = ", ".join(f"{k}={v!r}" for k, v in ARGS.items())
     cells = [f"import dlwidgets\nw = dlwidgets.Playground({args}, speed=0)\nw"]
@@ -165,6 +210,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--no-lab", action="store_true")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit frame time against network size instead (the size warning)")
     opts = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -172,6 +219,9 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=harness.CHROMIUM, args=harness.CHROMIUM_ARGS,
                                      headless=True)
         try:
+            if opts.calibrate:
+                calibrate(browser)
+                return
             results = capacity_and_anchor(browser, opts.seconds)
             if not opts.no_lab:
                 results["live"] = live(browser, opts.seconds)

@@ -55,9 +55,12 @@ MAX_GRID_FPS = 10.0
 #: Resolution of the grids sent for such models (and their neuron maps).
 FALLBACK_RESOLUTION = 50
 NEURON_RESOLUTION = 25
-#: Above this estimated work per browser frame (multiply-adds of a forward pass over the
-#: 100x100 boundary and the 25x25 neuron-map grid) a frame is unlikely to take < 1/30 s in
-#: JavaScript: the lab warns (an estimate: about 1 multiply-add per ns).
+#: Above this work per browser frame (``frame_work``: multiply-adds of a forward pass over the
+#: 100x100 boundary and the 25x25 neuron-map grid) the live view is unlikely to keep 30
+#: frames/s, and the lab warns. Calibrated with ``bench_playground_fps.py --calibrate``: on a
+#: quiet 2-core machine an exported page's full frame takes 7.8 ms + 0.87 ms per million
+#: multiply-adds, 1/30 s at ~29M; a live view shares the CPU with the training kernel and
+#: receives frames over the comm, so the warning fires at two thirds of that.
 FRAME_BUDGET_MACS = 2.0e7
 MAX_THUMBNAILS = 128
 MAX_POINTS_DRAWN = 5000
@@ -655,10 +658,8 @@ class Playground(DLWidget):
 
     def _size_warning(self) -> str:
         desc = self._desc
-        macs = sum(int(e["rows"]) * int(e["cols"]) for e in desc.mlp if e["kind"] == "linear")
         units = sum(int(lay["units"]) for lay in desc.layers[:-1])
-        # one forward pass per boundary point, one per thumbnail point (it yields every unit)
-        work = macs * (100 * 100 + NEURON_RESOLUTION ** 2)
+        work = frame_work(desc)
         notes = []
         if desc.browser and work > FRAME_BUDGET_MACS:
             notes.append(f"the network needs about {work / 1e6:.0f}M multiply-adds per frame "
@@ -873,3 +874,11 @@ class _Observer:
         publisher = lab._publisher
         if publisher is not None:
             publisher.stop()
+
+
+def frame_work(desc: PM.Description) -> int:
+    """Multiply-adds the browser does per frame for the network ``desc``: one forward pass per
+    point of the 100×100 boundary, one per point of the neuron-map grid (it yields every
+    unit)."""
+    macs = sum(int(e["rows"]) * int(e["cols"]) for e in desc.mlp if e["kind"] == "linear")
+    return macs * (100 * 100 + NEURON_RESOLUTION ** 2)
