@@ -140,12 +140,15 @@ class _ParamRows:
             [self.buf[k].view(-1)[s:s + p.numel()].view(p.shape) for s, p in zip(starts, params)]
             for k in range(3)]
         self.turn = 1  # the weight buffer (1 or 2) of the next recorded step
+        self._copy_to = [[], self.views[0] + self.views[1], self.views[0] + self.views[2]]
+        self._buffers = [self.buf[k] for k in range(3)]
         # the first column of each layer (its parameters' rows are consecutive) in each third
         # of a step's norms [gradient rows, weight rows, update rows]: np.add.reduceat's indices
         first_rows = np.cumsum([0, *self.rows_of])[:-1][
             np.r_[0, np.flatnonzero(np.diff(layer_of)) + 1]]
         self.layer_columns = np.concatenate([first_rows + k * rows for k in range(3)])
         self.stats = torch.zeros(slots, 3 * rows, dtype=real, device=dev)
+        self._rows_of_slot: list[torch.Tensor | None] = [None] * slots  # views, made on use
 
     def before_update(self, slot: int) -> int:
         """Copy this step's gradients (from its loss, before clipping) and weights; row norms of
@@ -154,7 +157,7 @@ class _ParamRows:
         grads = [p.grad for p in self.params]
         dense = [g for g in grads if g is not None and not g.is_sparse]
         if len(dense) == len(grads):  # (the usual case: one call for both copies)
-            torch._foreach_copy_(self.views[0] + self.views[turn], dense + self.detached)
+            torch._foreach_copy_(self._copy_to[turn], dense + self.detached)
         else:  # no gradient: zeros; a sparse one: its norm in its first value, zeros after
             for view, g in zip(self.views[0], grads):
                 if g is None or g.is_sparse:
@@ -164,19 +167,22 @@ class _ParamRows:
                 elif g is not None:
                     view.copy_(g)
             torch._foreach_copy_(self.views[turn], self.detached)
-        torch.linalg.vector_norm(self.all_rows, dim=1, out=self.stats[slot])
+        out = self._rows_of_slot[slot]
+        if out is None:
+            out = self._rows_of_slot[slot] = self.stats[slot]
+        torch.linalg.vector_norm(self.all_rows, dim=1, out=out)
         return turn
 
     def after_update(self) -> None:
         """The weight buffer of this step becomes w_before − w_after; the next step takes the
         other one."""
         torch._foreach_copy_(self.views[0], self.detached)  # (the gradients are used: free)
-        self.buf[self.turn].sub_(self.buf[0])
+        self._buffers[self.turn].sub_(self._buffers[0])
         self.turn = 3 - self.turn
 
     def last_update(self) -> torch.Tensor:
         """Row norms of the last completed step's update (its weight buffer)."""
-        return torch.linalg.vector_norm(self.buf[3 - self.turn], dim=1)
+        return torch.linalg.vector_norm(self._buffers[3 - self.turn], dim=1)
 
 
 @dataclass
@@ -387,9 +393,10 @@ class LayerInspector:
                 self._acts.append(summary)
                 self._units.append(units)
                 self._modules.append(i)
-                key = ("activation", self.spec.activations[i])
-                if self.histograms and key not in self._hist:  # the first call of the module
-                    self._hist[key] = self._binned(output)
+                if self.histograms:
+                    key = ("activation", self.spec.activations[i])
+                    if key not in self._hist:  # the first call of the module
+                        self._hist[key] = self._binned(output)
         return hook
 
     def _activation_summary(self, i: int, output: torch.Tensor) -> tuple[torch.Tensor, int]:
