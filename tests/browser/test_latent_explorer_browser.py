@@ -448,10 +448,11 @@ w""",
 ]
 
 
-def test_tsne_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
-                                 jupyter: harness.Server) -> None:
-    nb = harness.write_notebook(jupyter.root, "latent_views_lab.ipynb", VIEW_CELLS)
-    harness.open_in_lab(page, jupyter, nb)
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_tsne_view_in_notebooks(page: Any, console: harness.ConsoleLog, jupyter: harness.Server,
+                                frontend: str) -> None:
+    nb = harness.write_notebook(jupyter.root, f"latent_views_{frontend}.ipynb", VIEW_CELLS)
+    harness.open_in(frontend)(page, jupyter, nb)
     root = page.locator(WIDGET)
     root.wait_for()
     scatter = root.locator("canvas.dlw-latent-scatter")
@@ -485,5 +486,30 @@ def test_tsne_view_in_jupyterlab(page: Any, console: harness.ConsoleLog,
     np.testing.assert_allclose(last["out"], want, atol=1e-6)
     assert "not invertible" in (root.locator(".dlw-latent-hover").text_content() or "")
     assert not (root.locator(".dlw-latent-problem").text_content() or "")
-    harness.screenshot(root, "latent_explorer_tsne", docs=True)
+    harness.screenshot(root, f"latent_explorer_tsne{harness.frontend_suffix(frontend)}",
+                       docs=frontend == "lab")
+    harness.assert_no_console_errors(console)
+
+
+def test_tsne_view_in_voila(page: Any, console: harness.ConsoleLog,
+                            voila: harness.Server) -> None:
+    """Voilà (no notebook, only the rendered outputs): the t-SNE view is computed by the kernel
+    on choice, drawn, labelled not invertible, and hovering shows the nearest data point."""
+    nb = harness.write_notebook(voila.root, "latent_views_voila.ipynb", VIEW_CELLS)
+    harness.open_in_voila(page, voila, nb)
+    root = page.locator(WIDGET)
+    scatter = root.locator("canvas.dlw-latent-scatter")
+    scatter.wait_for()
+    note = root.locator(NOTE)
+    assert root.locator("select.dlw-latent-mode option[value=umap]").is_disabled()
+    before = harness.canvas_signature(scatter)
+    root.locator("select.dlw-latent-mode").select_option("tsne")
+    page.wait_for_function("(el) => el.textContent.includes('not invertible')",
+                           arg=note.element_handle(), timeout=180_000)
+    page.wait_for_timeout(300)
+    assert harness.canvas_signature(scatter) != before, "choosing t-SNE did not change the scatter"
+    shown = {_hover(page, scatter, fx, fy)["how"] for fx, fy in [(0.2, 0.3), (0.7, 0.6)]}
+    assert all(how.startswith("point #") for how in shown), shown
+    assert "not invertible" in (root.locator(".dlw-latent-hover").text_content() or "")
+    assert not (root.locator(".dlw-latent-problem").text_content() or "")
     harness.assert_no_console_errors(console)
