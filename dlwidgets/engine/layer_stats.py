@@ -608,6 +608,8 @@ def merge_layer_records(records: Sequence[dict[str, Any]]) -> dict[str, Any] | N
     statistic a record lacks is NaN there. None for no records."""
     if not records:
         return None
+    if len(records) == 1 and np.ndim(records[0]["step"]) == 1:
+        return records[0]  # one block already
     steps = [np.atleast_1d(np.asarray(r["step"], dtype=np.int64)) for r in records]
     out: dict[str, Any] = {"kind": "layers", "step": np.concatenate(steps)}
     for key in LAYER_STATS + ACTIVATION_STATS:

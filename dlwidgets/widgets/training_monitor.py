@@ -167,11 +167,11 @@ def split_kinds(batch: Sequence[Record], info: dict[str, Any] | None = None
         rows = [r for r in batch if r.get("kind") == kind]
         if rows:
             out[key] = records_matrix(rows)
-    layer_rows = [r for r in batch if r.get("kind") == "layers"]
-    if layer_rows and info is not None:
+    block = merge_layer_records([r for r in batch if r.get("kind") == "layers"])
+    if block is not None and info is not None:
         names, acts = info.get("layers") or [], info.get("activation_layers") or []
-        out["layers"] = layer_matrix(layer_rows, names, acts)
-        hist = histogram_matrix(layer_rows, info.get("layer_order") or [])
+        out["layers"] = layer_matrix([block], names, acts)
+        hist = histogram_matrix([block], info.get("layer_order") or [])
         if hist is not None:
             out["histograms"] = hist
     return out
