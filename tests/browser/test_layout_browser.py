@@ -238,31 +238,28 @@ def test_every_widget_fits_its_output_area(lab_page: tuple[Any, harness.ConsoleL
     harness.assert_no_console_errors(log)
 
 
+def assert_every_widget_fits(page_and_log: tuple[Any, harness.ConsoleLog], width: int,
+                             where: str) -> None:
+    """Set the output area to ``width`` px and check that no widget overflows it (Notebook 7
+    and Voilà; JupyterLab's test also takes screenshots of what fails)."""
+    page, log = page_and_log
+    reached = set_output_width(page, width)
+    assert reached == width, f"could not make {where}'s output area {width} px wide (got {reached})"
+    failures = {name: p for name, root in _roots(page).items() if (p := overflow_problems(page, root))}
+    assert not failures, f"in {where} at an output width of {width} px:\n" + "\n".join(
+        f"  {name}: " + "; ".join(p) for name, p in failures.items())
+    harness.assert_no_console_errors(log)
+
+
 @pytest.mark.parametrize("width", [700, 1000])
 def test_every_widget_fits_in_notebook7(notebook7_page: tuple[Any, harness.ConsoleLog],
                                         width: int) -> None:
-    page, log = notebook7_page
-    reached = set_output_width(page, width)
-    assert reached == width, f"could not make Notebook 7's output area {width} px wide (got {reached})"
-    failures = {name: p for name, root in _roots(page).items() if (p := overflow_problems(page, root))}
-    assert not failures, f"in Notebook 7 at an output width of {width} px:\n" + "\n".join(
-        f"  {name}: " + "; ".join(p) for name, p in failures.items())
-    harness.assert_no_console_errors(log)
+    assert_every_widget_fits(notebook7_page, width, "Notebook 7")
 
 
 @pytest.mark.parametrize("width", [700, 1000])
 def test_every_widget_fits_in_voila(voila_page: tuple[Any, harness.ConsoleLog], width: int) -> None:
-    page, log = voila_page
-    reached = set_output_width(page, width)
-    assert reached == width, f"could not make Voilà's output area {width} px wide (got {reached})"
-    failures = {}
-    for name, root in _roots(page).items():
-        problems = overflow_problems(page, root)
-        if problems:
-            failures[name] = problems
-    assert not failures, f"in Voilà at an output width of {width} px:\n" + "\n".join(
-        f"  {name}: " + "; ".join(p) for name, p in failures.items())
-    harness.assert_no_console_errors(log)
+    assert_every_widget_fits(voila_page, width, "Voilà")
 
 
 @pytest.mark.parametrize("width", [1000, 1400])
